@@ -1,0 +1,241 @@
+"""An experiment as pydantic models, loaded from YAML.
+
+A config is the whole experiment: data, split, augmentation, model, training, report and
+runtime. ``load_config("quickstart.yaml")`` resolves a bare name to the configs shipped
+inside the package; ``overrides=["training.epochs=3"]`` changes single keys (values are
+parsed as YAML, so ``3`` is an int and ``[48, 48]`` a list). Any mistake — an unknown key,
+a wrong type, a missing file — raises :class:`ConfigError` with one line that names the
+key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used; the message is one line meant for the user."""
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class FaceCropConfig(Section):
+    """Detect and crop the face before training (OpenCV Haar cascade)."""
+
+    enabled: bool = False
+    margin: float = Field(0.2, ge=0.0, le=1.0, description="extra border around the box, as a fraction of its size")
+    square: bool = True
+    min_size: int = Field(20, ge=1, description="smallest face side in pixels")
+    cache: bool = True
+
+
+class DataConfig(Section):
+    """Which dataset, and how its images are turned into model input."""
+
+    dataset: str = Field("synthetic", description="registry name: synthetic, jaffe, fer2013, ckplus, kdef, oulu_casia, faces, folder")
+    root: str | None = Field(None, description="folder or file the dataset's publisher ships; unused for synthetic")
+    options: dict[str, Any] = Field(default_factory=dict, description="reader-specific options (see the reader's docstring)")
+    classes: str | list[str] | None = Field(None, description="class view: null (as found), '6', '7', '8', or an explicit list")
+    image_size: tuple[int, int] = Field((48, 48), description="model input height, width")
+    color_mode: Literal["grayscale", "rgb"] = "grayscale"
+    face_crop: FaceCropConfig = Field(default_factory=FaceCropConfig)
+    strict: bool = Field(False, description="raise on unreadable images instead of listing them in excluded.csv")
+    cache: bool = Field(True, description="cache decoded images in memory (tf.data cache)")
+
+    @field_validator("image_size")
+    @classmethod
+    def _positive_size(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if min(value) < 8:
+            raise ValueError("image_size must be at least 8x8")
+        return value
+
+
+class SplitConfig(Section):
+    """How samples are divided into train / validation / test (or folds)."""
+
+    kind: Literal["holdout", "official", "kfold"] = "holdout"
+    test_fraction: float = Field(0.2, ge=0.0, lt=1.0)
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    folds: int = Field(10, ge=2)
+    subject_independent: bool = Field(False, description="keep every subject's images in one part only")
+    stratify: bool = True
+
+
+class AugmentationConfig(Section):
+    """Random transforms applied to training batches (and used for balancing)."""
+
+    enabled: bool = False
+    rotation: float = Field(0.0, ge=0.0, le=180.0, description="max rotation, degrees")
+    zoom: float = Field(0.0, ge=0.0, lt=1.0, description="max zoom in/out, fraction")
+    shift: float = Field(0.0, ge=0.0, lt=1.0, description="max translation, fraction of size")
+    stretch: float = Field(0.0, ge=0.0, lt=1.0, description="max aspect change, fraction")
+    flip: bool = False
+    blur: float = Field(0.0, ge=0.0, le=1.0, description="probability of a Gaussian blur")
+    noise: float = Field(0.0, ge=0.0, description="std of additive Gaussian noise, in 0..1 pixel units")
+    balance: Literal["none", "per_class", "total"] = "none"
+    balance_target: int | None = Field(None, ge=1, description="images per class (per_class) or in all (total)")
+
+
+class ModelConfig(Section):
+    """Which architecture, from the model registry."""
+
+    name: str = "custom_cnn2"
+    options: dict[str, Any] = Field(default_factory=dict, description="builder options (dropout, attention, fine_tune, …)")
+    weights: str | None = Field(None, description="null (random init), imagenet, or a weights file path")
+
+
+class TrainingConfig(Section):
+    """The one fit loop's settings."""
+
+    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = Field(1e-3, gt=0.0)
+    momentum: float = Field(0.0, ge=0.0, lt=1.0, description="SGD momentum")
+    beta_1: float = Field(0.9, gt=0.0, lt=1.0, description="Adam beta 1")
+    batch_size: int = Field(32, ge=1)
+    epochs: int = Field(10, ge=1)
+    loss: Literal["sparse_categorical_crossentropy"] = "sparse_categorical_crossentropy"
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
+    shuffle: bool = True
+    early_stopping_patience: int | None = Field(None, ge=1)
+    checkpoint_best: bool = Field(True, description="keep the weights of the best validation epoch")
+    monitor: str = "val_accuracy"
+    tensorboard: bool = False
+
+
+class ReportConfig(Section):
+    """What the report shows beside the measured numbers."""
+
+    paper: dict[str, Any] = Field(default_factory=dict, description="the paper's numbers, e.g. {accuracy: 61.58, source: ...}")
+    html: bool = True
+    sample_predictions: int = Field(8, ge=0, description="test images shown with probability bars")
+
+
+class RuntimeConfig(Section):
+    """Where runs go and how TensorFlow runs them."""
+
+    out_dir: str = "reports"
+    strategy: Literal["auto", "default", "mirrored", "multi_worker"] = "auto"
+    mixed_precision: Literal["auto", "on", "off"] = "auto"
+    jit_compile: bool = False
+    deterministic: bool = False
+    verbose: int = Field(2, ge=0, le=2, description="Keras fit verbosity")
+
+
+class ExperimentConfig(Section):
+    """A whole experiment."""
+
+    experiment: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = 42
+    data: DataConfig = Field(default_factory=DataConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    augmentation: AugmentationConfig = Field(default_factory=AugmentationConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+
+    def to_yaml(self) -> str:
+        """The resolved config as YAML (what a run directory stores)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def packaged_configs() -> list[str]:
+    """Names of the configs shipped inside the package."""
+    folder = resources.files("fer_keras") / "configs"
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith((".yaml", ".yml")))
+
+
+def resolve_config_path(name: str | Path) -> Path:
+    """A path that exists as given, else a packaged config of that name."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    if path.parent == Path("."):
+        packaged = resources.files("fer_keras") / "configs" / path.name
+        if packaged.is_file():
+            return Path(str(packaged))
+    raise ConfigError(
+        f"config {str(name)!r} not found: give a YAML path or one of the packaged configs: "
+        + ", ".join(packaged_configs())
+    )
+
+
+def load_config(name: str | Path | dict, overrides: list[str] | None = None) -> ExperimentConfig:
+    """Load a config from a path, a packaged name or a dict, apply overrides, validate."""
+    if isinstance(name, dict):
+        raw = dict(name)
+    else:
+        path = resolve_config_path(name)
+        try:
+            raw = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(error, 'problem', error)})") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(raw).__name__}")
+    for item in overrides or []:
+        apply_override(raw, item)
+    return validate(raw)
+
+
+def apply_override(raw: dict, item: str) -> None:
+    """Set ``a.b.c=value`` in a raw config dict (value parsed as YAML)."""
+    if "=" not in item:
+        raise ConfigError(f"override {item!r} must look like section.key=value")
+    dotted, value_text = item.split("=", 1)
+    keys = dotted.strip().split(".")
+    try:
+        value = yaml.safe_load(value_text)
+    except yaml.YAMLError:
+        value = value_text
+    node = raw
+    for key in keys[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"override {item!r}: {key!r} is not a section")
+        node = child
+    node[keys[-1]] = value
+
+
+def validate(raw: dict) -> ExperimentConfig:
+    """Validate a raw dict; the first problem becomes one ConfigError line."""
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(describe_error(error)) from None
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the first bad key and what is allowed there."""
+    first = error.errors()[0]
+    loc = tuple(first["loc"])
+    dotted = ".".join(str(part) for part in loc) or "config"
+    if first["type"] == "extra_forbidden":
+        allowed = ", ".join(_allowed_keys(loc[:-1]))
+        return f"config error: unknown key {dotted!r}; allowed here: {allowed}"
+    got = first.get("input")
+    shown = repr(got) if not isinstance(got, dict) else "a mapping"
+    return f"config error: {dotted}: {first['msg']} (got {shown})"
+
+
+def _allowed_keys(section_loc: tuple) -> list[str]:
+    """Field names of the section a location points into."""
+    model: type[BaseModel] = ExperimentConfig
+    for part in section_loc:
+        annotation = model.model_fields[str(part)].annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            return []
+    return list(model.model_fields)

@@ -1,0 +1,1 @@
+"""Datasets: readers, splits, augmentation and the tf.data input pipeline."""

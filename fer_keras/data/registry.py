@@ -1,0 +1,98 @@
+"""Dataset registry: a name → a reader that returns the common table.
+
+Every reader returns a :class:`DatasetTable`: ``table`` with the columns
+
+    path | image (optional array) | label | subject | dataset | extra columns (angle, usage, …)
+
+``path`` is the image file (``None`` when pixels come in the ``image`` column, as with
+FER2013's CSV or synthetic faces); ``label`` is a canonical class name (see
+:mod:`fer_keras.labels`); ``subject`` identifies the person (for subject-independent
+splits). ``excluded`` lists files that could not be used, with a ``reason``.
+Nothing downstream of a reader knows a dataset's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+REQUIRED_COLUMNS = ("path", "label", "subject", "dataset")
+EXCLUDED_COLUMNS = ("path", "label", "reason")
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be read as asked; the message is one line meant for the user."""
+
+
+@dataclass
+class DatasetTable:
+    """What a reader returns: usable samples and the files it had to leave out."""
+
+    table: pd.DataFrame
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EXCLUDED_COLUMNS)))
+
+
+Reader = Callable[..., DatasetTable]
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(name: str) -> Callable[[Reader], Reader]:
+    """Decorator: make ``reader`` available as ``data.dataset: name``."""
+
+    def decorate(reader: Reader) -> Reader:
+        _READERS[name] = reader
+        return reader
+
+    return decorate
+
+
+def reader_names() -> list[str]:
+    """Names of every registered dataset reader."""
+    _import_readers()
+    return sorted(_READERS)
+
+
+def read_dataset(name: str, root: str | None = None, **options) -> DatasetTable:
+    """Run the reader registered under ``name`` and check what it returns."""
+    _import_readers()
+    if name not in _READERS:
+        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(_READERS))}")
+    result = _READERS[name](root, **options)
+    check_table(result.table, name)
+    return result
+
+
+def check_table(table: pd.DataFrame, name: str) -> None:
+    """Raise a clear error when a reader's table is unusable."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise DatasetError(f"{name}: reader returned no {', '.join(missing)} column")
+    if table.empty:
+        raise DatasetError(f"{name}: no usable images found")
+
+
+def restrict_classes(result: DatasetTable, classes: list[str], name: str) -> DatasetTable:
+    """Keep only ``classes`` (in that order); a requested class with no images is an error."""
+    present = set(result.table["label"])
+    empty = [c for c in classes if c not in present]
+    if empty:
+        raise DatasetError(
+            f"{name}: class {', '.join(map(repr, empty))} has no images; "
+            f"classes present: {', '.join(sorted(present))}"
+        )
+    kept = result.table[result.table["label"].isin(classes)].reset_index(drop=True)
+    return DatasetTable(kept, result.excluded)
+
+
+def _import_readers() -> None:
+    """Import the reader modules so their decorators register them."""
+    import importlib
+    import pkgutil
+
+    import fer_keras.data as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in {"registry", "pipeline", "splits", "augment", "balance", "faces"}:
+            importlib.import_module(f"fer_keras.data.{module.name}")

@@ -1,0 +1,65 @@
+"""Model registry: ``build_model(name, input_shape, num_classes, **options)``.
+
+Every architecture module registers its builders with :func:`register_model`; a builder
+takes ``input_shape`` (H, W, C), ``num_classes`` and keyword options, and returns a plain
+Keras functional model ending in a float32 softmax. Unknown names or options give one
+clear error line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+
+import keras
+
+Builder = Callable[..., keras.Model]
+_BUILDERS: dict[str, Builder] = {}
+
+#: Modules whose import registers builders.
+_MODEL_MODULES = ("custom_cnn", "simple_cnn", "mobilenet", "vgg_attention", "backbones")
+
+
+class ModelError(ValueError):
+    """A model that cannot be built as asked; the message is one line meant for the user."""
+
+
+def register_model(name: str) -> Callable[[Builder], Builder]:
+    """Decorator: make ``builder`` available as ``model.name: name``."""
+
+    def decorate(builder: Builder) -> Builder:
+        _BUILDERS[name] = builder
+        return builder
+
+    return decorate
+
+
+def _import_models() -> None:
+    for module in _MODEL_MODULES:
+        try:
+            importlib.import_module(f"fer_keras.models.{module}")
+        except ModuleNotFoundError as error:
+            if error.name != f"fer_keras.models.{module}":
+                raise
+
+
+def model_names() -> list[str]:
+    """Every registered model name."""
+    _import_models()
+    return sorted(_BUILDERS)
+
+
+def build_model(name: str, input_shape: tuple[int, int, int], num_classes: int, **options) -> keras.Model:
+    """Build the registered model ``name``."""
+    _import_models()
+    if name not in _BUILDERS:
+        raise ModelError(f"unknown model {name!r}; known: {', '.join(sorted(_BUILDERS))}")
+    builder = _BUILDERS[name]
+    accepted = inspect.signature(builder).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            allowed = ", ".join(k for k in accepted if k not in {"input_shape", "num_classes"})
+            raise ModelError(f"model {name!r}: unknown option {', '.join(unknown)}; allowed: {allowed}")
+    return builder(input_shape=tuple(input_shape), num_classes=num_classes, **options)
