@@ -1,0 +1,30 @@
+"""Shared test fixtures: tiny synthetic data, the real-data folder when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """The real datasets folder (../shared/datasets); skips the test when absent."""
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip("real datasets folder ../shared/datasets is absent")
+    return SHARED_DATASETS
+
+
+@pytest.fixture(scope="session")
+def ckplus48_root(shared_datasets: Path) -> Path:
+    """The real CK+48 folder; skips the test when absent."""
+    root = shared_datasets / "CK+48"
+    if not root.is_dir():
+        pytest.skip("CK+48 is absent from ../shared/datasets")
+    return root
