@@ -17,8 +17,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from fer_keras.errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError):
     """A config that cannot be used; the message is one line meant for the user."""
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from fer_keras.errors import UserError
+
 ANGER = "anger"
 DISGUST = "disgust"
 FEAR = "fear"
@@ -137,7 +139,7 @@ FACES_CODES: dict[str, str] = {
 }
 
 
-class UnknownLabelError(ValueError):
+class UnknownLabelError(UserError):
     """A dataset code or class name that fer_keras does not know."""
 
 

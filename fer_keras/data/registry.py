@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fer_keras.errors import UserError
+
 REQUIRED_COLUMNS = ("path", "label", "subject", "dataset")
 EXCLUDED_COLUMNS = ("path", "label", "reason")
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """A dataset that cannot be read as asked; the message is one line meant for the user."""
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import keras
 
+from fer_keras.errors import UserError
+
 Builder = Callable[..., keras.Model]
 _BUILDERS: dict[str, Builder] = {}
 
@@ -21,7 +23,7 @@ _BUILDERS: dict[str, Builder] = {}
 _MODEL_MODULES = ("custom_cnn", "simple_cnn", "mobilenet", "vgg_attention", "backbones")
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A model that cannot be built as asked; the message is one line meant for the user."""
 
 

@@ -1,0 +1,76 @@
+"""A config's ``data`` section → the samples, their classes and their decoded pixels.
+
+Read the dataset through the registry, restrict it to the requested classes, optionally
+crop faces (images with none go to the exclusion table), and decode everything once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer_keras.config import DataConfig
+from fer_keras.data.pipeline import load_images
+from fer_keras.data.registry import read_dataset, restrict_classes
+from fer_keras.labels import resolve_classes
+
+
+@dataclass
+class LoadedData:
+    """Samples ready for splitting: table, class order, label ids, pixels, and what was left out."""
+
+    table: pd.DataFrame
+    classes: list[str]
+    label_ids: np.ndarray
+    images: np.ndarray
+    excluded: pd.DataFrame
+    counts: pd.DataFrame
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of one image."""
+        return tuple(self.images.shape[1:])
+
+
+def load_data(data: DataConfig, cache_dir: Path | None = None, classes: list[str] | None = None) -> LoadedData:
+    """Read, restrict, crop and decode the dataset a ``data`` section describes.
+
+    ``classes`` overrides the section's own class list (cross-dataset tests use the
+    training run's classes).
+    """
+    options = dict(data.options)
+    if data.strict:
+        options.setdefault("strict", True)
+    result = read_dataset(data.dataset, data.root, **options)
+    before = result.table
+    wanted = classes or resolve_classes(data.classes, before["label"].unique())
+    result = restrict_classes(result, wanted, data.dataset)
+    excluded = result.excluded
+    table = result.table
+    if data.face_crop.enabled:
+        from fer_keras.data.faces import crop_table
+
+        table, no_face = crop_table(table, data.face_crop, cache_dir=cache_dir)
+        excluded = pd.concat([excluded, no_face], ignore_index=True)
+    table = table.reset_index(drop=True)
+    images = load_images(table, data.image_size, data.color_mode)
+    label_ids = table["label"].map({name: i for i, name in enumerate(wanted)}).to_numpy(np.int32)
+    counts = data_counts(pd.concat([before, result.excluded]), table, wanted)
+    return LoadedData(table.drop(columns=["image"], errors="ignore"), wanted, label_ids, images, excluded, counts)
+
+
+def data_counts(before: pd.DataFrame, after: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
+    """Images per class found (usable or not) and kept, like the attention paper's Table 1."""
+    counts = pd.DataFrame(
+        {
+            "class": classes,
+            "found": [int((before["label"] == c).sum()) for c in classes],
+            "kept": [int((after["label"] == c).sum()) for c in classes],
+        }
+    )
+    total = pd.DataFrame([{"class": "total", "found": counts["found"].sum(), "kept": counts["kept"].sum()}])
+    return pd.concat([counts, total], ignore_index=True)
+

@@ -1,0 +1,107 @@
+"""Dataset table → model input: decoded arrays, then a batched ``tf.data.Dataset``.
+
+Images are decoded once with OpenCV (which reads JAFFE's TIFFs, unlike ``tf.io``), converted
+to the colour mode, resized to the model's input size and kept in memory as uint8
+``(N, H, W, C)``. Every fold then draws batches by index from that array: shuffling,
+balancing (repeated indices) and augmentation happen per batch inside tf.data, with
+prefetching, so the array is never copied per fold or per balanced copy.
+Pixels reach the model as float32 in 0..255; each model rescales inside itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from fer_keras.data.registry import DatasetError
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def to_color_mode(image: np.ndarray, color_mode: str) -> np.ndarray:
+    """HxW, HxWx1 or HxWx3 uint8 → HxWx1 (grayscale) or HxWx3 (rgb)."""
+    if image.ndim == 2:
+        image = image[..., None]
+    channels = image.shape[-1]
+    if color_mode == "grayscale":
+        return image if channels == 1 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)[..., None]
+    if color_mode == "rgb":
+        return image if channels == 3 else np.repeat(image, 3, axis=-1)
+    raise DatasetError(f"unknown color_mode {color_mode!r}; use grayscale or rgb")
+
+
+def resize(image: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """Resize to (height, width), area interpolation when shrinking, keeping the channel axis."""
+    height, width = image_size
+    if image.shape[:2] == (height, width):
+        return image
+    shrinking = image.shape[0] > height or image.shape[1] > width
+    resized = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return resized if resized.ndim == 3 else resized[..., None]
+
+
+def load_images(
+    table: pd.DataFrame,
+    image_size: tuple[int, int],
+    color_mode: str,
+    read: Callable[[str], np.ndarray] | None = None,
+    workers: int = 4,
+) -> np.ndarray:
+    """Decode every row of ``table`` to one uint8 array ``(N, H, W, C)``.
+
+    Rows with an ``image`` array use it; otherwise ``path`` is read with ``read``
+    (default: :func:`fer_keras.data.image_io.read_image`).
+    """
+    if read is None:
+        from fer_keras.data.image_io import read_image as read
+
+    has_arrays = "image" in table.columns
+
+    def one(position: int) -> np.ndarray:
+        row = table.iloc[position]
+        image = row["image"] if has_arrays and row["image"] is not None else read(row["path"])
+        return resize(to_color_mode(np.asarray(image, dtype=np.uint8), color_mode), image_size)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        images = list(pool.map(one, range(len(table))))
+    channels = 1 if color_mode == "grayscale" else 3
+    if not images:
+        return np.zeros((0, *image_size, channels), np.uint8)
+    return np.stack(images)
+
+
+def make_dataset(
+    images: np.ndarray | tf.Tensor,
+    labels: np.ndarray,
+    batch_size: int,
+    indices: np.ndarray | None = None,
+    shuffle: bool = False,
+    augmenter: Callable | None = None,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Batches of (float32 images 0..255, int32 labels) drawn from ``images[indices]``.
+
+    ``indices`` may repeat (balancing); ``shuffle`` reshuffles them every epoch;
+    ``augmenter`` (a Keras layer/Sequential) runs on each training batch.
+    """
+    images = tf.convert_to_tensor(images)
+    labels = tf.convert_to_tensor(np.asarray(labels, dtype=np.int32))
+    if indices is None:
+        indices = np.arange(int(images.shape[0]))
+    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
+    if shuffle:
+        dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+
+    def gather(batch_indices):
+        return tf.cast(tf.gather(images, batch_indices), tf.float32), tf.gather(labels, batch_indices)
+
+    dataset = dataset.map(gather, num_parallel_calls=AUTOTUNE)
+    if augmenter is not None:
+        dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
+    return dataset.prefetch(AUTOTUNE)

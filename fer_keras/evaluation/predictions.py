@@ -1,0 +1,56 @@
+"""Model outputs as a predictions table: one row per image, true and predicted class, probabilities."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+
+from fer_keras.data.pipeline import make_dataset
+from fer_keras.data.splits import sample_keys
+
+PROB_PREFIX = "prob_"
+
+
+def predict_probabilities(model: keras.Model, images: np.ndarray, indices: np.ndarray, batch_size: int) -> np.ndarray:
+    """Class probabilities for ``images[indices]``, in order."""
+    dataset = make_dataset(images, np.zeros(len(images), np.int32), batch_size, indices=indices)
+    return np.asarray(model.predict(dataset.map(lambda x, y: x), verbose=0), dtype=np.float64)
+
+
+def predictions_frame(
+    table: pd.DataFrame,
+    indices: np.ndarray,
+    true_ids: np.ndarray,
+    probabilities: np.ndarray,
+    classes: list[str],
+    fold: int,
+    test_set: str,
+) -> pd.DataFrame:
+    """The predictions table for ``table.iloc[indices]``."""
+    rows = table.iloc[indices]
+    predicted = probabilities.argmax(axis=1)
+    frame = pd.DataFrame(
+        {
+            "fold": fold,
+            "test_set": test_set,
+            "key": sample_keys(table)[indices],
+            "subject": rows["subject"].astype(str).to_numpy(),
+            "true": [classes[i] for i in true_ids],
+            "predicted": [classes[i] for i in predicted],
+        }
+    )
+    frame["correct"] = frame["true"] == frame["predicted"]
+    for i, name in enumerate(classes):
+        frame[f"{PROB_PREFIX}{name}"] = probabilities[:, i]
+    return frame
+
+
+def probability_columns(frame: pd.DataFrame) -> list[str]:
+    """The probability columns of a predictions table, in class order."""
+    return [c for c in frame.columns if c.startswith(PROB_PREFIX)]
+
+
+def classes_of(frame: pd.DataFrame) -> list[str]:
+    """The class order a predictions table was written with."""
+    return [c.removeprefix(PROB_PREFIX) for c in probability_columns(frame)]

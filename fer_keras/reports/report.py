@@ -1,0 +1,256 @@
+"""Run directory → metrics, figures, ``report.md`` and a self-contained ``report.html``.
+
+Everything is rebuilt from the files a run leaves (``config.yaml``, ``predictions_fold*.csv``,
+``history_*.csv``, ``data_counts.csv``, ``split_protocol.json``, ``samples.npz``), so
+``python -m fer_keras.report RUN_DIR`` works on a finished run, a resumed one, or on the
+folds that have finished so far.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer_keras.config import load_config
+from fer_keras.errors import UserError
+from fer_keras.evaluation import metrics
+from fer_keras.evaluation.predictions import classes_of
+from fer_keras.reports import plots
+from fer_keras.training import rundir
+
+
+class ReportError(UserError):
+    """A run directory that holds nothing to report."""
+
+
+@dataclass
+class Document:
+    """An ordered list of report blocks rendered to Markdown and HTML alike."""
+
+    blocks: list[tuple[str, object]] = field(default_factory=list)
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.blocks.append(("heading", (level, text)))
+
+    def text(self, text: str) -> None:
+        self.blocks.append(("text", text))
+
+    def table(self, frame: pd.DataFrame) -> None:
+        self.blocks.append(("table", frame))
+
+    def image(self, path: Path, caption: str) -> None:
+        self.blocks.append(("image", (path, caption)))
+
+    def markdown(self) -> str:
+        lines = []
+        for kind, value in self.blocks:
+            if kind == "heading":
+                lines.append(f"{'#' * value[0]} {value[1]}\n")
+            elif kind == "text":
+                lines.append(f"{value}\n")
+            elif kind == "table":
+                lines.append(value.to_markdown(index=False) + "\n")
+            else:
+                lines.append(f"![{value[1]}]({value[0].name})\n")
+        return "\n".join(lines)
+
+    def html(self, title: str) -> str:
+        body = []
+        for kind, value in self.blocks:
+            if kind == "heading":
+                body.append(f"<h{value[0]}>{html.escape(value[1])}</h{value[0]}>")
+            elif kind == "text":
+                body.append(f"<p>{html.escape(value)}</p>")
+            elif kind == "table":
+                body.append(value.to_html(index=False, border=0, classes="table"))
+            else:
+                data = base64.b64encode(value[0].read_bytes()).decode()
+                body.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(value[1])}">'
+                            f"<figcaption>{html.escape(value[1])}</figcaption></figure>")
+        style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+                 "td,th{padding:3px 9px;border-bottom:1px solid #ddd;text-align:right}img{max-width:100%}")
+        return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
+
+
+def gather_predictions(run_dir: Path) -> pd.DataFrame:
+    """All finished folds' predictions, written to ``predictions.csv``."""
+    parts = sorted(run_dir.glob("predictions_fold*.csv"), key=lambda p: int(p.stem.removeprefix("predictions_fold")))
+    if not parts:
+        raise ReportError(f"{run_dir}: no finished fold (no predictions_fold*.csv) to report")
+    frame = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
+    rundir.write_csv(frame, run_dir / "predictions.csv")
+    return frame
+
+
+def compute_metrics(frame: pd.DataFrame, classes: list[str]) -> dict:
+    """Per test set: pooled summary, per-fold accuracies and their mean ± SD."""
+    result = {}
+    for test_set, rows in frame.groupby("test_set", sort=False):
+        folds = rows.groupby("fold")["correct"].mean()
+        result[test_set] = {
+            **metrics.summary(rows, classes),
+            "fold_accuracy": {int(k): float(v) for k, v in folds.items()},
+            "fold_mean_sd": metrics.mean_sd(folds.to_numpy()),
+        }
+    return result
+
+
+def paper_comparison(paper: dict, measured: dict) -> pd.DataFrame:
+    """Rows of (what, paper %, measured %) for every number the config's ``paper`` block gives.
+
+    ``paper.accuracy`` is a number (the main test set) or a mapping test set → number;
+    ``paper.accuracy_sd`` likewise; ``paper.per_class_accuracy`` maps class → number.
+    """
+    first = next(iter(measured))
+    rows = []
+
+    def add(what: str, paper_value, test_set: str, key: str, sd_paper=None):
+        if test_set not in measured:
+            return
+        stats = measured[test_set]
+        value = stats["fold_mean_sd"] if key == "accuracy" else None
+        if key == "accuracy":
+            text = f"{100 * value['mean']:.2f}" + (f" ± {100 * value['sd']:.2f}" if value["n"] > 1 else "")
+            delta = 100 * value["mean"] - float(paper_value)
+        else:
+            measured_value = 100 * stats["per_class_accuracy"].get(key, float("nan"))
+            text, delta = f"{measured_value:.2f}", measured_value - float(paper_value)
+        paper_text = f"{float(paper_value):.2f}" + (f" ± {float(sd_paper):.2f}" if sd_paper is not None else "")
+        rows.append({"what": what, "paper (%)": paper_text, "measured (%)": text, "difference": f"{delta:+.2f}"})
+
+    accuracy = paper.get("accuracy")
+    sds = paper.get("accuracy_sd")
+    if isinstance(accuracy, dict):
+        for test_set, value in accuracy.items():
+            sd = sds.get(test_set) if isinstance(sds, dict) else None
+            add(f"accuracy on {test_set}", value, test_set, "accuracy", sd)
+    elif accuracy is not None:
+        add(f"accuracy on {first}", accuracy, first, "accuracy", sds if not isinstance(sds, dict) else None)
+    for name, value in (paper.get("per_class_accuracy") or {}).items():
+        add(f"{name} accuracy", value, first, name)
+    return pd.DataFrame(rows, columns=["what", "paper (%)", "measured (%)", "difference"])
+
+
+def build_report(run_dir: str | Path) -> Path:
+    """Write metrics.json, figures, report.md and report.html into ``run_dir``; returns report.md."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").exists():
+        raise ReportError(f"{run_dir} is not a fer_keras run directory (no config.yaml)")
+    config = load_config(run_dir / "config.yaml")
+    frame = gather_predictions(run_dir)
+    classes = classes_of(frame)
+    measured = compute_metrics(frame, classes)
+    rundir.write_json({"classes": classes, "test_sets": measured}, run_dir / "metrics.json")
+
+    doc = Document()
+    doc.heading(f"{config.experiment}", 1)
+    if config.description:
+        doc.text(config.description)
+    doc.text(f"Model `{config.model.name}` on `{config.data.dataset}`, {len(classes)} classes, "
+             f"{config.training.epochs} epochs, {config.training.optimizer} lr {config.training.learning_rate}, "
+             f"batch {config.training.batch_size}. Folds finished: {frame['fold'].nunique()}.")
+    _results(doc, measured)
+    comparison = paper_comparison(config.report.paper, measured) if config.report.paper else None
+    if comparison is not None and len(comparison):
+        doc.heading("Paper vs measured")
+        if "source" in config.report.paper:
+            doc.text(f"Paper: {config.report.paper['source']}")
+        doc.table(comparison)
+    _protocol(doc, run_dir)
+    _figures(doc, run_dir, frame, classes, measured)
+    _data_tables(doc, run_dir)
+
+    rundir.write_text(run_dir / "report.md", doc.markdown())
+    if config.report.html:
+        rundir.write_text(run_dir / "report.html", doc.html(config.experiment))
+    return run_dir / "report.md"
+
+
+def _results(doc: Document, measured: dict) -> None:
+    rows = []
+    for test_set, stats in measured.items():
+        spread = stats["fold_mean_sd"]
+        rows.append({
+            "test set": test_set,
+            "images": stats["n"],
+            "accuracy (%)": f"{100 * stats['accuracy']:.2f}",
+            "fold mean ± SD (%)": f"{100 * spread['mean']:.2f} ± {100 * spread['sd']:.2f} (n={spread['n']})",
+            "macro-F1": f"{stats['macro_f1']:.3f}",
+        })
+    doc.heading("Results")
+    doc.table(pd.DataFrame(rows))
+
+
+def _protocol(doc: Document, run_dir: Path) -> None:
+    path = run_dir / "split_protocol.json"
+    if not path.exists():
+        return
+    protocol = rundir.read_json(path)
+    shared = protocol.get("subjects_shared_between_parts_fold0", {})
+    words = (f"Split: {protocol['kind']}, {protocol['folds']} fold(s), {protocol['subjects']} subjects, "
+             + ("subject-independent (no person appears in two parts)." if protocol["subject_independent"] else
+                "not subject-independent."))
+    if shared:
+        words += (" Leakage warning: the same people appear in more than one part ("
+                  + ", ".join(f"{k}: {v} subjects" for k, v in shared.items())
+                  + "), so test accuracy overstates accuracy on unseen people.")
+    doc.heading("Protocol")
+    doc.text(words)
+
+
+def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[str], measured: dict) -> None:
+    doc.heading("Confusion matrices")
+    for test_set, rows in frame.groupby("test_set", sort=False):
+        suffix = "" if len(measured) == 1 else "_" + _slug(test_set)
+        raw = metrics.confusion(rows, classes)
+        normalised = metrics.confusion(rows, classes, normalize=True)
+        rundir.write_csv(raw, run_dir / f"confusion_matrix{suffix}.csv", index=True)
+        doc.image(plots.confusion_pair(raw, normalised, run_dir / f"confusion_matrix{suffix}.png", test_set),
+                  f"confusion matrix, {test_set}")
+        per_class = metrics.per_class_accuracy(rows, classes)
+        rundir.write_csv(per_class, run_dir / f"per_class_accuracy{suffix}.csv")
+        doc.image(plots.per_class_bars(per_class, run_dir / f"per_class_accuracy{suffix}.png", test_set),
+                  f"single-class accuracy, {test_set}")
+        doc.table(per_class.assign(accuracy=(per_class["accuracy"] * 100).round(2)).rename(
+            columns={"accuracy": "accuracy (%)"}))
+    histories = {p.stem.removeprefix("history_"): pd.read_csv(p) for p in sorted(run_dir.glob("history_*.csv"))}
+    histories = {k: v for k, v in histories.items() if len(v)}
+    if histories:
+        doc.heading("Learning curves")
+        doc.image(plots.learning_curves(histories, run_dir / "learning_curves.png"), "learning curves")
+    folds = metrics.fold_accuracies(frame)
+    if folds["fold"].nunique() > 1:
+        doc.heading("Fold accuracies")
+        doc.image(plots.folds_boxplot(folds, run_dir / "folds_boxplot.png"), "fold accuracy boxplot (whiskers 1.5 IQR)")
+    samples = run_dir / "samples.npz"
+    if samples.exists():
+        stored = np.load(samples, allow_pickle=False)
+        chosen = frame.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
+        if len(chosen):
+            images = [stored["images"][list(stored["keys"]).index(k)] for k in chosen["key"]]
+            doc.heading("Emotion analysis")
+            doc.image(plots.probability_bars(images, chosen, classes, run_dir / "emotion_analysis.png"),
+                      "sample test images with predicted probabilities (green: predicted class)")
+
+
+def _data_tables(doc: Document, run_dir: Path) -> None:
+    counts = run_dir / "data_counts.csv"
+    if counts.exists():
+        doc.heading("Data")
+        doc.table(pd.read_csv(counts))
+    excluded = run_dir / "excluded.csv"
+    if excluded.exists() and excluded.stat().st_size:
+        frame = pd.read_csv(excluded)
+        if len(frame):
+            doc.text(f"{len(frame)} file(s) excluded; reasons:")
+            doc.table(frame.groupby("reason").size().rename("files").reset_index())
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_").lower()

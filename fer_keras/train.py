@@ -1,0 +1,42 @@
+"""``python -m fer_keras.train --config quickstart.yaml [--set training.epochs=3] [--fold K] [--out RUN_DIR]``.
+
+Trains and evaluates the experiment a config describes and prints where its report is.
+Running the same command with ``--out`` pointing at an unfinished run resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fer_keras.cli import run_cli
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fer_keras.train", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--config", required=True, help="a YAML path, or the name of a packaged config (e.g. quickstart.yaml)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one config key, e.g. training.epochs=3 (repeatable)")
+    parser.add_argument("--fold", type=int, default=None, help="run only this fold (k-fold experiments)")
+    parser.add_argument("--out", default=None, help="run directory to write (or resume); default reports/<experiment>/<timestamp>")
+    return parser.parse_args(argv)
+
+
+def train(argv: list[str] | None = None) -> int:
+    """Run the experiment; print the report path."""
+    args = parse_args(argv)
+    from fer_keras.config import load_config
+    from fer_keras.training.experiment import run_experiment
+
+    config = load_config(args.config, args.overrides)
+    run_dir = run_experiment(config, run_dir=args.out, fold=args.fold)
+    print(f"report: {run_dir / 'report.md'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(train, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The one training loop every experiment uses: compile from config, callbacks, fit, best weights.
+
+Callbacks: ``CSVLogger`` (``history_fold{k}.csv``), ``BackupAndRestore`` (a killed run
+continues from its last finished epoch when the same command runs again), a best-epoch
+checkpoint, optional ``EarlyStopping`` and ``TensorBoard``. The final model is saved as
+``model_fold{k}.keras`` through a temporary name, so a half-written model never appears.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from fer_keras.config import ExperimentConfig, TrainingConfig
+
+
+def make_optimizer(training: TrainingConfig) -> keras.optimizers.Optimizer:
+    """The optimizer the config names."""
+    if training.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=training.learning_rate, momentum=training.momentum)
+    if training.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=training.learning_rate, momentum=training.momentum)
+    return keras.optimizers.Adam(learning_rate=training.learning_rate, beta_1=training.beta_1)
+
+
+def compile_model(model: keras.Model, config: ExperimentConfig) -> keras.Model:
+    """Compile with the config's optimizer and loss, accuracy as the metric."""
+    training = config.training
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    model.compile(
+        optimizer=make_optimizer(training),
+        loss=loss,
+        metrics=["accuracy"],
+        jit_compile=config.runtime.jit_compile,
+    )
+    return model
+
+
+def monitored(training: TrainingConfig, has_validation: bool) -> str:
+    """The quantity checkpoints and early stopping watch (training accuracy when there is no val set)."""
+    return training.monitor if has_validation else training.monitor.removeprefix("val_")
+
+
+def fit(
+    model: keras.Model,
+    train: tf.data.Dataset,
+    validation: tf.data.Dataset | None,
+    config: ExperimentConfig,
+    run_dir: Path,
+    fold: int = 0,
+    epochs: int | None = None,
+    tag: str = "",
+) -> pd.DataFrame:
+    """Train a compiled ``model``; returns the history table and leaves the best weights loaded."""
+    training = config.training
+    name = f"fold{fold}{tag}"
+    watch = monitored(training, validation is not None)
+    best_path = run_dir / f".best_{name}.weights.h5"
+    backup_dir = run_dir / f".backup_{name}"
+    history_path = run_dir / f"history_{name}.csv"
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(str(backup_dir)),
+        keras.callbacks.CSVLogger(str(history_path), append=backup_dir.exists()),
+    ]
+    if training.checkpoint_best:
+        callbacks.append(
+            keras.callbacks.ModelCheckpoint(str(best_path), monitor=watch, save_best_only=True, save_weights_only=True)
+        )
+    if training.early_stopping_patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=watch, patience=training.early_stopping_patience))
+    if training.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard" / name)))
+    model.fit(
+        train,
+        validation_data=validation,
+        epochs=epochs or training.epochs,
+        callbacks=callbacks,
+        verbose=config.runtime.verbose,
+    )
+    if training.checkpoint_best and best_path.exists():
+        model.load_weights(str(best_path))
+    save_model(model, run_dir / f"model_{name}.keras")
+    best_path.unlink(missing_ok=True)
+    shutil.rmtree(backup_dir, ignore_errors=True)
+    return pd.read_csv(history_path)
+
+
+def save_model(model: keras.Model, path: Path) -> None:
+    """Save through a temporary file, then rename."""
+    temporary = path.with_name(f".tmp_{path.name}")
+    model.save(str(temporary))
+    temporary.replace(path)
