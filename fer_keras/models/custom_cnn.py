@@ -1,0 +1,159 @@
+"""The three custom CNNs of the FER2013 → CK+ / JAFFE cross-dataset paper (papers.md, section C).
+
+Registered as ``custom_cnn1``, ``custom_cnn2`` and ``custom_cnn3``. Each model takes float32
+pixels in 0..255 (default 48×48×1), rescales them to 0..1 inside the model with
+``Rescaling(1/255)`` (so a saved ``.keras`` file carries its preprocessing) and ends in a
+float32 ``Dense`` softmax named ``predictions`` (mixed precision keeps a float32 head). The
+last convolution is always named :data:`LAST_CONV_LAYER` (``"last_conv"``) for Grad-CAM.
+
+At 48×48×1 and 7 classes the parameter counts equal the paper's: Model 1 20,007,687 (all
+trainable); Model 2 1,485,831; Model 3 5,905,863 (5,902,151 trainable, 3,712 non-trainable
+BatchNormalization moving statistics). Other sizes and channel counts build too (the counts
+then differ) down to each model's minimum side (:data:`MIN_INPUT_SIZE`).
+
+Choices the paper does not state, made here: ReLU after every convolution and hidden dense
+layer; Glorot-uniform initialisation (Keras default); dense-head dropout 0.5; Model 3's
+BatchNormalization after the (ReLU-activated) convolution, and 0.25 dropout after each of its
+convolution blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from fer_keras.models.registry import ModelError, register_model
+
+#: Name of the last convolution of every model in this module (the Grad-CAM target layer).
+LAST_CONV_LAYER = "last_conv"
+
+#: Smallest input height/width each model can take (smaller sides pool down to nothing).
+MIN_INPUT_SIZE = {"custom_cnn1": 4, "custom_cnn2": 45, "custom_cnn3": 18}
+
+
+def check_builder_args(
+    model_name: str, input_shape: Sequence[int], num_classes: int, dropout: float, min_size: int
+) -> tuple[int, int, int]:
+    """Validate the common builder arguments; returns ``input_shape`` as a tuple of ints.
+
+    Raises :class:`ModelError` with one line naming the bad value and what is expected.
+    """
+    shape = tuple(input_shape)
+    if len(shape) != 3 or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise ModelError(
+            f"model {model_name!r}: input_shape must be (height, width, channels) of positive ints, got {shape}"
+        )
+    if min(shape[:2]) < min_size:
+        raise ModelError(f"model {model_name!r}: input height and width must be at least {min_size}, got {shape[:2]}")
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ModelError(f"model {model_name!r}: num_classes must be an int of at least 2, got {num_classes!r}")
+    if not 0.0 <= dropout < 1.0:
+        raise ModelError(f"model {model_name!r}: dropout must be in [0, 1), got {dropout!r}")
+    return shape
+
+
+def rescaled_input(input_shape: tuple[int, int, int]) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The model input (float32 0..255) and its rescaled 0..1 tensor."""
+    inputs = keras.Input(shape=input_shape, name="image")
+    return inputs, layers.Rescaling(1.0 / 255, name="rescale")(inputs)
+
+
+def dense_head(x, units: Sequence[int], dropout: float, num_classes: int):
+    """Flatten → (Dense ReLU → Dropout) per entry of ``units`` → float32 Dense softmax."""
+    x = layers.Flatten(name="flatten")(x)
+    for i, width in enumerate(units, start=1):
+        x = layers.Dense(width, activation="relu", name=f"fc{i}")(x)
+        x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
+    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+
+
+@register_model("custom_cnn1")
+def custom_cnn1(
+    input_shape: tuple[int, int, int] = (48, 48, 1), num_classes: int = 7, dropout: float = 0.5
+) -> keras.Model:
+    """Model 1: Conv 64 5×5 → pool → Conv 128 3×3 → pool → Dense 1024 ×2 → softmax.
+
+    Args:
+        input_shape: (height, width, channels) of float32 0..255 input; at least 4×4.
+        num_classes: size of the softmax.
+        dropout: rate after each 1024-unit dense layer (paper: unstated; 0.5 here).
+    """
+    shape = check_builder_args("custom_cnn1", input_shape, num_classes, dropout, MIN_INPUT_SIZE["custom_cnn1"])
+    inputs, x = rescaled_input(shape)
+    x = layers.Conv2D(64, 5, padding="same", activation="relu", name="conv1")(x)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    x = layers.Conv2D(128, 3, padding="same", activation="relu", name=LAST_CONV_LAYER)(x)
+    x = layers.MaxPooling2D(2, name="pool2")(x)
+    outputs = dense_head(x, (1024, 1024), dropout, num_classes)
+    return keras.Model(inputs, outputs, name="custom_cnn1")
+
+
+@register_model("custom_cnn2")
+def custom_cnn2(
+    input_shape: tuple[int, int, int] = (48, 48, 1), num_classes: int = 7, dropout: float = 0.5
+) -> keras.Model:
+    """Model 2: valid convolutions with 5×5/2 max-pool and 3×3/2 average pools, Dense 1024 ×2.
+
+    48 → conv 5×5 → 44 → max-pool 5×5/2 → 20 → conv 3×3 ×2 → 16 → avg-pool 3×3/2 → 7 →
+    conv 3×3 ×2 → 3 → avg-pool 3×3/2 → 1 → Flatten 128 → Dense 1024 ×2 → softmax.
+
+    Args:
+        input_shape: (height, width, channels) of float32 0..255 input; at least 45×45.
+        num_classes: size of the softmax.
+        dropout: rate after each 1024-unit dense layer (paper: unstated; 0.5 here).
+    """
+    shape = check_builder_args("custom_cnn2", input_shape, num_classes, dropout, MIN_INPUT_SIZE["custom_cnn2"])
+    inputs, x = rescaled_input(shape)
+    x = layers.Conv2D(64, 5, activation="relu", name="conv1")(x)
+    x = layers.MaxPooling2D(5, strides=2, name="pool1")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv2")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv3")(x)
+    x = layers.AveragePooling2D(3, strides=2, name="pool2")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name="conv4")(x)
+    x = layers.Conv2D(128, 3, activation="relu", name=LAST_CONV_LAYER)(x)
+    x = layers.AveragePooling2D(3, strides=2, name="pool3")(x)
+    outputs = dense_head(x, (1024, 1024), dropout, num_classes)
+    return keras.Model(inputs, outputs, name="custom_cnn2")
+
+
+@register_model("custom_cnn3")
+def custom_cnn3(
+    input_shape: tuple[int, int, int] = (48, 48, 1),
+    num_classes: int = 7,
+    dropout: float = 0.5,
+    conv_dropout: float = 0.25,
+) -> keras.Model:
+    """Model 3: four conv blocks (64, 128, 256, 512) with BatchNorm, Dense 512 → 256 → 128.
+
+    The first convolution is valid (48 → 46), every other one "same"; every convolution but
+    the first is followed by BatchNormalization, as in the paper's table (64 + 2·128 + 2·256 +
+    2·512 channels → 3,712 non-trainable moving statistics at any input size); each block
+    ends in 2×2 max-pool and dropout:
+    46 → 23 → 11 → 5 → 2, Flatten 2,048 at 48×48.
+
+    Args:
+        input_shape: (height, width, channels) of float32 0..255 input; at least 18×18.
+        num_classes: size of the softmax.
+        dropout: rate after each hidden dense layer (paper: unstated; 0.5 here).
+        conv_dropout: rate after each convolution block (paper: unstated; 0.25 here).
+    """
+    shape = check_builder_args("custom_cnn3", input_shape, num_classes, dropout, MIN_INPUT_SIZE["custom_cnn3"])
+    if not 0.0 <= conv_dropout < 1.0:
+        raise ModelError(f"model 'custom_cnn3': conv_dropout must be in [0, 1), got {conv_dropout!r}")
+    inputs, x = rescaled_input(shape)
+    blocks = (64, 128, 256, 512)
+    n_convs = 2 * len(blocks)
+    for block, filters in enumerate(blocks, start=1):
+        for j in (1, 2):
+            index = 2 * block - 2 + j
+            first = index == 1
+            name = LAST_CONV_LAYER if index == n_convs else f"conv{index}"
+            x = layers.Conv2D(filters, 3, padding="valid" if first else "same", activation="relu", name=name)(x)
+            if not first:  # the paper's table has no BatchNorm after the very first convolution
+                x = layers.BatchNormalization(name=f"bn{index}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+        x = layers.Dropout(conv_dropout, name=f"block{block}_dropout")(x)
+    outputs = dense_head(x, (512, 256, 128), dropout, num_classes)
+    return keras.Model(inputs, outputs, name="custom_cnn3")

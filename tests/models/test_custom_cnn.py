@@ -1,0 +1,142 @@
+"""Tests for fer_keras/models/custom_cnn.py: the paper's three custom CNNs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from fer_keras.models.custom_cnn import LAST_CONV_LAYER, MIN_INPUT_SIZE
+from fer_keras.models.registry import ModelError, build_model
+
+NAMES = ("custom_cnn1", "custom_cnn2", "custom_cnn3")
+
+#: (total, trainable, non-trainable) at 48x48x1, 7 classes, as stated in the paper.
+PAPER_COUNTS = {
+    "custom_cnn1": (20_007_687, 20_007_687, 0),
+    "custom_cnn2": (1_485_831, 1_485_831, 0),
+    "custom_cnn3": (5_905_863, 5_902_151, 3_712),
+}
+
+
+def count(weights) -> int:
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+@pytest.fixture(scope="module")
+def models() -> dict[str, keras.Model]:
+    return {name: build_model(name, (48, 48, 1), 7) for name in NAMES}
+
+
+def pixels(batch: int, shape: tuple[int, int, int], seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0, 255, size=(batch, *shape)).astype("float32")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameter_counts_match_paper(models, name):
+    model = models[name]
+    total, trainable, non_trainable = PAPER_COUNTS[name]
+    assert model.count_params() == total
+    assert count(model.trainable_weights) == trainable
+    assert count(model.non_trainable_weights) == non_trainable
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_output_is_a_probability_per_class(models, name):
+    probs = keras.ops.convert_to_numpy(models[name](pixels(3, (48, 48, 1)), training=False))
+    assert probs.shape == (3, 7)
+    assert np.all(probs >= 0)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_structure_rescaling_first_softmax_last_named_last_conv(models, name):
+    model = models[name]
+    rescale = model.layers[1]
+    assert isinstance(rescale, keras.layers.Rescaling)
+    assert rescale.count_params() == 0 and rescale.scale == pytest.approx(1 / 255)
+    head = model.get_layer("predictions")
+    assert head is model.layers[-1]
+    assert head.dtype_policy.compute_dtype == "float32"
+    assert head.activation is keras.activations.softmax
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs[-1].name == LAST_CONV_LAYER
+
+
+def test_mixed_precision_keeps_float32_head():
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = build_model("custom_cnn2", (48, 48, 1), 7)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert model.get_layer(LAST_CONV_LAYER).compute_dtype == "float16"
+    assert model.get_layer("predictions").compute_dtype == "float32"
+    assert model.output.dtype == "float32"
+
+
+def test_model3_batchnorm_placement():
+    """BatchNorm follows every convolution but the first (64 + 2*(128+256+512) channels)."""
+    model = build_model("custom_cnn3", (48, 48, 1), 7)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert [bn.moving_mean.shape[0] for bn in norms] == [64, 128, 128, 256, 256, 512, 512]
+    assert model.get_layer("flatten").output.shape[-1] == 2048
+
+
+@pytest.mark.parametrize("name, side", [("custom_cnn1", 32), ("custom_cnn2", 64), ("custom_cnn3", 64)])
+def test_other_input_sizes_and_channels_build(name, side):
+    model = build_model(name, (side, side, 3), 5)
+    assert model.input_shape == (None, side, side, 3)
+    assert model.output_shape == (None, 5)
+    assert model.count_params() != PAPER_COUNTS[name][0]
+    probs = keras.ops.convert_to_numpy(model(pixels(2, (side, side, 3)), training=False))
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minimum_input_size_builds_and_smaller_is_a_model_error(name):
+    side = MIN_INPUT_SIZE[name]
+    assert build_model(name, (side, side, 1), 7).output_shape == (None, 7)
+    with pytest.raises(ModelError, match=f"at least {side}"):
+        build_model(name, (side - 1, side, 1), 7)
+
+
+@pytest.mark.parametrize(
+    "shape, options, message",
+    [
+        ((48, 48), {}, "input_shape"),
+        ((48, 48, 1), {"dropout": 1.0}, "dropout"),
+        ((48, 48, 1), {"dropout": -0.1}, "dropout"),
+    ],
+)
+def test_bad_arguments_are_one_line_model_errors(shape, options, message):
+    with pytest.raises(ModelError, match=message) as error:
+        build_model("custom_cnn2", shape, 7, **options)
+    assert "\n" not in str(error.value)
+
+
+def test_bad_num_classes_and_conv_dropout():
+    with pytest.raises(ModelError, match="num_classes"):
+        build_model("custom_cnn1", (48, 48, 1), 1)
+    with pytest.raises(ModelError, match="conv_dropout"):
+        build_model("custom_cnn3", (48, 48, 1), 7, conv_dropout=1.5)
+
+
+def test_dropout_options_reach_the_layers():
+    model = build_model("custom_cnn3", (48, 48, 1), 7, dropout=0.3, conv_dropout=0.1)
+    assert model.get_layer("fc1_dropout").rate == pytest.approx(0.3)
+    assert model.get_layer("block1_dropout").rate == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("name", ("custom_cnn2", "custom_cnn3"))
+def test_save_and_load_round_trip_gives_identical_predictions(models, name, tmp_path):
+    model = models[name]
+    x = pixels(4, (48, 48, 1), seed=1)
+    before = keras.ops.convert_to_numpy(model(x, training=False))
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    after = keras.ops.convert_to_numpy(loaded(x, training=False))
+    np.testing.assert_array_equal(before, after)
+    assert loaded.get_layer(LAST_CONV_LAYER) is not None
+    assert loaded.count_params() == PAPER_COUNTS[name][0]
