@@ -1,0 +1,134 @@
+"""FER2013: the Kaggle ``fer2013.csv`` or the image-folder variant ``train/<class>/*.png``.
+
+CSV (``emotion,pixels,Usage``): pixels are decoded at read time into the ``image`` column
+(48×48×1 uint8; ``path`` is empty) and ``Usage`` becomes ``usage``: Training → ``train``,
+PublicTest → ``val``, PrivateTest → ``test`` (the official split; 28,709/3,589/3,589).
+A row with malformed pixels is excluded (path ``<csv> row <n>``) with a reason.
+
+Image folders (``train/angry/…``, ``test/…``, class names as in
+:data:`fer_keras.labels.FER2013_FOLDERS`): ``usage`` is ``train``/``val``/``test`` from
+the split folder name; files are checked, not decoded.
+
+FER2013 has no subject ids: every image is its own ``subject`` (``row-00042`` for the CSV,
+``train/angry/im0`` for folders), so "subject-independent" splits are plain splits here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from fer_keras.data.image_io import (
+    find_layout,
+    list_images,
+    lookup_label,
+    make_table,
+    parse_pixels,
+    screen_files,
+    subfolders,
+)
+from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
+from fer_keras.labels import FER2013_FOLDERS, FER2013_INDICES
+
+NAME = "fer2013"
+CSV_NAME = "fer2013.csv"
+IMAGE_SHAPE = (48, 48, 1)
+#: ``Usage`` column → ``usage``.
+USAGES = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+#: Split folder names of the image-folder variant (lower case) → ``usage``.
+SPLIT_FOLDERS = {
+    "train": "train",
+    "training": "train",
+    "val": "val",
+    "validation": "val",
+    "publictest": "val",
+    "test": "test",
+    "privatetest": "test",
+}
+LAYOUT = "fer2013.csv (emotion,pixels,Usage) or train/<class>/*.png and test/<class>/*.png folders"
+
+
+def _split_folders(folder: Path) -> list[Path]:
+    return [p for p in subfolders(folder) if p.name.lower() in SPLIT_FOLDERS]
+
+
+def _is_fer_folder(folder: Path) -> bool:
+    if (folder / CSV_NAME).is_file():
+        return True
+    return any(
+        child.name.lower() in FER2013_FOLDERS for split in _split_folders(folder) for child in subfolders(split)
+    )
+
+
+@register_reader(NAME)
+def read_fer2013(root, *, strict: bool = False, check: str = "header") -> DatasetTable:
+    """Read FER2013 from ``root``: the CSV file, a folder holding it, or the image-folder tree.
+
+    Args:
+        root: ``fer2013.csv``, a folder containing it (or ``fer2013/fer2013.csv``), or the
+            folder with ``train/`` and ``test/``.
+        strict: raise on the first malformed row or unusable file instead of excluding it.
+        check: file check for the folder variant: ``header`` / ``decode`` / ``none``.
+    """
+    if root is not None and Path(root).is_file():
+        return read_csv(Path(root), strict=strict)
+    folder = find_layout(root, NAME, _is_fer_folder, LAYOUT)
+    if (folder / CSV_NAME).is_file():
+        return read_csv(folder / CSV_NAME, strict=strict)
+    return read_folders(folder, strict=strict, check=check)
+
+
+def read_csv(csv: Path, strict: bool = False) -> DatasetTable:
+    """``fer2013.csv`` → table with the pixels decoded into ``image``."""
+    try:
+        frame = pd.read_csv(csv, dtype={"pixels": str, "Usage": str})
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise DatasetError(f"{NAME}: cannot read {csv} as CSV ({type(error).__name__}); expected {LAYOUT}") from None
+    missing = [c for c in ("emotion", "pixels") if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"{NAME}: {csv} has no {', '.join(missing)} column; expected columns emotion, pixels, Usage")
+    has_usage = "Usage" in frame.columns
+    rows, excluded = [], []
+    for number, record in enumerate(frame.itertuples(index=False)):
+        where = f"{csv} row {number + 1}"
+        label = lookup_label(FER2013_INDICES, _emotion_code(record.emotion), NAME, where)
+        try:
+            image = parse_pixels(record.pixels, IMAGE_SHAPE)
+        except ValueError as error:
+            if strict:
+                raise DatasetError(f"{NAME}: {where}: {error} (strict mode)") from None
+            excluded.append({"path": where, "label": label, "reason": str(error)})
+            continue
+        row = {"path": None, "image": image, "label": label, "subject": f"row-{number + 1:05d}", "row": number + 1}
+        if has_usage:
+            if record.Usage not in USAGES:
+                raise DatasetError(f"{NAME}: unknown Usage {record.Usage!r} in {where}; known: {', '.join(USAGES)}")
+            row["usage"] = USAGES[record.Usage]
+        rows.append(row)
+    return make_table(rows, NAME, excluded)
+
+
+def _emotion_code(value):
+    """The ``emotion`` cell as an int when it is one (``3``, ``3.0``), else unchanged for the error."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() else value
+
+
+def read_folders(folder: Path, strict: bool = False, check: str = "header") -> DatasetTable:
+    """``train/<class>/*`` and ``test/<class>/*`` → table with ``usage`` from the split folder."""
+    rows = []
+    for split in _split_folders(folder):
+        usage = SPLIT_FOLDERS[split.name.lower()]
+        for class_folder in subfolders(split):
+            label = lookup_label(FER2013_FOLDERS, class_folder.name.lower(), NAME, class_folder)
+            files = list_images(class_folder, recursive=True)
+            if not files:
+                raise DatasetError(f"{NAME}: class folder {class_folder} has no images")
+            for path in files:
+                subject = path.relative_to(folder).with_suffix("").as_posix()
+                rows.append({"path": str(path), "label": label, "subject": subject, "usage": usage})
+    return screen_files(rows, NAME, strict=strict, check=check)

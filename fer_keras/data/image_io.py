@@ -1,0 +1,264 @@
+"""Read one image file with OpenCV, or say why it cannot be used; shared reader helpers.
+
+:func:`read_image` decodes any file OpenCV reads (JAFFE's ``.tiff``, ``.png``,
+``.jpg``/``.JPG``/``.jpeg``, ``.bmp``) to a uint8 ``H×W×C`` array in RGB (or ``H×W×1`` for
+grayscale). :func:`check_image` returns ``None`` for a usable file or a short reason
+(``empty file``, ``unreadable``, ``truncated``, ``unsupported format``).
+
+Checking cost: readers call :func:`check_image` once per file they keep. The default
+``check="header"`` reads the file's bytes but decodes only TIFF/BMP; for JPEG and PNG it
+looks at the signature and the end marker (``FFD9`` / ``IEND``), which catches empty,
+garbage and truncated files without decoding (≈0.1 ms a file; FACES' 2,052 large JPEGs
+would take minutes to decode). ``check="decode"`` decodes every file (CK+'s ~10k PNGs:
+a few seconds); ``check="none"`` trusts the files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError, DatasetTable
+from fer_keras.labels import UnknownLabelError, lookup
+
+#: File extensions readers treat as images (compared lower-case).
+IMAGE_EXTENSIONS = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp"})
+#: How much checking readers do per file (see the module docstring).
+CHECK_MODES = ("header", "decode", "none")
+
+_SIGNATURES = {
+    b"\xff\xd8\xff": "jpeg",
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"II*\x00": "tiff",
+    b"MM\x00*": "tiff",
+    b"BM": "bmp",
+}
+
+
+class ImageError(DatasetError):
+    """One image file that cannot be used; ``reason`` is the short cause."""
+
+    def __init__(self, path: str | os.PathLike, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def is_image_file(path: str | os.PathLike) -> bool:
+    """True for a non-hidden file whose extension is an image format readers accept."""
+    path = Path(path)
+    return path.suffix.lower() in IMAGE_EXTENSIONS and not path.name.startswith(".")
+
+
+def list_images(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:
+    """Image files in ``folder`` (sorted; hidden files and folders skipped)."""
+    folder = Path(folder)
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(
+        p
+        for p in found
+        if is_image_file(p) and p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def natural_key(path: str | os.PathLike) -> list:
+    """Sort key that orders ``2.jpeg`` before ``10.jpeg``."""
+    return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", Path(path).name)]
+
+
+def subfolders(folder: str | os.PathLike) -> list[Path]:
+    """Visible sub-folders of ``folder``, sorted (``.git``, ``__MACOSX`` and the like skipped)."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+
+
+def _format(data: bytes) -> str | None:
+    for signature, name in _SIGNATURES.items():
+        if data.startswith(signature):
+            return name
+    return None
+
+
+def _truncation(data: bytes, kind: str) -> str | None:
+    tail = data[-512:]
+    if kind == "jpeg" and b"\xff\xd9" not in tail:
+        return "truncated (no JPEG end marker)"
+    if kind == "png" and b"IEND" not in tail:
+        return "truncated (no PNG IEND chunk)"
+    return None
+
+
+def _decode(data: bytes) -> np.ndarray | None:
+    """Decode with OpenCV's own log quiet (a broken file is reported by our reason, not by libtiff)."""
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+    if image is None or image.size == 0:
+        return None
+    return image
+
+
+def _to_uint8_rgb(image: np.ndarray) -> np.ndarray:
+    if image.dtype != np.uint8:
+        image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
+    if image.ndim == 2:
+        return image[..., None]
+    if image.shape[-1] == 1:
+        return image
+    if image.shape[-1] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _problem(path: Path, data: bytes | None) -> str | None:
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        return f"unsupported format {path.suffix or '(no extension)'!r}"
+    if data is None:
+        return "unreadable (cannot open file)"
+    if not data:
+        return "empty file"
+    kind = _format(data)
+    if kind is None:
+        return "unreadable (not a TIFF, PNG, JPEG or BMP file)"
+    return _truncation(data, kind)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def check_image(path: str | os.PathLike, decode: bool = False) -> str | None:
+    """``None`` when ``path`` looks usable, else the reason it is not.
+
+    Without ``decode`` only TIFF and BMP files are decoded (they have no end marker);
+    JPEG and PNG files are checked by signature and end marker.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    reason = _problem(path, data)
+    if reason is not None:
+        return reason
+    if decode or _format(data) in {"tiff", "bmp"}:
+        if _decode(data) is None:
+            return "unreadable (OpenCV cannot decode it)"
+    return None
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Decode ``path`` to uint8 ``H×W×3`` RGB or ``H×W×1`` grayscale; raise :class:`ImageError`.
+
+    16-bit images are rescaled to 0..255; an alpha channel is dropped.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    reason = _problem(path, data)
+    if reason is not None:
+        raise ImageError(path, reason)
+    image = _decode(data)
+    if image is None:
+        raise ImageError(path, "unreadable (OpenCV cannot decode it)")
+    return _to_uint8_rgb(image)
+
+
+def parse_pixels(text: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Space-separated 0..255 integers (FER2013's ``pixels``) → uint8 array of ``shape``.
+
+    Raises ``ValueError`` with a short reason when the text is not exactly that many bytes.
+    """
+    expected = int(np.prod(shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(str(text), dtype=np.int64, sep=" ")
+        except (ValueError, DeprecationWarning):
+            raise ValueError("pixels: not a list of integers") from None
+    if values.size != expected:
+        raise ValueError(f"pixels: expected {expected} values, found {values.size}")
+    if values.min() < 0 or values.max() > 255:
+        raise ValueError("pixels: values outside 0..255")
+    return values.astype(np.uint8).reshape(shape)
+
+
+def screen_files(
+    rows: list[dict],
+    dataset: str,
+    *,
+    strict: bool = False,
+    check: str = "header",
+    excluded: Iterable[dict] = (),
+) -> DatasetTable:
+    """Check every row's ``path`` and split the rows into a usable table and an exclusion table.
+
+    ``excluded`` carries rows the reader already rejected (e.g. a file name out of pattern).
+    In ``strict`` mode the first unusable file raises :class:`DatasetError`. Rows are sorted
+    by path so the table does not depend on the file system's listing order.
+    """
+    if check not in CHECK_MODES:
+        raise DatasetError(f"{dataset}: unknown check {check!r}; use one of {', '.join(CHECK_MODES)}")
+    left_out = list(excluded)
+    if strict and left_out:
+        first = left_out[0]
+        raise DatasetError(f"{dataset}: {first['path']}: {first['reason']} (strict mode)")
+    kept = []
+    for row in rows:
+        reason = None if check == "none" else check_image(row["path"], decode=check == "decode")
+        if reason is None:
+            kept.append(row)
+            continue
+        if strict:
+            raise DatasetError(f"{dataset}: {row['path']}: {reason} (strict mode)")
+        left_out.append({"path": row["path"], "label": row.get("label"), "reason": reason})
+    return make_table(kept, dataset, left_out)
+
+
+def make_table(rows: list[dict], dataset: str, excluded: Iterable[dict] = ()) -> DatasetTable:
+    """Rows (dicts) → :class:`DatasetTable` with ``dataset`` filled in and a stable order."""
+    table = pd.DataFrame(rows)
+    if table.empty:
+        table = pd.DataFrame(columns=["path", "label", "subject", "dataset"])
+    table["dataset"] = dataset
+    if "path" in table.columns and table["path"].notna().all() and len(table):
+        table = table.sort_values("path", kind="stable")
+    table = table.reset_index(drop=True)
+    excluded = pd.DataFrame(list(excluded), columns=list(EXCLUDED_COLUMNS))
+    return DatasetTable(table, excluded)
+
+
+def find_layout(root: str | os.PathLike | None, dataset: str, matches: Callable[[Path], bool], expected: str) -> Path:
+    """The first of ``root``, its sub-folders and theirs (breadth first) that ``matches``.
+
+    Users may point at the folder the archive unpacked to or one level above it; anything
+    else raises one :class:`DatasetError` line saying which layout was expected.
+    """
+    if root is None:
+        raise DatasetError(f"{dataset}: no root given; set data.root to the dataset folder ({expected})")
+    root = Path(root).expanduser()
+    if not root.exists():
+        raise DatasetError(f"{dataset}: root {root} does not exist; expected {expected}")
+    level = [root] if root.is_dir() else []
+    for _ in range(3):
+        for folder in level:
+            if matches(folder):
+                return folder
+        level = [child for folder in level for child in subfolders(folder)]
+    raise DatasetError(f"{dataset}: expected {expected} in {root}; found none")
+
+
+def lookup_label(code_map: dict, code, dataset: str, path: str | os.PathLike) -> str:
+    """Canonical class of ``code``; an unknown code raises one :class:`DatasetError` line naming the file."""
+    try:
+        return lookup(code_map, code, dataset, where=str(path))
+    except UnknownLabelError as error:
+        raise DatasetError(str(error)) from None
