@@ -1,0 +1,76 @@
+"""fer_keras/config.py: loading, packaged names, overrides, one-line errors."""
+
+import pytest
+
+from fer_keras.config import ConfigError, ExperimentConfig, load_config, packaged_configs
+
+
+def test_packaged_quickstart_resolves_by_bare_name():
+    config = load_config("quickstart.yaml")
+    assert config.experiment == "quickstart"
+    assert config.data.dataset == "synthetic"
+    assert "quickstart.yaml" in packaged_configs()
+
+
+def test_every_packaged_config_validates():
+    for name in packaged_configs():
+        assert isinstance(load_config(name), ExperimentConfig), name
+
+
+def test_overrides_are_parsed_as_yaml():
+    config = load_config("quickstart.yaml", ["training.epochs=3", "data.image_size=[64, 64]", "model.options.dropout=0.3"])
+    assert config.training.epochs == 3
+    assert config.data.image_size == (64, 64)
+    assert config.model.options == {"dropout": 0.3}
+
+
+def test_unknown_key_names_key_and_allowed_keys():
+    with pytest.raises(ConfigError) as error:
+        load_config("quickstart.yaml", ["training.epoch=3"])
+    message = str(error.value)
+    assert "\n" not in message
+    assert "training.epoch" in message and "epochs" in message and "batch_size" in message
+
+
+def test_wrong_type_names_key():
+    with pytest.raises(ConfigError) as error:
+        load_config("quickstart.yaml", ["training.batch_size=many"])
+    message = str(error.value)
+    assert "\n" not in message and "training.batch_size" in message and "'many'" in message
+
+
+def test_out_of_range_and_bad_choice():
+    with pytest.raises(ConfigError, match="training.learning_rate"):
+        load_config({"training": {"learning_rate": -1}})
+    with pytest.raises(ConfigError, match="training.optimizer"):
+        load_config({"training": {"optimizer": "adagrad"}})
+
+
+def test_unknown_top_level_section():
+    with pytest.raises(ConfigError, match="unknown key 'trainning'.*training"):
+        load_config({"trainning": {}})
+
+
+def test_missing_config_lists_packaged(tmp_path):
+    with pytest.raises(ConfigError, match="quickstart.yaml"):
+        load_config("no_such_config.yaml")
+
+
+def test_bad_yaml_is_one_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("training: {epochs: 3\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "not valid YAML" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_override_must_have_equals():
+    with pytest.raises(ConfigError, match="section.key=value"):
+        load_config("quickstart.yaml", ["training.epochs"])
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path):
+    config = load_config("quickstart.yaml", ["training.epochs=2"])
+    path = tmp_path / "config.yaml"
+    path.write_text(config.to_yaml())
+    assert load_config(path) == config
