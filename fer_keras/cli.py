@@ -15,7 +15,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (UserError, FileNotFoundError)
 
 def run_cli(command: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:
     """Run ``command``; a user error prints ``error: <one line>`` and exits 2 instead of a traceback."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return command(argv)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pandas as pd
 
-from fer_keras.data.pipeline import make_dataset
 from fer_keras.data.splits import sample_keys
 
 PROB_PREFIX = "prob_"
 
 
-def predict_probabilities(model: keras.Model, images: np.ndarray, indices: np.ndarray, batch_size: int) -> np.ndarray:
-    """Class probabilities for ``images[indices]``, in order."""
+def predict_probabilities(model, images: np.ndarray, indices: np.ndarray, batch_size: int) -> np.ndarray:
+    """Class probabilities of a Keras ``model`` for ``images[indices]``, in order."""
+    from fer_keras.data.pipeline import make_dataset
+
     dataset = make_dataset(images, np.zeros(len(images), np.int32), batch_size, indices=indices)
     return np.asarray(model.predict(dataset.map(lambda x, y: x), verbose=0), dtype=np.float64)
 

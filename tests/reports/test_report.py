@@ -1,0 +1,97 @@
+"""fer_keras/reports/report.py: a run directory's files → metrics.json, figures, report.md/html."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fer_keras.config import load_config
+from fer_keras.reports.report import ReportError, build_report, paper_comparison
+
+CLASSES = ["anger", "happiness", "neutral"]
+
+
+def predictions(fold, correct_pattern):
+    rows = []
+    for i, ok in enumerate(correct_pattern):
+        true = CLASSES[i % 3]
+        predicted = true if ok else CLASSES[(i + 1) % 3]
+        probs = {f"prob_{c}": (0.8 if c == predicted else 0.1) for c in CLASSES}
+        rows.append({"fold": fold, "test_set": "toy", "key": f"f{fold}_{i}", "subject": f"s{i}",
+                     "true": true, "predicted": predicted, "correct": ok, **probs})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    config = load_config({"experiment": "toy", "report": {"paper": {"accuracy": 70.0, "accuracy_sd": 5.0,
+                                                                    "per_class_accuracy": {"anger": 90}}}})
+    (tmp_path / "config.yaml").write_text(config.to_yaml())
+    predictions(0, [True] * 8 + [False] * 2).to_csv(tmp_path / "predictions_fold0.csv", index=False)
+    predictions(1, [True] * 6 + [False] * 4).to_csv(tmp_path / "predictions_fold1.csv", index=False)
+    history = pd.DataFrame({"epoch": [0, 1], "accuracy": [0.5, 0.7], "loss": [1.0, 0.6],
+                            "val_accuracy": [0.4, 0.6], "val_loss": [1.1, 0.8]})
+    history.to_csv(tmp_path / "history_fold0.csv", index=False)
+    pd.DataFrame({"class": CLASSES + ["total"], "found": [4, 4, 3, 11], "kept": [4, 3, 3, 10]}).to_csv(
+        tmp_path / "data_counts.csv", index=False)
+    pd.DataFrame({"path": ["x.png"], "label": ["happiness"], "reason": ["truncated"]}).to_csv(
+        tmp_path / "excluded.csv", index=False)
+    np.savez(tmp_path / "samples.npz", images=np.zeros((2, 8, 8, 1), np.uint8), keys=np.array(["f0_0", "f0_1"]))
+    return tmp_path
+
+
+def test_metrics_agree_with_predictions(run_dir):
+    build_report(run_dir)
+    stats = json.loads((run_dir / "metrics.json").read_text())["test_sets"]["toy"]
+    merged = pd.read_csv(run_dir / "predictions.csv")
+    assert len(merged) == 20
+    assert stats["accuracy"] == pytest.approx(merged["correct"].mean()) == pytest.approx(0.7)
+    assert stats["fold_accuracy"] == {"0": 0.8, "1": 0.6}
+    assert stats["fold_mean_sd"]["sd"] == pytest.approx(np.std([0.8, 0.6], ddof=1))
+    confusion = pd.read_csv(run_dir / "confusion_matrix.csv", index_col=0)
+    assert confusion.to_numpy().sum() == 20
+    assert np.trace(confusion.to_numpy()) == merged["correct"].sum()
+    per_class = pd.read_csv(run_dir / "per_class_accuracy.csv")
+    for _, row in per_class.iterrows():
+        rows = merged[merged["true"] == row["class"]]
+        assert row["accuracy"] == pytest.approx(rows["correct"].mean())
+
+
+def test_report_files_and_paper_column(run_dir):
+    report = build_report(run_dir).read_text()
+    for name in ("confusion_matrix.png", "per_class_accuracy.png", "learning_curves.png", "folds_boxplot.png",
+                 "emotion_analysis.png", "report.html"):
+        assert (run_dir / name).stat().st_size > 1000, name
+    assert "Paper vs measured" in report
+    assert "70.00 ± 5.00" in report and "70.00 ± 14.14" in report
+    assert "truncated" in report
+    html = (run_dir / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 5
+
+
+def test_paper_comparison_per_test_set():
+    measured = {"A": {"fold_mean_sd": {"mean": 0.9, "sd": 0.01, "n": 10}, "per_class_accuracy": {}},
+                "B": {"fold_mean_sd": {"mean": 0.4, "sd": 0.05, "n": 10}, "per_class_accuracy": {}}}
+    table = paper_comparison({"accuracy": {"A": 99.0, "B": 43.0}}, measured)
+    assert table["measured (%)"].tolist() == ["90.00 ± 1.00", "40.00 ± 5.00"]
+    assert table["difference"].tolist() == ["-9.00", "-3.00"]
+
+
+def test_empty_run_dir_is_one_line_error(tmp_path):
+    with pytest.raises(ReportError, match="not a fer_keras run directory"):
+        build_report(tmp_path)
+    (tmp_path / "config.yaml").write_text("experiment: x\n")
+    with pytest.raises(ReportError, match="no finished fold"):
+        build_report(tmp_path)
+
+
+def test_report_cli_rebuilds(run_dir):
+    done = subprocess.run([sys.executable, "-m", "fer_keras.report", str(run_dir)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "report.md" in done.stdout and (run_dir / "metrics.json").exists()
+    missing = subprocess.run([sys.executable, "-m", "fer_keras.report", str(run_dir / "nope")],
+                             capture_output=True, text=True)
+    assert missing.returncode == 2 and missing.stderr.startswith("error: ") and missing.stderr.count("\n") == 1
