@@ -119,7 +119,8 @@ def _read_original(folder: Path, root, last_n: int, neutral_first: bool) -> tupl
             label = _emotion_label(label_files[0])
             frames = list_images(sequence_folder)
             if not frames:
-                excluded.append({"path": str(sequence_folder), "label": label, "reason": "labelled sequence has no frames"})
+                reason = "labelled sequence has no frames"
+                excluded.append({"path": str(sequence_folder), "label": label, "reason": reason})
                 continue
             base = {"subject": subject_folder.name, "sequence": sequence_folder.name}
             chosen = list(range(max(0, len(frames) - last_n), len(frames)))
@@ -144,7 +145,8 @@ def _read_ck48(folder: Path, last_n: int | None) -> tuple[list[dict], list[dict]
         for path in files:
             match = FRAME_NAME.match(path.stem)
             if match is None:
-                excluded.append({"path": str(path), "label": label, "reason": "file name not like S010_004_00000017.png"})
+                reason = "file name not like S010_004_00000017.png"
+                excluded.append({"path": str(path), "label": label, "reason": reason})
                 continue
             rows.append(
                 {

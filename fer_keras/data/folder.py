@@ -1,6 +1,6 @@
 """Any ``root/<class>/*`` tree: one sub-folder per class, images inside (nested allowed).
 
-Class names: ``label_map`` ({folder name: class name}) wins; other folders are matched
+Class names: ``label_map`` ({folder name: class name}) wins; names are matched
 case-insensitively to the canonical names and common aliases (happy → happiness,
 angry → anger, sad → sadness, surprised → surprise, disgusted → disgust, fearful/afraid →
 fear, contemptuous → contempt); anything else is kept as a custom class named like its
@@ -33,10 +33,9 @@ ALIASES = {
 
 
 def class_name(folder_name: str, label_map: dict | None = None) -> str:
-    """Class of a folder: ``label_map`` first, then canonical names/aliases, else the folder name."""
-    if label_map and folder_name in label_map:
-        return str(label_map[folder_name])
-    return ALIASES.get(folder_name.lower(), folder_name)
+    """Class of a folder: ``label_map`` first; canonical names and aliases are normalised; else kept as is."""
+    name = str(label_map[folder_name]) if label_map and folder_name in label_map else folder_name
+    return ALIASES.get(name.lower(), name)
 
 
 def _subject(stem: str, pattern: re.Pattern | None, fallback: str) -> str | None:
@@ -94,7 +93,8 @@ def read_folder(
             own = path.relative_to(root).with_suffix("").as_posix()
             subject = _subject(path.stem, pattern, own)
             if subject is None:
-                excluded.append({"path": str(path), "label": label, "reason": "file name does not match subject_pattern"})
+                reason = "file name does not match subject_pattern"
+                excluded.append({"path": str(path), "label": label, "reason": reason})
                 continue
             rows.append({"path": str(path), "label": label, "subject": subject})
     return screen_files(rows, NAME, strict=strict, check=check, excluded=excluded)

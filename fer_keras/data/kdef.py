@@ -26,7 +26,8 @@ LAYOUT = "KDEF person folders like AF01/AF01AFS.JPG"
 
 
 def _is_kdef(folder: Path) -> bool:
-    return any(PATTERN.match(p.stem) for child in sorted(folder.glob("[ABab][FMfm][0-9][0-9]")) for p in list_images(child))
+    people = sorted(folder.glob("[ABab][FMfm][0-9][0-9]"))
+    return any(PATTERN.match(p.stem) for child in people if child.is_dir() for p in list_images(child))
 
 
 def angle_codes(angles) -> set[str]:

@@ -209,7 +209,9 @@ def make_faces(
     return root
 
 
-def make_class_folders(tmp_path: Path, per_class: dict[str, int] | None = None, ext: str = ".png", seed: int = 0) -> Path:
+def make_class_folders(
+    tmp_path: Path, per_class: dict[str, int] | None = None, ext: str = ".png", seed: int = 0
+) -> Path:
     """``classes/<folder>/<folder>_<k>.png``: ``per_class[folder]`` images per folder (any names)."""
     per_class = per_class or {"Happy": 2, "angry": 2, "sad": 1}
     rng = np.random.default_rng(seed)

@@ -1,0 +1,158 @@
+"""Reading one image file, saying why a file is unusable, and the shared reader helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fer_keras.data.image_io import (
+    ImageError,
+    check_image,
+    find_layout,
+    list_images,
+    lookup_label,
+    natural_key,
+    parse_pixels,
+    read_image,
+    screen_files,
+)
+from fer_keras.data.registry import DatasetError
+from fer_keras.labels import JAFFE_CODES
+from tests.data.fixtures import corrupt, write_image
+
+
+def _gradient(channels: int) -> np.ndarray:
+    image = np.zeros((12, 16, channels), np.uint8)
+    image[..., 0] = np.arange(16, dtype=np.uint8) * 10
+    if channels == 3:
+        image[..., 1] = 77
+        image[..., 2] = 200
+    return image
+
+
+@pytest.mark.parametrize("name", ["a.png", "a.tiff", "a.tif", "a.bmp", "A.PNG", "a.TIFF"])
+def test_lossless_formats_round_trip_exactly(tmp_path, name):
+    rgb = _gradient(3)
+    gray = _gradient(1)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / f"rgb_{name}", rgb)), rgb)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / f"gray_{name}", gray)), gray)
+
+
+@pytest.mark.parametrize("name", ["a.jpg", "a.JPG", "a.jpeg"])
+def test_jpeg_is_read_as_rgb_uint8(tmp_path, name):
+    rgb = np.full((16, 16, 3), (250, 10, 10), np.uint8)  # red, so a BGR mix-up would show
+    image = read_image(write_image(tmp_path / name, rgb))
+    assert image.dtype == np.uint8 and image.shape == (16, 16, 3)
+    assert image[..., 0].mean() > 200 and image[..., 2].mean() < 50
+
+
+def test_sixteen_bit_and_alpha_become_uint8(tmp_path):
+    import cv2
+
+    deep = (np.arange(64, dtype=np.uint16).reshape(8, 8) * 1000)
+    cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    image = read_image(tmp_path / "deep.png")
+    assert image.dtype == np.uint8 and image.shape == (8, 8, 1) and image.max() == 255 and image.min() == 0
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., 2] = 255  # red in BGRA
+    cv2.imwrite(str(tmp_path / "alpha.png"), rgba)
+    assert read_image(tmp_path / "alpha.png").shape == (4, 4, 3)
+    assert read_image(tmp_path / "alpha.png")[0, 0].tolist() == [255, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "suffix", "reason"),
+    [
+        ("empty", ".png", "empty file"),
+        ("truncated", ".png", "truncated"),
+        ("truncated", ".jpg", "truncated"),
+        ("truncated", ".tiff", "unreadable"),
+        ("garbage", ".jpg", "unreadable"),
+        ("garbage", ".tiff", "unreadable"),
+    ],
+)
+def test_broken_files_get_a_reason_and_read_raises(tmp_path, kind, suffix, reason):
+    path = corrupt(write_image(tmp_path / f"x{suffix}", _gradient(1)), kind)
+    assert reason in check_image(path)
+    assert reason in check_image(path, decode=True)
+    with pytest.raises(ImageError, match=reason) as raised:
+        read_image(path)
+    assert raised.value.reason == check_image(path)
+    assert isinstance(raised.value, DatasetError)
+
+
+def test_good_files_pass_both_checks(tmp_path):
+    for name in ("a.png", "a.jpg", "a.tiff"):
+        path = write_image(tmp_path / name, _gradient(3))
+        assert check_image(path) is None and check_image(path, decode=True) is None
+
+
+def test_decode_check_catches_what_the_header_check_cannot(tmp_path):
+    path = write_image(tmp_path / "a.png", _gradient(3))
+    data = bytearray(path.read_bytes())
+    data[40:60] = b"\x00" * 20  # damage the IDAT stream; signature and IEND stay intact
+    path.write_bytes(bytes(data))
+    assert check_image(path) is None
+    assert check_image(path, decode=True) is not None
+
+
+def test_unsupported_and_missing_files(tmp_path):
+    (tmp_path / "a.gif").write_bytes(b"GIF89a")
+    assert "unsupported format" in check_image(tmp_path / "a.gif")
+    assert "cannot open" in check_image(tmp_path / "missing.png")
+
+
+def test_list_images_skips_hidden_and_non_images_and_sorts(tmp_path):
+    for name in ("b.png", "a.JPG", "notes.txt", ".hidden.png"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.tif").write_bytes(b"x")
+    assert [p.name for p in list_images(tmp_path)] == ["a.JPG", "b.png"]
+    assert [p.name for p in list_images(tmp_path, recursive=True)] == ["a.JPG", "b.png", "c.tif"]
+    assert sorted(["10.jpeg", "2.jpeg", "001.jpeg"], key=natural_key) == ["001.jpeg", "2.jpeg", "10.jpeg"]
+
+
+def test_parse_pixels_accepts_exact_bytes_and_names_problems():
+    image = parse_pixels(" ".join(["7"] * 12), (3, 4, 1))
+    assert image.shape == (3, 4, 1) and image.dtype == np.uint8 and int(image.sum()) == 84
+    with pytest.raises(ValueError, match="expected 12 values, found 11"):
+        parse_pixels(" ".join(["7"] * 11), (3, 4, 1))
+    with pytest.raises(ValueError, match="outside 0..255"):
+        parse_pixels(" ".join(["256"] * 12), (3, 4, 1))
+    with pytest.raises(ValueError, match="not a list of integers"):
+        parse_pixels("1 2 x " + " ".join(["7"] * 9), (3, 4, 1))
+
+
+def test_screen_files_excludes_or_raises(tmp_path):
+    good = write_image(tmp_path / "good.png", _gradient(1))
+    bad = corrupt(write_image(tmp_path / "bad.png", _gradient(1)), "empty")
+    rows = [{"path": str(bad), "label": "anger", "subject": "b"}, {"path": str(good), "label": "fear", "subject": "g"}]
+    result = screen_files(rows, "demo")
+    assert result.table["path"].tolist() == [str(good)]
+    assert result.table["dataset"].tolist() == ["demo"]
+    assert result.excluded.to_dict("records") == [{"path": str(bad), "label": "anger", "reason": "empty file"}]
+    assert len(screen_files(rows, "demo", check="none").table) == 2
+    with pytest.raises(DatasetError, match=r"demo: .*bad\.png: empty file \(strict mode\)"):
+        screen_files(rows, "demo", strict=True)
+    with pytest.raises(DatasetError, match="unknown check 'full'"):
+        screen_files(rows, "demo", check="full")
+
+
+def test_find_layout_looks_two_levels_down_then_names_the_layout(tmp_path):
+    target = tmp_path / "outer" / "inner"
+    target.mkdir(parents=True)
+    (target / "marker").write_text("")
+    assert find_layout(tmp_path, "demo", lambda f: (f / "marker").exists(), "a marker") == target
+    with pytest.raises(DatasetError, match=r"^demo: expected a thing in .*; found none$"):
+        find_layout(tmp_path, "demo", lambda f: False, "a thing")
+    with pytest.raises(DatasetError, match="does not exist"):
+        find_layout(tmp_path / "nope", "demo", lambda f: True, "a thing")
+    with pytest.raises(DatasetError, match="no root given"):
+        find_layout(None, "demo", lambda f: True, "a thing")
+
+
+def test_lookup_label_raises_one_line_naming_the_file():
+    assert lookup_label(JAFFE_CODES, "HA", "jaffe", "KA.HA1.1.tiff") == "happiness"
+    with pytest.raises(DatasetError, match="unknown emotion code 'XX' in KA.XX1.1.tiff") as raised:
+        lookup_label(JAFFE_CODES, "XX", "jaffe", "KA.XX1.1.tiff")
+    assert "\n" not in str(raised.value)
