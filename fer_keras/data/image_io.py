@@ -50,6 +50,9 @@ class ImageError(DatasetError):
         self.path = str(path)
         self.reason = reason
 
+    def __reduce__(self):
+        return type(self), (self.path, self.reason)
+
 
 def is_image_file(path: str | os.PathLike) -> bool:
     """True for a non-hidden file whose extension is an image format readers accept."""
@@ -142,18 +145,27 @@ def _read_bytes(path: Path) -> bytes | None:
 def check_image(path: str | os.PathLike, decode: bool = False) -> str | None:
     """``None`` when ``path`` looks usable, else the reason it is not.
 
-    Without ``decode`` only TIFF and BMP files are decoded (they have no end marker);
-    JPEG and PNG files are checked by signature and end marker.
+    Without ``decode``, JPEG and PNG files are judged by their first and last bytes
+    (signature, end marker) without reading the whole file; TIFF and BMP files, which
+    have no end marker, are always decoded.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        return _problem(path, b"")
+    try:
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            head = handle.read(16)
+            if not decode and size > 0 and _format(head) in {"jpeg", "png"}:
+                handle.seek(max(0, size - 512))
+                return _problem(path, head + handle.read())
+            data = head + handle.read()
+    except OSError:
+        data = None
     reason = _problem(path, data)
-    if reason is not None:
-        return reason
-    if decode or _format(data) in {"tiff", "bmp"}:
-        if _decode(data) is None:
-            return "unreadable (OpenCV cannot decode it)"
-    return None
+    if reason is None and _decode(data) is None:
+        return "unreadable (OpenCV cannot decode it)"
+    return reason
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:

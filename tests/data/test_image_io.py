@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -79,6 +81,8 @@ def test_broken_files_get_a_reason_and_read_raises(tmp_path, kind, suffix, reaso
         read_image(path)
     assert raised.value.reason == check_image(path)
     assert isinstance(raised.value, DatasetError)
+    copy = pickle.loads(pickle.dumps(raised.value))  # crosses process pools intact
+    assert (copy.path, copy.reason, str(copy)) == (raised.value.path, raised.value.reason, str(raised.value))
 
 
 def test_good_files_pass_both_checks(tmp_path):
