@@ -111,7 +111,9 @@ def _decode(data: bytes) -> np.ndarray | None:
 
 
 def _to_uint8_rgb(image: np.ndarray) -> np.ndarray:
-    if image.dtype != np.uint8:
+    if image.dtype == np.uint16:
+        image = (image // 257).astype(np.uint8)
+    elif image.dtype != np.uint8:
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
     if image.ndim == 2:
         return image[..., None]
@@ -171,7 +173,7 @@ def check_image(path: str | os.PathLike, decode: bool = False) -> str | None:
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Decode ``path`` to uint8 ``H×W×3`` RGB or ``H×W×1`` grayscale; raise :class:`ImageError`.
 
-    16-bit images are rescaled to 0..255; an alpha channel is dropped.
+    16-bit images are scaled to 0..255 (÷257), other depths min-max; an alpha channel is dropped.
     """
     path = Path(path)
     data = _read_bytes(path)
