@@ -1,0 +1,145 @@
+"""On-the-fly augmentation of training batches with Keras preprocessing layers.
+
+``build_augmenter(config.augmentation, seed)`` returns a ``keras.Sequential`` (or ``None``
+when nothing is switched on) that takes float32 batches ``(B, H, W, C)`` in 0..255 with
+C = 1 or 3 and returns the same shape, dtype and range. Layers, in order:
+
+- ``flip``: ``RandomFlip("horizontal")``
+- ``rotation`` (degrees): ``RandomRotation``
+- ``zoom`` (fraction): ``RandomZoom``, same factor on both axes
+- ``stretch`` (fraction): ``RandomZoom`` with independent height and width factors
+  (each up to ±stretch/2, so the aspect ratio changes by up to about ±stretch)
+- ``shift`` (fraction of the size): ``RandomTranslation``
+- ``blur`` (probability): ``RandomGaussianBlur`` on that fraction of images (5×5 kernel, sigma 0.5..1)
+- ``noise`` (std in 0..1 pixel units): ``GaussianNoise`` between two ``Rescaling`` layers
+- a ``ReLU(max_value=255)`` clip back to 0..255
+
+Only built-in layers are used, so the augmenter serialises with ``get_config``. Keras
+applies random layers only in training mode: call it with ``training=True`` (as
+:func:`augment_dataset` does). Every layer computes in float32 whatever the global
+mixed-precision policy is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from fer_keras.config import AugmentationConfig
+
+#: How pixels uncovered by rotation, zoom and shift are filled (the legacy ImageDataGenerator's default).
+FILL_MODE = "nearest"
+BLUR_KERNEL_SIZE = 5
+BLUR_SIGMA = (0.5, 1.0)
+
+
+def is_active(config: AugmentationConfig) -> bool:
+    """Whether ``config`` asks for any random transform at all."""
+    amounts = (config.rotation, config.zoom, config.stretch, config.shift, config.blur, config.noise)
+    return config.enabled and (config.flip or any(a > 0 for a in amounts))
+
+
+def build_augmenter(config: AugmentationConfig, seed: int = 0) -> keras.Sequential | None:
+    """The random transforms ``config`` asks for as one Sequential, or None when there are none."""
+    if not is_active(config):
+        return None
+    common = {"dtype": "float32"}
+    seeds = iter(range(seed, seed + 100))
+    layers: list[keras.layers.Layer] = []
+    if config.flip:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=next(seeds), name="flip", **common))
+    if config.rotation > 0:
+        layers.append(keras.layers.RandomRotation(
+            config.rotation / 360.0, fill_mode=FILL_MODE, seed=next(seeds), name="rotation", **common))
+    if config.zoom > 0:
+        layers.append(keras.layers.RandomZoom(
+            (-config.zoom, config.zoom), fill_mode=FILL_MODE, seed=next(seeds), name="zoom", **common))
+    if config.stretch > 0:
+        half = config.stretch / 2.0
+        layers.append(keras.layers.RandomZoom(
+            (-half, half), (-half, half), fill_mode=FILL_MODE, seed=next(seeds), name="stretch", **common))
+    if config.shift > 0:
+        layers.append(keras.layers.RandomTranslation(
+            config.shift, config.shift, fill_mode=FILL_MODE, seed=next(seeds), name="shift", **common))
+    if config.blur > 0:
+        layers.append(keras.layers.RandomGaussianBlur(
+            factor=(config.blur, config.blur), kernel_size=BLUR_KERNEL_SIZE, sigma=BLUR_SIGMA,
+            value_range=(0, 255), seed=next(seeds), name="blur", **common))
+    if config.noise > 0:
+        layers += [
+            keras.layers.Rescaling(1.0 / 255.0, name="to_unit", **common),
+            keras.layers.GaussianNoise(config.noise, seed=next(seeds), name="noise", **common),
+            keras.layers.Rescaling(255.0, name="to_pixels", **common),
+        ]
+    layers.append(keras.layers.ReLU(max_value=255.0, name="clip_0_255", **common))
+    return keras.Sequential(layers, name="augmenter")
+
+
+def augment_dataset(ds: tf.data.Dataset, augmenter: keras.Sequential | None, parallel: bool = True) -> tf.data.Dataset:
+    """Map ``augmenter`` (training mode) over a batched ``(images, labels, …)`` dataset.
+
+    ``parallel=False`` maps one batch at a time: slower, but the same seed then gives the same
+    images (parallel calls share the layers' random state in whatever order they run).
+    """
+    if augmenter is None:
+        return ds
+
+    def apply(images, *rest):
+        return (augmenter(tf.cast(images, tf.float32), training=True), *rest)
+
+    return ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE if parallel else None)
+
+
+def augment_images(images: np.ndarray, augmenter: keras.Sequential | None, batch_size: int = 64) -> np.ndarray:
+    """Augment an in-memory uint8 or float array of images; returns uint8 (for previews and files)."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    if augmenter is not None:
+        images = np.concatenate([
+            keras.ops.convert_to_numpy(augmenter(images[i:i + batch_size], training=True))
+            for i in range(0, len(images), batch_size)
+        ])
+    return np.clip(np.rint(images), 0, 255).astype(np.uint8)
+
+
+def preview_grid(images: np.ndarray, augmenter: keras.Sequential | None, path: str | Path, copies: int = 7) -> Path:
+    """Write a PNG grid: one row per image, the original then ``copies`` augmented versions."""
+    import cv2
+
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    repeated = np.repeat(images, copies, axis=0)
+    augmented = augment_images(repeated, augmenter).reshape(len(images), copies, *images.shape[1:])
+    rows = [np.concatenate([original.astype(np.uint8), *versions], axis=1) for original, versions in zip(images, augmented)]
+    grid = np.concatenate(rows, axis=0)
+    if grid.shape[-1] == 3:
+        grid = cv2.cvtColor(grid, cv2.COLOR_RGB2BGR)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), grid)
+    return path
+
+
+def materialize(
+    images: np.ndarray, labels: np.ndarray, indices: np.ndarray, augmenter: keras.Sequential | None, out_dir: str | Path
+) -> list[Path]:
+    """Write the balanced, augmented epoch ``images[indices]`` as ``out_dir/<label>/<n>_<index>.png`` for inspection."""
+    import cv2
+
+    out_dir = Path(out_dir)
+    indices = np.asarray(indices, dtype=int)
+    written = []
+    for start in range(0, len(indices), 256):
+        chunk = indices[start:start + 256]
+        for n, (index, image) in enumerate(zip(chunk, augment_images(images[chunk], augmenter)), start):
+            folder = out_dir / str(labels[index])
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{n:06d}_{index}.png"
+            cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.shape[-1] == 3 else image)
+            written.append(path)
+    return written

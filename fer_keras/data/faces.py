@@ -1,0 +1,278 @@
+"""Face detection and cropping with OpenCV's Haar cascade, with an exclusion table and a disk cache.
+
+``crop_table(table, config.data.face_crop, cache_dir)`` detects the face in every image of a
+reader's table, keeps the largest one, crops it (with a margin, square by default) into the
+``image`` column and moves images with no face to an exclusion table (reason
+``"no face detected"``). ``counts_table(before, after)`` gives the per-class before / after /
+excluded counts that the report prints (like the attention paper's Table 1).
+
+Detection uses ``haarcascade_frontalface_default.xml`` from ``cv2.data.haarcascades``
+(shipped by opencv-python-headless 4.x; OpenCV 5 wheels ship no cascades). Small images are
+upscaled so their short side is at least ``DETECT_MIN_SIDE`` pixels before detection (the
+cascade misses faces that fill a 48×48 image); ``min_size`` is in the original image's pixels.
+Detected boxes are cached in ``cache_dir`` keyed by a hash of the image's pixels and the
+detection settings, so a second run detects nothing again; margin and square only change the crop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from fer_keras.config import FaceCropConfig
+from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError
+from fer_keras.labels import canonical_order
+
+Box = tuple[int, int, int, int]
+
+CASCADE_FILE = "haarcascade_frontalface_default.xml"
+#: Images whose short side is smaller are upscaled to it before detection.
+DETECT_MIN_SIDE = 144
+SCALE_FACTOR = 1.1
+MIN_NEIGHBORS = 5
+NO_FACE = "no face detected"
+UNREADABLE = "unreadable image"
+#: Show a progress bar from this many images on.
+PROGRESS_MIN_IMAGES = 500
+
+_local = threading.local()
+
+
+def cascade_path() -> Path:
+    """The frontal-face Haar cascade file shipped with opencv-python-headless 4.x."""
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
+    path = Path(folder) / CASCADE_FILE
+    if not folder or not path.is_file():
+        raise DatasetError(
+            f"face cropping needs OpenCV's {CASCADE_FILE}, which this OpenCV {cv2.__version__} does not ship; "
+            "install opencv-python-headless<5"
+        )
+    return path
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    """One loaded cascade per thread."""
+    if getattr(_local, "cascade", None) is None:
+        cascade = cv2.CascadeClassifier(str(cascade_path()))
+        if cascade.empty():
+            raise DatasetError(f"OpenCV could not load the face cascade {cascade_path()}; reinstall opencv-python-headless<5")
+        _local.cascade = cascade
+    return _local.cascade
+
+
+def to_gray_uint8(image: np.ndarray) -> np.ndarray:
+    """A 2-D uint8 grayscale copy of an HxW, HxWx1, HxWx3 (RGB) or HxWx4 image."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        return image[..., 0]
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    if image.ndim == 3 and image.shape[-1] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    if image.ndim == 2:
+        return image
+    raise DatasetError(f"face detection expects an HxW or HxWxC image with C in 1, 3, 4; got shape {image.shape}")
+
+
+def detect_faces(image: np.ndarray, min_size: int = 20) -> list[Box]:
+    """Frontal faces as ``(x, y, w, h)`` in the image's pixels, largest first (none: empty list)."""
+    gray = to_gray_uint8(image)
+    height, width = gray.shape
+    scale = max(1.0, DETECT_MIN_SIDE / min(height, width))
+    if scale > 1.0:
+        gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC)
+    smallest = max(1, round(min_size * scale))
+    found = _cascade().detectMultiScale(
+        gray, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS, minSize=(smallest, smallest)
+    )
+    boxes = []
+    for x, y, w, h in np.asarray(found, dtype=float).reshape(-1, 4) / scale:
+        x0, y0 = max(0, round(x)), max(0, round(y))
+        x1, y1 = min(width, round(x + w)), min(height, round(y + h))
+        if min(x1 - x0, y1 - y0) >= min_size:
+            boxes.append((x0, y0, x1 - x0, y1 - y0))
+    return sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
+
+
+def crop_face(image: np.ndarray, box: Box, margin: float = 0.2, square: bool = True) -> np.ndarray:
+    """Crop ``box`` widened by ``margin`` × its size on every side, made square if asked.
+
+    The crop stays inside the image: it is shifted inward at the edges and, when larger than
+    the image, shrunk (a square crop stays square). Channels are kept as they are.
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    x, y, w, h = box
+    if w <= 0 or h <= 0:
+        raise DatasetError(f"face box {box} has no area; expected (x, y, w, h) with w, h > 0")
+    centre_x, centre_y = x + w / 2.0, y + h / 2.0
+    crop_w, crop_h = w * (1.0 + 2.0 * margin), h * (1.0 + 2.0 * margin)
+    if square:
+        crop_w = crop_h = min(max(crop_w, crop_h), width, height)
+    crop_w, crop_h = max(1, min(round(crop_w), width)), max(1, min(round(crop_h), height))
+    left = int(np.clip(round(centre_x - crop_w / 2.0), 0, width - crop_w))
+    top = int(np.clip(round(centre_y - crop_h / 2.0), 0, height - crop_h))
+    crop = image[top:top + crop_h, left:left + crop_w]
+    return np.ascontiguousarray(crop, dtype=np.uint8) if crop.dtype != np.uint8 else crop.copy()
+
+
+def load_row_image(row: pd.Series) -> np.ndarray | None:
+    """The row's ``image`` array if it has one, else its ``path`` read with OpenCV (RGB, HxWxC)."""
+    image = row.get("image")
+    if isinstance(image, np.ndarray):
+        return image
+    path = row.get("path")
+    if not isinstance(path, (str, os.PathLike)):
+        return None
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        return None
+    if image.ndim == 2:
+        return image[..., None]
+    if image.shape[-1] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def image_key(image: np.ndarray) -> str:
+    """A hash of the pixels (with shape and dtype): the cache key of one image."""
+    image = np.ascontiguousarray(image)
+    digest = hashlib.sha1(f"{image.shape}|{image.dtype}|".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+class BoxCache:
+    """Detected face boxes on disk, one JSON file per detection setting: image hash → box or null."""
+
+    def __init__(self, cache_dir: Path, min_size: int):
+        settings = f"{CASCADE_FILE}|{DETECT_MIN_SIDE}|{SCALE_FACTOR}|{MIN_NEIGHBORS}|{min_size}"
+        name = f"face_boxes_{hashlib.sha1(settings.encode()).hexdigest()[:12]}.json"
+        self.path = Path(cache_dir) / name
+        self.boxes: dict[str, list[int] | None] = {}
+        self.changed = False
+        if self.path.is_file():
+            try:
+                self.boxes = json.loads(self.path.read_text())
+            except (OSError, ValueError):
+                self.boxes = {}  # a damaged cache is rebuilt, never trusted
+
+    def get(self, key: str) -> tuple[bool, Box | None]:
+        """(found in the cache, box or None)."""
+        if key not in self.boxes:
+            return False, None
+        box = self.boxes[key]
+        return True, (tuple(box) if box is not None else None)
+
+    def put(self, key: str, box: Box | None) -> None:
+        self.boxes[key] = list(map(int, box)) if box is not None else None
+        self.changed = True
+
+    def save(self) -> None:
+        """Write atomically (temporary file, then rename)."""
+        if not self.changed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(self.boxes))
+        os.replace(temporary, self.path)
+        self.changed = False
+
+
+def largest_face(image: np.ndarray, min_size: int, cache: BoxCache | None) -> Box | None:
+    """The largest face's box (from the cache when it knows this image)."""
+    key = image_key(image) if cache is not None else None
+    if cache is not None:
+        known, box = cache.get(key)
+        if known:
+            return box
+    boxes = detect_faces(image, min_size=min_size)
+    box = boxes[0] if boxes else None
+    if cache is not None:
+        cache.put(key, box)
+    return box
+
+
+def crop_table(
+    table: pd.DataFrame,
+    config: FaceCropConfig,
+    cache_dir: Path | None = None,
+    load_image: Callable[[pd.Series], np.ndarray | None] = load_row_image,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Crop the largest face of every row: (kept table with ``image`` and ``face_box``, excluded table).
+
+    With ``config.enabled`` false the table comes back unchanged. Excluded rows carry the
+    table's other columns (not the image) and a ``reason``: no face detected, or unreadable image.
+    """
+    empty = pd.DataFrame(columns=list(EXCLUDED_COLUMNS))
+    if not config.enabled:
+        return table, empty
+    cache = BoxCache(cache_dir, config.min_size) if config.cache and cache_dir is not None else None
+    crops, boxes, kept_rows, excluded_rows, reasons = [], [], [], [], []
+    rows = tqdm(table.iterrows(), total=len(table), desc="face crop", unit="img",
+                disable=len(table) < PROGRESS_MIN_IMAGES)
+    try:
+        for position, (_, row) in enumerate(rows):
+            image = load_image(row)
+            box = largest_face(image, config.min_size, cache) if image is not None else None
+            if box is None:
+                excluded_rows.append(position)
+                reasons.append(UNREADABLE if image is None else NO_FACE)
+                continue
+            kept_rows.append(position)
+            boxes.append(tuple(int(v) for v in box))
+            crops.append(crop_face(image, box, config.margin, config.square))
+    finally:
+        if cache is not None:
+            cache.save()
+    if len(table) and not kept_rows:
+        raise DatasetError(
+            f"face crop: no face found in any of the {len(table)} images; lower data.face_crop.min_size "
+            "or set data.face_crop.enabled: false"
+        )
+    kept = table.iloc[kept_rows].reset_index(drop=True)
+    kept["image"] = _object_column(crops)
+    kept["face_box"] = _object_column(boxes)
+    excluded = table.iloc[excluded_rows].drop(columns=["image"], errors="ignore").reset_index(drop=True)
+    excluded["reason"] = reasons
+    for column in EXCLUDED_COLUMNS:
+        if column not in excluded.columns:
+            excluded[column] = None
+    leading = list(EXCLUDED_COLUMNS)
+    excluded = excluded[leading + [c for c in excluded.columns if c not in leading]]
+    return kept, excluded
+
+
+def _object_column(values: list) -> np.ndarray:
+    """A 1-D object array holding ``values`` as they are (arrays of equal shape are not stacked)."""
+    column = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        column[i] = value
+    return column
+
+
+def counts_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per-class images before and after cropping, and how many were excluded (plus a total row)."""
+    if "label" not in before.columns or "label" not in after.columns:
+        raise DatasetError("counts_table needs a label column in both tables")
+    first = before["label"].value_counts()
+    second = after["label"].value_counts()
+    rows = [
+        {"class": name, "before": int(first.get(name, 0)), "after": int(second.get(name, 0))}
+        for name in canonical_order(set(first.index) | set(second.index))
+    ]
+    rows.append({"class": "total", "before": len(before), "after": len(after)})
+    counts = pd.DataFrame(rows, columns=["class", "before", "after"])
+    counts["excluded"] = counts["before"] - counts["after"]
+    return counts
