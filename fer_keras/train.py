@@ -26,9 +26,10 @@ def train(argv: list[str] | None = None) -> int:
     """Run the experiment; print the report path."""
     args = parse_args(argv)
     from fer_keras.config import load_config
+
+    config = load_config(args.config, args.overrides)  # before TensorFlow loads: config errors come fast
     from fer_keras.training.experiment import run_experiment
 
-    config = load_config(args.config, args.overrides)
     run_dir = run_experiment(config, run_dir=args.out, fold=args.fold)
     print(f"report: {run_dir / 'report.md'}")
     return 0

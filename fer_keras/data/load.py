@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import DataConfig
+from fer_keras.data.faces import counts_table, crop_table
 from fer_keras.data.pipeline import load_images
 from fer_keras.data.registry import read_dataset, restrict_classes
 from fer_keras.labels import resolve_classes
@@ -51,26 +52,12 @@ def load_data(data: DataConfig, cache_dir: Path | None = None, classes: list[str
     excluded = result.excluded
     table = result.table
     if data.face_crop.enabled:
-        from fer_keras.data.faces import crop_table
-
         table, no_face = crop_table(table, data.face_crop, cache_dir=cache_dir)
         excluded = pd.concat([excluded, no_face], ignore_index=True)
     table = table.reset_index(drop=True)
     images = load_images(table, data.image_size, data.color_mode)
     label_ids = table["label"].map({name: i for i, name in enumerate(wanted)}).to_numpy(np.int32)
-    counts = data_counts(pd.concat([before, result.excluded]), table, wanted)
+    found = pd.concat([before, result.excluded])
+    counts = counts_table(found[found["label"].isin(wanted)], table)
     return LoadedData(table.drop(columns=["image"], errors="ignore"), wanted, label_ids, images, excluded, counts)
-
-
-def data_counts(before: pd.DataFrame, after: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
-    """Images per class found (usable or not) and kept, like the attention paper's Table 1."""
-    counts = pd.DataFrame(
-        {
-            "class": classes,
-            "found": [int((before["label"] == c).sum()) for c in classes],
-            "kept": [int((after["label"] == c).sum()) for c in classes],
-        }
-    )
-    total = pd.DataFrame([{"class": "total", "found": counts["found"].sum(), "kept": counts["kept"].sum()}])
-    return pd.concat([counts, total], ignore_index=True)
 

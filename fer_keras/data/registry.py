@@ -13,12 +13,14 @@ Nothing downstream of a reader knows a dataset's name.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from fer_keras.errors import UserError
+from fer_keras.options import unknown_options
 
 REQUIRED_COLUMNS = ("path", "label", "subject", "dataset")
 EXCLUDED_COLUMNS = ("path", "label", "reason")
@@ -37,6 +39,10 @@ class DatasetTable:
 
 
 Reader = Callable[..., DatasetTable]
+
+#: Modules whose import registers readers (``faces_dataset`` is the FACES database;
+#: ``faces`` is the face detector, not a reader).
+_READER_MODULES = ("synthetic", "jaffe", "fer2013", "ckplus", "kdef", "oulu_casia", "faces_dataset", "folder")
 _READERS: dict[str, Reader] = {}
 
 
@@ -61,7 +67,11 @@ def read_dataset(name: str, root: str | None = None, **options) -> DatasetTable:
     _import_readers()
     if name not in _READERS:
         raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(sorted(_READERS))}")
-    result = _READERS[name](root, **options)
+    reader = _READERS[name]
+    unknown, allowed = unknown_options(reader, options, fixed=("root",))
+    if unknown:
+        raise DatasetError(f"{name}: unknown option {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    result = reader(root, **options)
     check_table(result.table, name)
     return result
 
@@ -90,11 +100,5 @@ def restrict_classes(result: DatasetTable, classes: list[str], name: str) -> Dat
 
 def _import_readers() -> None:
     """Import the reader modules so their decorators register them."""
-    import importlib
-    import pkgutil
-
-    import fer_keras.data as package
-
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in {"registry", "pipeline", "splits", "augment", "balance", "faces"}:
-            importlib.import_module(f"fer_keras.data.{module.name}")
+    for module in _READER_MODULES:
+        importlib.import_module(f"fer_keras.data.{module}")

@@ -9,12 +9,12 @@ clear error line.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable
 
 import keras
 
 from fer_keras.errors import UserError
+from fer_keras.options import unknown_options
 
 Builder = Callable[..., keras.Model]
 _BUILDERS: dict[str, Builder] = {}
@@ -37,31 +37,25 @@ def register_model(name: str) -> Callable[[Builder], Builder]:
     return decorate
 
 
-def _import_models() -> None:
+def import_models() -> None:
+    """Import every architecture module so its builders and custom layers are registered."""
     for module in _MODEL_MODULES:
-        try:
-            importlib.import_module(f"fer_keras.models.{module}")
-        except ModuleNotFoundError as error:
-            if error.name != f"fer_keras.models.{module}":
-                raise
+        importlib.import_module(f"fer_keras.models.{module}")
 
 
 def model_names() -> list[str]:
     """Every registered model name."""
-    _import_models()
+    import_models()
     return sorted(_BUILDERS)
 
 
 def build_model(name: str, input_shape: tuple[int, int, int], num_classes: int, **options) -> keras.Model:
     """Build the registered model ``name``."""
-    _import_models()
+    import_models()
     if name not in _BUILDERS:
         raise ModelError(f"unknown model {name!r}; known: {', '.join(sorted(_BUILDERS))}")
     builder = _BUILDERS[name]
-    accepted = inspect.signature(builder).parameters
-    if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-        unknown = sorted(set(options) - set(accepted))
-        if unknown:
-            allowed = ", ".join(k for k in accepted if k not in {"input_shape", "num_classes"})
-            raise ModelError(f"model {name!r}: unknown option {', '.join(unknown)}; allowed: {allowed}")
+    unknown, allowed = unknown_options(builder, options, fixed=("input_shape", "num_classes"))
+    if unknown:
+        raise ModelError(f"model {name!r}: unknown option {', '.join(unknown)}; allowed: {', '.join(allowed)}")
     return builder(input_shape=tuple(input_shape), num_classes=num_classes, **options)
