@@ -1,0 +1,354 @@
+"""ImageNet backbones with an N-way head and the KDEF paper's four fine-tune modes.
+
+Every model here is ``input (H, W, 1 or 3), float 0..255`` → grayscale replicated to 3
+channels → the backbone's own input scaling (:class:`BackbonePreprocess`, optional) →
+headless backbone (one nested ``keras.Model``, named like the registry entry) → global
+average pooling → dropout → optional hidden dense → dense softmax (float32).
+
+Backbones: vgg16, vgg19, resnet50/101/152, resnet50v2/101v2/152v2, inception_v3,
+densenet121/169/201, efficientnetb0 (all ``keras.applications``), and resnet18/resnet34
+built here from the ResNet paper's basic blocks (Keras ships neither). mobilenet_v2 lives
+in :mod:`fer_keras.models.mobilenet` and reuses this machinery.
+
+Fine-tune modes (``fine_tune``):
+
+- ``head``: the whole backbone is frozen; only the new head trains.
+- ``head_plus_last_block``: the backbone's last block (see ``BackboneSpec.last_block``,
+  e.g. VGG ``block5_``, ResNet ``conv5_``, InceptionV3 mixed9 + mixed10) trains with the head.
+- ``full``: everything trains (starting from the loaded weights).
+- ``scratch``: ``weights`` must be null; everything trains from random initialisation.
+
+Batch normalisation: a BatchNormalization layer whose ``trainable`` is False runs in
+inference mode in Keras 3 (moving statistics used, never updated). By default
+(``freeze_batchnorm=None``) every BN layer of the backbone is frozen whenever any part of
+the backbone is frozen (``head`` and ``head_plus_last_block``), so in
+``head_plus_last_block`` the last block's convolutions train while its BN layers keep the
+ImageNet statistics and scale/offset. That is what the Keras transfer-learning guide gets
+by calling the base with ``training=False``, except that the guide's baked-in flag would
+also keep BN in inference mode after unfreezing, whereas here nothing is baked into the
+graph: :func:`set_fine_tune_mode` can switch a built (or loaded) model between modes, e.g.
+train the head, then switch to ``full`` and recompile with a lower learning rate. Pass
+``freeze_batchnorm=True`` to keep BN frozen in every mode (the guide's recipe), or
+``False`` to let BN layers train whenever their block does.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+from keras import layers, ops
+
+from fer_keras.models.registry import ModelError, register_model
+from fer_keras.models.weights import load_backbone_weights
+
+#: The KDEF paper's fine-tune modes.
+FINE_TUNE_MODES = ("head", "head_plus_last_block", "full", "scratch")
+#: ``preprocess`` option values.
+PREPROCESS_OPTIONS = ("backbone", "none")
+
+
+@keras.saving.register_keras_serializable(package="fer_keras")
+class BackbonePreprocess(layers.Layer):
+    """The input scaling of ``keras.applications``' ``preprocess_input``, as a layer.
+
+    Takes RGB pixels in 0..255 and applies the scaling an ImageNet backbone was trained
+    with, so a saved model carries its own preprocessing.
+
+    Args:
+        mode: ``"caffe"`` (RGB→BGR, minus the ImageNet mean per channel; VGG, ResNet v1),
+            ``"tf"`` (``x / 127.5 - 1``; ResNet v2, InceptionV3, MobileNetV2) or
+            ``"torch"`` (``x / 255``, minus the ImageNet mean, divided by its standard
+            deviation, RGB; DenseNet, and the ResNet18/34 built here).
+    """
+
+    MODES = ("caffe", "tf", "torch")
+    _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+    _TORCH_MEAN = (0.485, 0.456, 0.406)
+    _TORCH_STD = (0.229, 0.224, 0.225)
+
+    def __init__(self, mode: str, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in self.MODES:
+            raise ModelError(f"BackbonePreprocess mode {mode!r} unknown; expected one of {', '.join(self.MODES)}")
+        self.mode = mode
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        if self.mode == "tf":
+            return x / 127.5 - 1.0
+        if self.mode == "caffe":
+            return ops.flip(x, axis=-1) - ops.convert_to_tensor(self._CAFFE_MEAN_BGR, dtype=x.dtype)
+        mean = ops.convert_to_tensor(self._TORCH_MEAN, dtype=x.dtype)
+        std = ops.convert_to_tensor(self._TORCH_STD, dtype=x.dtype)
+        return (x / 255.0 - mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """How to build one headless backbone and where its last block starts.
+
+    Args:
+        name: registry name; also the nested backbone model's name and the weights key.
+        factory: ``factory(input_shape, name, **variant)`` → headless, randomly initialised
+            ``keras.Model`` taking 3-channel input.
+        preprocess: :class:`BackbonePreprocess` mode for ``preprocess="backbone"``, or
+            None when the backbone scales its own input (EfficientNet).
+        last_block: the last block's first layer: a layer-name prefix, or
+            ``"after:<layer>"`` for "every layer after <layer>" (InceptionV3's blocks
+            have auto-generated layer names).
+        min_size: smallest input height/width the architecture accepts.
+    """
+
+    name: str
+    factory: Callable[..., keras.Model]
+    preprocess: str | None
+    last_block: str
+    min_size: int = 32
+
+
+#: Every backbone a built model may contain, by name (mobilenet.py adds its own).
+BACKBONES: dict[str, BackboneSpec] = {}
+
+
+def register_backbone(spec: BackboneSpec) -> BackboneSpec:
+    """Make ``spec`` known to :func:`set_fine_tune_mode` (registering a model is separate)."""
+    BACKBONES[spec.name] = spec
+    return spec
+
+
+# --------------------------------------------------------------------------- ResNet18/34
+
+
+def _basic_block(x, filters: int, stride: int, name: str):
+    """Two 3x3 convolutions with a residual connection (ResNet paper, Fig. 2 left).
+
+    The shortcut is a 1x1 strided projection when the shape changes (the paper's
+    option B). Padding is explicit and symmetric, as in the paper's (and torchvision's)
+    implementation, so converted weights line up.
+    """
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
+                                 kernel_initializer="he_normal", name=f"{name}_0_conv")(x)
+        shortcut = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_0_bn")(shortcut)
+    y = layers.ZeroPadding2D(1, name=f"{name}_1_pad")(x)
+    y = layers.Conv2D(filters, 3, strides=stride, use_bias=False, kernel_initializer="he_normal", name=f"{name}_1_conv")(y)
+    y = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_1_bn")(y)
+    y = layers.ReLU(name=f"{name}_1_relu")(y)
+    y = layers.ZeroPadding2D(1, name=f"{name}_2_pad")(y)
+    y = layers.Conv2D(filters, 3, use_bias=False, kernel_initializer="he_normal", name=f"{name}_2_conv")(y)
+    y = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"{name}_2_bn")(y)
+    x = layers.Add(name=f"{name}_add")([shortcut, y])
+    return layers.ReLU(name=f"{name}_out")(x)
+
+
+def basic_resnet(input_shape: tuple[int, int, int], blocks: tuple[int, int, int, int], name: str) -> keras.Model:
+    """Headless ResNet of basic blocks (ResNet18: 2-2-2-2, ResNet34: 3-4-6-3).
+
+    Layer names follow keras.applications' ResNet (``conv1_conv``, ``conv2_block1_1_conv``,
+    ..., ``conv5_block2_out``); the output is the last stage's feature map.
+    """
+    inputs = keras.Input(shape=input_shape, name="input")
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=False, kernel_initializer="he_normal", name="conv1_conv")(x)
+    x = layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name="conv1_bn")(x)
+    x = layers.ReLU(name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (filters, count) in enumerate(zip((64, 128, 256, 512), blocks), start=2):
+        for index in range(1, count + 1):
+            stride = 2 if index == 1 and stage > 2 else 1
+            x = _basic_block(x, filters, stride, name=f"conv{stage}_block{index}")
+    return keras.Model(inputs, x, name=name)
+
+
+# --------------------------------------------------------------------------- the backbones
+
+
+def _application(constructor: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+    """A factory calling a keras.applications constructor headless and without weights."""
+
+    def factory(input_shape, name, **variant):
+        return constructor(include_top=False, weights=None, input_shape=input_shape, name=name, **variant)
+
+    return factory
+
+
+_apps = keras.applications
+_KERAS_BACKBONES = (
+    BackboneSpec("vgg16", _application(_apps.VGG16), "caffe", "block5_"),
+    BackboneSpec("vgg19", _application(_apps.VGG19), "caffe", "block5_"),
+    BackboneSpec("resnet50", _application(_apps.ResNet50), "caffe", "conv5_"),
+    BackboneSpec("resnet101", _application(_apps.ResNet101), "caffe", "conv5_"),
+    BackboneSpec("resnet152", _application(_apps.ResNet152), "caffe", "conv5_"),
+    BackboneSpec("resnet50v2", _application(_apps.ResNet50V2), "tf", "conv5_"),
+    BackboneSpec("resnet101v2", _application(_apps.ResNet101V2), "tf", "conv5_"),
+    BackboneSpec("resnet152v2", _application(_apps.ResNet152V2), "tf", "conv5_"),
+    BackboneSpec("inception_v3", _application(_apps.InceptionV3), "tf", "after:mixed8", min_size=75),
+    BackboneSpec("densenet121", _application(_apps.DenseNet121), "torch", "conv5_"),
+    BackboneSpec("densenet169", _application(_apps.DenseNet169), "torch", "conv5_"),
+    BackboneSpec("densenet201", _application(_apps.DenseNet201), "torch", "conv5_"),
+    # EfficientNet's model starts with its own Rescaling + Normalization layers.
+    BackboneSpec("efficientnetb0", _application(_apps.EfficientNetB0), None, "block7a_"),
+    BackboneSpec("resnet18", lambda input_shape, name: basic_resnet(input_shape, (2, 2, 2, 2), name), "torch", "conv5_"),
+    BackboneSpec("resnet34", lambda input_shape, name: basic_resnet(input_shape, (3, 4, 6, 3), name), "torch", "conv5_"),
+)
+
+
+# --------------------------------------------------------------------------- model building
+
+
+def _check_options(spec: BackboneSpec, input_shape, num_classes, weights, fine_tune, dropout, dense_units, preprocess):
+    if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
+        raise ModelError(f"{spec.name}: input_shape must be (height, width, 1 or 3), got {tuple(input_shape)}")
+    if min(input_shape[:2]) < spec.min_size:
+        raise ModelError(f"{spec.name}: input must be at least {spec.min_size}x{spec.min_size}, got {input_shape[0]}x{input_shape[1]}")
+    if int(num_classes) < 2:
+        raise ModelError(f"{spec.name}: num_classes must be at least 2, got {num_classes}")
+    if fine_tune not in FINE_TUNE_MODES:
+        raise ModelError(f"{spec.name}: unknown fine_tune {fine_tune!r}; expected one of {', '.join(FINE_TUNE_MODES)}")
+    if fine_tune == "scratch" and weights is not None:
+        raise ModelError(f"{spec.name}: fine_tune 'scratch' trains from random initialisation; set weights to null (got {weights!r})")
+    if preprocess not in PREPROCESS_OPTIONS:
+        raise ModelError(f"{spec.name}: unknown preprocess {preprocess!r}; expected one of {', '.join(PREPROCESS_OPTIONS)}")
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ModelError(f"{spec.name}: dropout must be in [0, 1), got {dropout}")
+    if dense_units is not None and int(dense_units) < 1:
+        raise ModelError(f"{spec.name}: dense_units must be a positive integer or null, got {dense_units}")
+
+
+def build_transfer_model(
+    spec: BackboneSpec,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    weights: str | None = None,
+    fine_tune: str = "full",
+    dropout: float = 0.0,
+    dense_units: int | None = None,
+    preprocess: str = "backbone",
+    freeze_batchnorm: bool | None = None,
+    **variant,
+) -> keras.Model:
+    """Backbone ``spec`` with an N-way softmax head, in fine-tune mode ``fine_tune``.
+
+    Args:
+        weights: None (random init), ``"imagenet"`` (found offline, see
+            :mod:`fer_keras.models.weights`) or a weights file path.
+        preprocess: ``"backbone"`` puts the backbone's own ImageNet input scaling inside
+            the model; ``"none"`` feeds the raw 0..255 pixels to the backbone.
+        freeze_batchnorm: see the module docstring.
+        variant: extra constructor arguments of the backbone (MobileNetV2's ``alpha``).
+    """
+    input_shape = tuple(int(v) for v in input_shape)
+    _check_options(spec, input_shape, num_classes, weights, fine_tune, dropout, dense_units, preprocess)
+    if weights is None and fine_tune in ("head", "head_plus_last_block"):
+        warnings.warn(f"{spec.name}: fine_tune {fine_tune!r} freezes a randomly initialised backbone (weights is null)", stacklevel=3)
+    height, width, channels = input_shape
+    try:
+        backbone = spec.factory(input_shape=(height, width, 3), name=spec.name, **variant)
+    except ValueError as error:
+        raise ModelError(f"{spec.name}: cannot build backbone for input {input_shape}: {' '.join(str(error).split())}") from None
+    load_backbone_weights(backbone, spec.name, weights, alpha=variant.get("alpha", 1.0), rows=height)
+
+    inputs = keras.Input(shape=input_shape, name="image")
+    x = inputs
+    if channels == 1:
+        x = layers.Concatenate(axis=-1, name="gray_to_rgb")([x, x, x])
+    if preprocess == "backbone" and spec.preprocess is not None:
+        x = BackbonePreprocess(spec.preprocess, name="backbone_preprocess")(x)
+    x = backbone(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout > 0:
+        x = layers.Dropout(float(dropout), name="head_dropout")(x)
+    if dense_units is not None:
+        x = layers.Dense(int(dense_units), activation="relu", name="head_dense")(x)
+    outputs = layers.Dense(int(num_classes), activation="softmax", dtype="float32", name="predictions")(x)
+    model = keras.Model(inputs, outputs, name=f"{spec.name}_classifier")
+    set_fine_tune_mode(model, fine_tune, freeze_batchnorm=freeze_batchnorm)
+    return model
+
+
+def find_backbone(model: keras.Model) -> tuple[keras.Model, BackboneSpec]:
+    """The nested backbone of a model built here, and its spec."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model) and layer.name in BACKBONES:
+            return layer, BACKBONES[layer.name]
+    raise ModelError(f"model {model.name!r} has no known backbone; known: {', '.join(sorted(BACKBONES))}")
+
+
+def last_block_layers(backbone: keras.Model, last_block: str) -> list[keras.layers.Layer]:
+    """The backbone layers from the start of its last block to its output."""
+    names = [layer.name for layer in backbone.layers]
+    if last_block.startswith("after:"):
+        anchor = last_block.split(":", 1)[1]
+        start = names.index(anchor) + 1 if anchor in names else None
+    else:
+        start = next((i for i, name in enumerate(names) if name.startswith(last_block)), None)
+    if start is None:
+        raise ModelError(f"backbone {backbone.name!r} has no layer matching last block {last_block!r}")
+    return backbone.layers[start:]
+
+
+def set_fine_tune_mode(model: keras.Model, mode: str, freeze_batchnorm: bool | None = None) -> keras.Model:
+    """Set which layers train: ``head``, ``head_plus_last_block``, ``full`` or ``scratch``.
+
+    Works on a built or loaded model (``scratch`` on a built model just unfreezes all; it
+    cannot re-initialise). Call ``model.compile(...)`` afterwards for the change to take
+    effect in training. BN layers: see the module docstring.
+    """
+    if mode not in FINE_TUNE_MODES:
+        raise ModelError(f"unknown fine_tune {mode!r}; expected one of {', '.join(FINE_TUNE_MODES)}")
+    backbone, spec = find_backbone(model)
+    freeze_bn = mode in ("head", "head_plus_last_block") if freeze_batchnorm is None else bool(freeze_batchnorm)
+    for layer in model.layers:
+        layer.trainable = True
+    if mode == "head":
+        backbone.trainable = False
+        return model
+    trainable = (
+        {id(layer) for layer in last_block_layers(backbone, spec.last_block)}
+        if mode == "head_plus_last_block"
+        else {id(layer) for layer in backbone.layers}
+    )
+    for layer in backbone.layers:
+        is_bn = isinstance(layer, layers.BatchNormalization)
+        layer.trainable = id(layer) in trainable and not (is_bn and freeze_bn)
+    return model
+
+
+def _make_builder(spec: BackboneSpec):
+    def builder(
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        weights: str | None = None,
+        fine_tune: str = "full",
+        dropout: float = 0.0,
+        dense_units: int | None = None,
+        preprocess: str = "backbone",
+        freeze_batchnorm: bool | None = None,
+    ) -> keras.Model:
+        return build_transfer_model(
+            spec, input_shape, num_classes, weights=weights, fine_tune=fine_tune, dropout=dropout,
+            dense_units=dense_units, preprocess=preprocess, freeze_batchnorm=freeze_batchnorm,
+        )
+
+    builder.__name__ = f"build_{spec.name}"
+    builder.__doc__ = (
+        f"{spec.name} backbone (last block from {spec.last_block!r}) with an N-way softmax head; "
+        "options as in build_transfer_model."
+    )
+    return builder
+
+
+for _spec in _KERAS_BACKBONES:
+    register_backbone(_spec)
+    register_model(_spec.name)(_make_builder(_spec))

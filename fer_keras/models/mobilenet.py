@@ -1,0 +1,57 @@
+"""MobileNetV2 head swap (the JAFFE transfer-learning paper).
+
+ImageNet MobileNetV2 with its 1000-way top replaced by an N-way softmax. The paper
+replaces the last dense layer (1000 → 7); Keras' MobileNetV2 top is global average
+pooling → dense 1000, so keeping the global average pooling and swapping the dense layer
+is exactly that swap (``dropout``/``dense_units`` default to none, so nothing else is added).
+
+Input is 224×224×3 by default; any size Keras allows (at least 32×32) works; grayscale
+input is replicated to 3 channels inside the model.
+
+``preprocess`` defaults to ``"none"`` because the paper found normalisation hurt (by more
+than 40 points). "No normalisation" means the raw pixel values, floats in 0..255, go
+straight into the ImageNet-pretrained body, although that body was trained on inputs
+scaled to -1..1; ``"backbone"`` adds MobileNetV2's own scaling (``x / 127.5 - 1``) as a
+layer inside the model. Fine-tune modes, weights and BN handling are those of
+:mod:`fer_keras.models.backbones`; the last block is ``block_16`` plus the final 1×1
+convolution (``Conv_1``).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from fer_keras.models.backbones import BackboneSpec, build_transfer_model, register_backbone
+from fer_keras.models.registry import register_model
+
+
+def _mobilenet_v2(input_shape, name, alpha: float = 1.0) -> keras.Model:
+    return keras.applications.MobileNetV2(
+        include_top=False, weights=None, input_shape=input_shape, alpha=alpha, name=name
+    )
+
+
+MOBILENET_V2 = register_backbone(BackboneSpec("mobilenet_v2", _mobilenet_v2, "tf", "block_16_"))
+
+
+@register_model("mobilenet_v2")
+def build_mobilenet_v2(
+    input_shape: tuple[int, int, int] = (224, 224, 3),
+    num_classes: int = 7,
+    weights: str | None = None,
+    fine_tune: str = "full",
+    preprocess: str = "none",
+    alpha: float = 1.0,
+    dropout: float = 0.0,
+    dense_units: int | None = None,
+    freeze_batchnorm: bool | None = None,
+) -> keras.Model:
+    """MobileNetV2 (width ``alpha``) with an N-way softmax instead of its 1000-way top.
+
+    ``weights``: None, ``"imagenet"`` (the Keras file for this ``alpha`` and input size,
+    found offline) or a file path. See the module docstring for ``preprocess``.
+    """
+    return build_transfer_model(
+        MOBILENET_V2, input_shape, num_classes, weights=weights, fine_tune=fine_tune, dropout=dropout,
+        dense_units=dense_units, preprocess=preprocess, freeze_batchnorm=freeze_batchnorm, alpha=float(alpha),
+    )

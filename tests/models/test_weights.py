@@ -1,0 +1,150 @@
+"""ImageNet weights resolved offline: exact Keras file names, search order, one-line errors."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from fer_keras.models import weights
+from fer_keras.models.registry import ModelError
+from fer_keras.models.weights import (
+    keras_weights_file,
+    load_backbone_weights,
+    load_weights_file,
+    resolve_imagenet_weights,
+)
+
+TF = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+
+@pytest.fixture
+def empty_search(tmp_path, monkeypatch):
+    """No cache, no FER_KERAS_WEIGHTS_DIR, no shared folder: every lookup starts empty."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    monkeypatch.delenv(weights.WEIGHTS_DIR_ENV, raising=False)
+    monkeypatch.setattr(weights, "SHARED_WEIGHTS_DIR", tmp_path / "no_shared")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("name", "include_top", "file_name", "url"),
+    [
+        ("vgg16", False, "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", f"{TF}vgg16/"),
+        ("vgg19", True, "vgg19_weights_tf_dim_ordering_tf_kernels.h5", f"{TF}vgg19/"),
+        ("resnet50", False, "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", f"{TF}resnet/"),
+        ("resnet152v2", False, "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5", f"{TF}resnet/"),
+        ("inception_v3", False, "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5", f"{TF}inception_v3/"),
+        ("densenet121", False, "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", f"{TF}densenet/"),
+        ("efficientnetb0", False, "efficientnetb0_notop.h5", "https://storage.googleapis.com/keras-applications/"),
+        ("mobilenet_v2", False, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", f"{TF}mobilenet_v2/"),
+        ("mobilenet_v2", True, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", f"{TF}mobilenet_v2/"),
+    ],
+)
+def test_keras_file_names_and_urls(name, include_top, file_name, url):
+    assert keras_weights_file(name, include_top) == (file_name, url + file_name)
+
+
+def test_mobilenet_file_follows_alpha_and_published_sizes():
+    assert keras_weights_file("mobilenet_v2", alpha=0.35, rows=128)[0].endswith("_0.35_128_no_top.h5")
+    # Like Keras, a size without published weights falls back to the 224 px file.
+    assert keras_weights_file("mobilenet_v2", alpha=0.5, rows=48)[0].endswith("_0.5_224_no_top.h5")
+    with pytest.raises(ModelError, match="alpha"):
+        keras_weights_file("mobilenet_v2", alpha=0.6)
+
+
+def test_unknown_model_is_a_model_error():
+    with pytest.raises(ModelError, match="no ImageNet weights are known for model 'lenet'"):
+        keras_weights_file("lenet")
+
+
+def test_explicit_path_is_returned_and_must_exist(tmp_path):
+    file = tmp_path / "mine.h5"
+    file.write_bytes(b"x")
+    assert resolve_imagenet_weights("vgg16", False, path=file) == str(file)
+    with pytest.raises(ModelError, match="not found"):
+        resolve_imagenet_weights("vgg16", False, path=tmp_path / "absent.h5")
+
+
+def test_found_in_keras_cache(empty_search, monkeypatch):
+    cache = empty_search / "keras_home" / "models"
+    cache.mkdir(parents=True)
+    file = cache / "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    file.write_bytes(b"x")
+    assert resolve_imagenet_weights("densenet121", False) == str(file)
+    # A file with a different variant's name is not taken.
+    with pytest.raises(ModelError):
+        resolve_imagenet_weights("densenet121", True)
+
+
+def test_found_in_fer_keras_weights_dir_after_cache(empty_search, monkeypatch):
+    folder = empty_search / "mine"
+    folder.mkdir()
+    name = "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"
+    (folder / name).write_bytes(b"x")
+    monkeypatch.setenv(weights.WEIGHTS_DIR_ENV, str(folder))
+    assert resolve_imagenet_weights("resnet50", False) == str(folder / name)
+    cache = empty_search / "keras_home" / "models"
+    cache.mkdir(parents=True)
+    (cache / name).write_bytes(b"x")
+    assert resolve_imagenet_weights("resnet50", False) == str(cache / name)
+
+
+def test_found_in_shared_weights(empty_search, monkeypatch):
+    shared = empty_search / "shared_weights"
+    shared.mkdir()
+    (shared / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5").write_bytes(b"x")
+    monkeypatch.setattr(weights, "SHARED_WEIGHTS_DIR", shared)
+    assert resolve_imagenet_weights("vgg16", False).startswith(str(shared))
+
+
+def test_missing_weights_error_is_one_line_with_file_url_and_place(empty_search):
+    with pytest.raises(ModelError) as caught:
+        resolve_imagenet_weights("vgg16", False)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
+    assert f"{TF}vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5" in message
+    assert "~/.keras/models/" in message and "FER_KERAS_WEIGHTS_DIR" in message
+
+
+def test_missing_resnet18_weights_says_keras_has_none(empty_search):
+    with pytest.raises(ModelError, match="Keras publishes none.*resnet18_imagenet_notop.weights.h5"):
+        resolve_imagenet_weights("resnet18", False)
+
+
+def _tiny_mobilenet():
+    return keras.applications.MobileNetV2(
+        include_top=False, weights=None, input_shape=(32, 32, 3), alpha=0.35, name="mobilenet_v2"
+    )
+
+
+def test_load_backbone_weights_from_cache_file_saved_by_keras(empty_search):
+    source = _tiny_mobilenet()
+    cache = empty_search / "keras_home" / "models"
+    cache.mkdir(parents=True)
+    file = cache / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_224_no_top.h5"
+    source.save(file)  # legacy HDF5, the format keras.applications downloads
+    target = _tiny_mobilenet()
+    before = target.get_layer("Conv1").kernel.numpy()
+    used = load_backbone_weights(target, "mobilenet_v2", "imagenet", alpha=0.35, rows=32)
+    assert used == str(file)
+    loaded = target.get_layer("Conv1").kernel.numpy()
+    np.testing.assert_array_equal(loaded, source.get_layer("Conv1").kernel.numpy())
+    assert not np.array_equal(loaded, before)
+
+
+def test_load_backbone_weights_none_leaves_model_alone():
+    model = _tiny_mobilenet()
+    before = model.get_layer("Conv1").kernel.numpy()
+    assert load_backbone_weights(model, "mobilenet_v2", None) is None
+    np.testing.assert_array_equal(model.get_layer("Conv1").kernel.numpy(), before)
+
+
+def test_wrong_file_gives_one_line_model_error(tmp_path):
+    other = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    file = tmp_path / "other.weights.h5"
+    other.save_weights(file)
+    with pytest.raises(ModelError) as caught:
+        load_weights_file(_tiny_mobilenet(), file)
+    assert "\n" not in str(caught.value) and "other.weights.h5" in str(caught.value)
