@@ -43,6 +43,7 @@ class FaceCropConfig(Section):
 class DataConfig(Section):
     """Which dataset, and how its images are turned into model input."""
 
+    name: str | None = Field(None, description="display name in reports (default: the dataset name)")
     dataset: str = Field("synthetic", description="registry name: synthetic, jaffe, fer2013, ckplus, kdef, oulu_casia, faces, folder")
     root: str | None = Field(None, description="folder or file the dataset's publisher ships; unused for synthetic")
     options: dict[str, Any] = Field(default_factory=dict, description="reader-specific options (see the reader's docstring)")
@@ -59,6 +60,11 @@ class DataConfig(Section):
         if min(value) < 8:
             raise ValueError("image_size must be at least 8x8")
         return value
+
+    @property
+    def label(self) -> str:
+        """The name reports use for this dataset."""
+        return self.name or self.dataset
 
 
 class SplitConfig(Section):
@@ -93,6 +99,9 @@ class ModelConfig(Section):
     name: str = "custom_cnn2"
     options: dict[str, Any] = Field(default_factory=dict, description="builder options (dropout, attention, fine_tune, …)")
     weights: str | None = Field(None, description="null (random init), imagenet, or a weights file path")
+    init_from: str | None = Field(
+        None, description="start from a model trained here: a run directory or .keras file (head rebuilt if classes differ)"
+    )
 
 
 class TrainingConfig(Section):
@@ -113,12 +122,50 @@ class TrainingConfig(Section):
     tensorboard: bool = False
 
 
+class GradcamConfig(Section):
+    """Grad-CAM maps of the test images, averaged per class, compared by DICE and IoU."""
+
+    enabled: bool = False
+    method: Literal["gradcam", "gradcam++"] = "gradcam"
+    layer: str | None = Field(None, description="conv layer name (default: the last conv layer)")
+    max_images: int = Field(200, ge=1, description="test images per test set")
+    threshold: float = Field(0.5, gt=0.0, lt=1.0, description="mask = map >= threshold x its max")
+    face_mask: bool = Field(False, description="also compare each class map with a centred elliptical face-region mask")
+
+
 class ReportConfig(Section):
     """What the report shows beside the measured numbers."""
 
     paper: dict[str, Any] = Field(default_factory=dict, description="the paper's numbers, e.g. {accuracy: 61.58, source: ...}")
     html: bool = True
     sample_predictions: int = Field(8, ge=0, description="test images shown with probability bars")
+    gradcam: GradcamConfig = Field(default_factory=GradcamConfig)
+
+
+class TransferConfig(Section):
+    """Source → target: stage 1 trains on ``source``; stage 2 fine-tunes every layer on the target data."""
+
+    source: DataConfig
+    source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"))
+    source_epochs: int | None = Field(None, ge=1, description="stage-1 epochs (default: training.epochs)")
+    source_model: str | None = Field(None, description="a finished stage-1 run directory or .keras file: skip stage 1")
+    compare_scratch: bool = Field(True, description="also train the same architecture from scratch on the target")
+
+
+class EnsembleConfig(Section):
+    """Average the class probabilities of finished runs evaluated on the same samples."""
+
+    members: list[str] = Field(min_length=2, description="run directories")
+
+
+class BaselinesConfig(Section):
+    """Classical scikit-learn baselines on the same folds."""
+
+    enabled: bool = False
+    combos: list[tuple[str, str]] = Field(
+        default_factory=lambda: [("pixels", "linear_svm"), ("hog", "linear_svm")],
+        description="(feature, classifier) pairs; features pixels, hog, lbp; classifiers linear_svm, logistic, knn",
+    )
 
 
 class RuntimeConfig(Section):
@@ -145,6 +192,12 @@ class ExperimentConfig(Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    test_datasets: list[DataConfig] = Field(
+        default_factory=list, description="cross-dataset tests: every fold's model is tested on each, on shared classes"
+    )
+    transfer: TransferConfig | None = None
+    ensemble: EnsembleConfig | None = None
+    baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (what a run directory stores)."""

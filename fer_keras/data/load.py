@@ -15,7 +15,7 @@ import pandas as pd
 from fer_keras.config import DataConfig
 from fer_keras.data.faces import counts_table, crop_table
 from fer_keras.data.pipeline import load_images
-from fer_keras.data.registry import read_dataset, restrict_classes
+from fer_keras.data.registry import DatasetError, read_dataset, restrict_classes
 from fer_keras.labels import resolve_classes
 
 
@@ -36,18 +36,24 @@ class LoadedData:
         return tuple(self.images.shape[1:])
 
 
-def load_data(data: DataConfig, cache_dir: Path | None = None, classes: list[str] | None = None) -> LoadedData:
+def load_data(
+    data: DataConfig, cache_dir: Path | None = None, classes: list[str] | None = None, shared_only: bool = False
+) -> LoadedData:
     """Read, restrict, crop and decode the dataset a ``data`` section describes.
 
-    ``classes`` overrides the section's own class list (cross-dataset tests use the
-    training run's classes).
+    ``classes`` overrides the section's own class list and fixes the label ids (a test set
+    scored by a trained model uses the model's classes); with ``shared_only`` only the
+    classes this dataset actually has are kept (e.g. FACES has no surprise).
     """
     options = dict(data.options)
     if data.strict:
         options.setdefault("strict", True)
     result = read_dataset(data.dataset, data.root, **options)
     before = result.table
-    wanted = classes or resolve_classes(data.classes, before["label"].unique())
+    classes = classes or resolve_classes(data.classes, before["label"].unique())
+    wanted = [c for c in classes if c in set(before["label"])] if shared_only else classes
+    if not wanted:
+        raise DatasetError(f"{data.label}: shares no class with {', '.join(classes)}")
     result = restrict_classes(result, wanted, data.dataset)
     excluded = result.excluded
     table = result.table
@@ -56,8 +62,8 @@ def load_data(data: DataConfig, cache_dir: Path | None = None, classes: list[str
         excluded = pd.concat([excluded, no_face], ignore_index=True)
     table = table.reset_index(drop=True)
     images = load_images(table, data.image_size, data.color_mode)
-    label_ids = table["label"].map({name: i for i, name in enumerate(wanted)}).to_numpy(np.int32)
+    label_ids = table["label"].map({name: i for i, name in enumerate(classes)}).to_numpy(np.int32)
     found = pd.concat([before, result.excluded])
     counts = counts_table(found[found["label"].isin(wanted)], table)
-    return LoadedData(table.drop(columns=["image"], errors="ignore"), wanted, label_ids, images, excluded, counts)
+    return LoadedData(table.drop(columns=["image"], errors="ignore"), classes, label_ids, images, excluded, counts)
 

@@ -156,6 +156,11 @@ def build_report(run_dir: str | Path) -> Path:
              f"{config.training.epochs} epochs, {config.training.optimizer} lr {config.training.learning_rate}, "
              f"batch {config.training.batch_size}. Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
+    notes = run_dir / "notes.txt"
+    if notes.exists():
+        doc.heading("Notes")
+        for line in notes.read_text().splitlines():
+            doc.text(line)
     comparison = paper_comparison(config.report.paper, measured) if config.report.paper else None
     if comparison is not None and len(comparison):
         doc.heading("Paper vs measured")

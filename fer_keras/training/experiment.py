@@ -1,6 +1,11 @@
 """Run an experiment config end to end into a run directory.
 
 config → data (read, crop, decode) → folds → per fold: model, fit, predictions → report.
+
+Modes, all chosen in the config: ``split.kind`` holdout / official / kfold; ``test_datasets``
+adds cross-dataset tests of every fold's model (on the classes both share); ``transfer``
+trains a source stage first, then fine-tunes it on the target beside a from-scratch twin;
+``ensemble`` averages finished runs and trains nothing.
 Each finished fold leaves ``predictions_fold{k}.csv``; running the same command on the same
 run directory skips finished folds and resumes the unfinished one from its last epoch
 (Keras ``BackupAndRestore``), so a killed run loses at most one epoch.
@@ -14,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fer_keras.config import ExperimentConfig
+from fer_keras.config import DataConfig, ExperimentConfig
 from fer_keras.data.load import LoadedData, load_data
 from fer_keras.data.pipeline import make_dataset
 from fer_keras.data.splits import (
@@ -22,8 +27,10 @@ from fer_keras.data.splits import (
 )
 from fer_keras.errors import UserError
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
+from fer_keras.models.from_run import load_trained_model
 from fer_keras.models.registry import build_model
 from fer_keras.training import rundir
+from fer_keras.training.ensemble import run_ensemble
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
 
@@ -43,11 +50,18 @@ def run_experiment(
     run_dir.mkdir(parents=True, exist_ok=True)
     rundir.write_text(run_dir / "config.yaml", config.to_yaml())
 
-    loaded = load_data(config.data, cache_dir=Path(config.runtime.out_dir) / ".cache")
+    if config.ensemble is not None:
+        for k, rows in enumerate(run_ensemble(config)):
+            rundir.write_csv(rows, run_dir / f"predictions_fold{k}.csv")
+        return _finish(run_dir, build_report)
+
+    loaded = load_data(config.data, cache_dir=_cache_dir(config))
     rundir.write_csv(loaded.counts, run_dir / "data_counts.csv")
     rundir.write_csv(loaded.excluded, run_dir / "excluded.csv")
     folds = _folds(config, loaded, run_dir)
     _save_samples(config, loaded, folds[0], run_dir)
+    test_sets = [(data.label, _load_test_set(config, data, loaded.classes)) for data in config.test_datasets]
+    variants = _variants(config, run_dir)
 
     wanted = range(len(folds)) if fold is None else [fold]
     for k in wanted:
@@ -57,14 +71,55 @@ def run_experiment(
         if done.exists():
             log.info("fold %d already finished; skipping", k)
             continue
-        predictions = train_fold(config, loaded, folds[k], k, run_dir)
+        predictions = train_fold(config, loaded, folds[k], k, run_dir, test_sets, variants)
         rundir.write_csv(predictions, done)
+    return _finish(run_dir, build_report)
 
+
+def _finish(run_dir: Path, build_report: bool) -> Path:
     if build_report:
         from fer_keras.reports.report import build_report as write_report
 
         write_report(run_dir)
     return run_dir
+
+
+def _cache_dir(config: ExperimentConfig) -> Path:
+    return Path(config.runtime.out_dir) / ".cache"
+
+
+def _load_test_set(config: ExperimentConfig, data: DataConfig, classes: list[str]) -> LoadedData:
+    """A cross-dataset test set decoded like the training data, restricted to the classes both share."""
+    data = data.model_copy(update={"image_size": config.data.image_size, "color_mode": config.data.color_mode})
+    return load_data(data, cache_dir=_cache_dir(config), classes=classes, shared_only=True)
+
+
+def _variants(config: ExperimentConfig, run_dir: Path) -> list[tuple[str, str | None]]:
+    """(test-set suffix, starting model) for each model trained per fold.
+
+    Plain runs train one model (from ``model.init_from`` when set). A transfer run first trains
+    (or reuses) the source stage, then fine-tunes it, and trains a scratch twin when asked.
+    """
+    if config.transfer is None:
+        return [("", config.model.init_from)]
+    source = config.transfer.source_model or str(_train_source(config, run_dir / "source"))
+    variants = [(" · fine-tuned", source)]
+    if config.transfer.compare_scratch:
+        variants.append((" · scratch", None))
+    return variants
+
+
+def _train_source(config: ExperimentConfig, source_dir: Path) -> Path:
+    """Stage 1 of a transfer run, as a run of its own (with its own report) inside the target run."""
+    transfer = config.transfer
+    training = config.training.model_copy(update={"epochs": transfer.source_epochs or config.training.epochs})
+    stage = config.model_copy(update={
+        "experiment": f"{config.experiment}_source", "data": transfer.source, "split": transfer.source_split,
+        "training": training, "transfer": None, "test_datasets": [],
+        "model": config.model.model_copy(update={"init_from": None}),
+    })
+    run_experiment(stage, run_dir=source_dir, fold=0)
+    return source_dir / "model_fold0.keras"
 
 
 def _folds(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> list[pd.Series]:
@@ -90,13 +145,21 @@ def _folds(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> list[
     return folds
 
 
-def train_fold(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, fold: int, run_dir: Path) -> pd.DataFrame:
-    """Build, train and evaluate one fold; returns its predictions table."""
+def train_fold(
+    config: ExperimentConfig,
+    loaded: LoadedData,
+    parts: pd.Series,
+    fold: int,
+    run_dir: Path,
+    test_sets: list[tuple[str, LoadedData]] = (),
+    variants: list[tuple[str, str | None]] = (("", None),),
+) -> pd.DataFrame:
+    """Build, train and evaluate one fold (every variant); returns its predictions table."""
     parts = parts.to_numpy()
     train_idx = np.flatnonzero(parts == TRAIN)
     val_idx = np.flatnonzero(parts == VAL)
     test_idx = np.flatnonzero(parts == TEST)
-    eval_idx, eval_name = (test_idx, TEST) if len(test_idx) else (val_idx, VAL)
+    eval_idx, eval_name = (test_idx, config.data.label) if len(test_idx) else (val_idx, f"{config.data.label} (val)")
     batch = config.training.batch_size
     seed = config.seed + fold
 
@@ -107,14 +170,37 @@ def train_fold(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, f
     )
     validation = make_dataset(loaded.images, loaded.label_ids, batch, indices=val_idx) if len(val_idx) else None
 
-    with make_strategy(config.runtime).scope():
-        model = make_model(config, loaded.input_shape, len(loaded.classes))
-        compile_model(model, config)
-    fit(model, train, validation, config, run_dir, fold=fold)
+    frames = []
+    for suffix, start in variants:
+        with make_strategy(config.runtime).scope():
+            model = _starting_model(config, loaded, start, run_dir)
+            compile_model(model, config)
+        fit(model, train, validation, config, run_dir, fold=fold, tag=_tag(suffix))
+        evaluated = [(eval_name, loaded, eval_idx)] + [(name, data, np.arange(len(data.table))) for name, data in test_sets]
+        for name, data, indices in evaluated:
+            probabilities = predict_probabilities(model, data.images, indices, batch)
+            frames.append(predictions_frame(
+                data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name + suffix,
+            ))
+    return pd.concat(frames, ignore_index=True)
 
-    probabilities = predict_probabilities(model, loaded.images, eval_idx, batch)
-    test_set = config.data.dataset if eval_name == TEST else f"{config.data.dataset} (val)"
-    return predictions_frame(loaded.table, eval_idx, loaded.label_ids[eval_idx], probabilities, loaded.classes, fold, test_set)
+
+def _tag(suffix: str) -> str:
+    """File-name tag of a variant: '' for plain runs, '_fine-tuned' / '_scratch' for transfer runs."""
+    return "_" + suffix.split("·")[-1].strip() if suffix else ""
+
+
+def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | None, run_dir: Path):
+    """A fresh registry model, or a trained one (head rebuilt, noted in the report, when classes differ)."""
+    if start is None:
+        return make_model(config, loaded.input_shape, len(loaded.classes))
+    model, rebuilt = load_trained_model(start, len(loaded.classes), loaded.input_shape)
+    if rebuilt:
+        rundir.add_note(run_dir, f"Started from {start}: its classifier head was rebuilt for {len(loaded.classes)} "
+                                 f"classes ({', '.join(loaded.classes)}); all other layers keep their trained weights.")
+    else:
+        rundir.add_note(run_dir, f"Started from {start} (same classes); all layers fine-tuned.")
+    return model
 
 
 def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, run_dir: Path) -> None:

@@ -77,6 +77,7 @@ def fit(
     model.fit(
         train,
         validation_data=validation,
+        shuffle=False,  # tf.data already reshuffles every epoch
         epochs=epochs or training.epochs,
         callbacks=callbacks,
         verbose=config.runtime.verbose,

@@ -55,3 +55,11 @@ def _plain(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def add_note(run_dir: Path, text: str) -> None:
+    """Add a line to the run's ``notes.txt`` (shown in the report), once."""
+    path = Path(run_dir) / "notes.txt"
+    notes = path.read_text().splitlines() if path.exists() else []
+    if text not in notes:
+        write_text(path, "\n".join(notes + [text]) + "\n")

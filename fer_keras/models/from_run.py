@@ -1,0 +1,54 @@
+"""Start from a model trained here: a run directory or a ``.keras`` file, head rebuilt when classes differ."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+from fer_keras.models.registry import ModelError
+
+HEAD_NAME = "predictions"
+
+
+def trained_model_path(source: str | Path) -> Path:
+    """The ``.keras`` file a run directory (its fold-0 model) or a direct path names."""
+    path = Path(source)
+    if path.is_dir():
+        candidates = sorted(path.glob("model_fold0*.keras")) or sorted(path.glob("*.keras"))
+        if not candidates:
+            raise ModelError(f"{path} holds no trained model (model_fold0.keras); is it a finished fer_keras run?")
+        return candidates[0]
+    if path.suffix != ".keras" or not path.is_file():
+        raise ModelError(f"init_from {str(source)!r} is neither a fer_keras run directory nor an existing .keras file")
+    return path
+
+
+def load_trained_model(source: str | Path, num_classes: int | None = None, input_shape=None) -> tuple[keras.Model, bool]:
+    """Load a trained model; returns it and whether its head was rebuilt for ``num_classes``.
+
+    Every layer stays trainable (fine-tuning "all layers", as in the cross-dataset paper).
+    """
+    import fer_keras.models  # noqa: F401  (registers custom layers for deserialisation)
+
+    path = trained_model_path(source)
+    try:
+        model = keras.models.load_model(path)
+    except Exception as error:  # a corrupt or foreign file: one line for the user
+        raise ModelError(f"cannot load {path}: {str(error).splitlines()[0]}") from None
+    if input_shape is not None and tuple(model.input_shape[1:]) != tuple(input_shape):
+        raise ModelError(
+            f"{path} expects input {tuple(model.input_shape[1:])}, the data gives {tuple(input_shape)}; "
+            "set data.image_size / data.color_mode to match the starting model"
+        )
+    model.trainable = True
+    if num_classes is None or model.output_shape[-1] == num_classes:
+        return model, False
+    return replace_head(model, num_classes), True
+
+
+def replace_head(model: keras.Model, num_classes: int) -> keras.Model:
+    """The same network with a new, freshly initialised N-way softmax in place of its last layer."""
+    features = model.layers[-2].output
+    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=HEAD_NAME)(features)
+    return keras.Model(model.inputs, outputs, name=model.name)

@@ -1,0 +1,69 @@
+"""Ensemble of finished runs: average their class probabilities sample by sample.
+
+Members must have been evaluated on the same samples (same data, split and seed), as the
+three custom CNNs of the cross-dataset paper are. The ensemble's predictions sit beside each
+member's in one predictions table, so the report shows them side by side.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer_keras.config import ExperimentConfig, load_config
+from fer_keras.errors import UserError
+from fer_keras.evaluation.predictions import classes_of, probability_columns
+
+KEYS = ["fold", "test_set", "key"]
+
+
+class EnsembleError(UserError):
+    """Members that cannot be combined."""
+
+
+def member_predictions(run_dir: str | Path) -> tuple[str, pd.DataFrame]:
+    """A member's name (its experiment) and its predictions table."""
+    run_dir = Path(run_dir)
+    path = run_dir / "predictions.csv"
+    if not path.exists():
+        raise EnsembleError(f"ensemble member {run_dir} has no predictions.csv; finish its run first")
+    name = load_config(run_dir / "config.yaml").experiment if (run_dir / "config.yaml").exists() else run_dir.name
+    return name, pd.read_csv(path)
+
+
+def combine(members: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Rows of every member (test_set prefixed with its name) plus the averaged ensemble rows."""
+    classes = classes_of(members[0][1])
+    columns = probability_columns(members[0][1])
+    for name, frame in members[1:]:
+        if classes_of(frame) != classes:
+            raise EnsembleError(f"ensemble member {name} predicts {classes_of(frame)}, not {classes}")
+    keyed = [frame.set_index(KEYS).sort_index() for _, frame in members]
+    common = keyed[0].index
+    for frame in keyed[1:]:
+        common = common.intersection(frame.index)
+    if len(common) == 0:
+        raise EnsembleError("ensemble members share no evaluated sample; were they run with the same data, split and seed?")
+    mean = np.mean([frame.loc[common, columns].to_numpy() for frame in keyed], axis=0)
+    first = keyed[0].loc[common]
+    ensemble = first[["subject", "true"]].copy()
+    ensemble[columns] = mean
+    ensemble["predicted"] = [classes[i] for i in mean.argmax(axis=1)]
+    ensemble["correct"] = ensemble["true"] == ensemble["predicted"]
+    ensemble = ensemble.reset_index()
+    ensemble["test_set"] = "ensemble · " + ensemble["test_set"]
+    rows = [ensemble]
+    for (name, _), frame in zip(members, keyed):
+        member = frame.loc[common].reset_index()
+        member["test_set"] = f"{name} · " + member["test_set"]
+        rows.append(member)
+    order = KEYS + ["subject", "true", "predicted", "correct"] + columns
+    return pd.concat(rows, ignore_index=True)[order]
+
+
+def run_ensemble(config: ExperimentConfig) -> list[pd.DataFrame]:
+    """Per fold, the combined predictions of the config's ensemble members."""
+    combined = combine([member_predictions(path) for path in config.ensemble.members])
+    return [rows for _, rows in combined.groupby("fold", sort=True)]

@@ -1,0 +1,86 @@
+"""Experiment modes: cross-dataset tests, source → target transfer, ensembles of finished runs."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fer_keras.config import load_config
+from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
+from fer_keras.training.ensemble import EnsembleError
+from fer_keras.training.experiment import run_experiment
+
+TINY = {
+    "seed": 3,
+    "data": {"dataset": "synthetic", "options": {"n_subjects": 8, "images_per_class": 1, "image_size": 48},
+             "image_size": [48, 48]},
+    "split": {"kind": "holdout", "test_fraction": 0.25, "val_fraction": 0.0},
+    "model": {"name": "simple_cnn", "options": {"filters": [4, 8], "dense_units": 8}},
+    "training": {"epochs": 1, "batch_size": 16},
+    "report": {"sample_predictions": 0},
+    "runtime": {"verbose": 0},
+}
+
+
+def config(**changes):
+    raw = json.loads(json.dumps(TINY))
+    for key, value in changes.items():
+        raw[key] = value
+    return load_config(raw)
+
+
+def test_cross_dataset_tests_on_shared_classes_only(tmp_path):
+    other = make_synthetic_faces(n_subjects=2, images_per_class=1, image_size=64, seed=9,
+                                 classes=["anger", "happiness", "sadness", "neutral"])
+    write_class_folders(other, tmp_path / "other")
+    run = run_experiment(config(experiment="cross", data={**TINY["data"], "classes": "6"},
+                                test_datasets=[{"dataset": "folder", "root": str(tmp_path / "other"), "name": "other"}]),
+                         run_dir=tmp_path / "run")
+    predictions = pd.read_csv(run / "predictions.csv")
+    crossed = predictions[predictions["test_set"] == "other"]
+    assert len(crossed) == 6  # neutral is not one of the model's 6 classes
+    assert set(crossed["true"]) == {"anger", "happiness", "sadness"}
+    assert [c for c in predictions.columns if c.startswith("prob_")] == [
+        f"prob_{c}" for c in ["anger", "disgust", "fear", "happiness", "sadness", "surprise"]]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert set(metrics["test_sets"]) == {"synthetic", "other"}
+    assert (run / "confusion_matrix_other.png").exists()
+
+
+def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
+    run = run_experiment(config(
+        experiment="transfer",
+        data={**TINY["data"], "classes": ["anger", "happiness", "surprise"]},
+        transfer={"source": {**TINY["data"], "options": {**TINY["data"]["options"], "seed": 5}},
+                  "source_split": {"kind": "holdout", "test_fraction": 0.25, "val_fraction": 0.0}},
+    ), run_dir=tmp_path / "run")
+    assert (run / "source" / "report.md").exists() and (run / "source" / "model_fold0.keras").exists()
+    predictions = pd.read_csv(run / "predictions.csv")
+    assert set(predictions["test_set"]) == {"synthetic · fine-tuned", "synthetic · scratch"}
+    assert (run / "model_fold0_fine-tuned.keras").exists() and (run / "model_fold0_scratch.keras").exists()
+    notes = (run / "notes.txt").read_text()
+    assert "head was rebuilt for 3 classes" in notes
+    assert "head was rebuilt" in (run / "report.md").read_text()
+
+
+def test_ensemble_averages_member_probabilities(tmp_path):
+    first = run_experiment(config(experiment="m1"), run_dir=tmp_path / "m1")
+    second = run_experiment(config(experiment="m2", model={"name": "simple_cnn", "options": {"filters": [6, 6]}}),
+                            run_dir=tmp_path / "m2")
+    run = run_experiment(config(experiment="ens", ensemble={"members": [str(first), str(second)]}),
+                         run_dir=tmp_path / "ens")
+    predictions = pd.read_csv(run / "predictions.csv").set_index("key")
+    ensemble = predictions[predictions["test_set"] == "ensemble · synthetic"]
+    a = predictions[predictions["test_set"] == "m1 · synthetic"].loc[ensemble.index]
+    b = predictions[predictions["test_set"] == "m2 · synthetic"].loc[ensemble.index]
+    columns = [c for c in predictions.columns if c.startswith("prob_")]
+    assert len(ensemble) == 14
+    np.testing.assert_allclose(ensemble[columns], (a[columns].to_numpy() + b[columns].to_numpy()) / 2)
+    assert set(json.loads((run / "metrics.json").read_text())["test_sets"]) == {
+        "ensemble · synthetic", "m1 · synthetic", "m2 · synthetic"}
+
+
+def test_ensemble_needs_finished_members(tmp_path):
+    with pytest.raises(EnsembleError, match="no predictions.csv"):
+        run_experiment(config(ensemble={"members": [str(tmp_path), str(tmp_path)]}), run_dir=tmp_path / "e")
