@@ -226,22 +226,48 @@ def resolve_config_path(name: str | Path) -> Path:
 
 
 def load_config(name: str | Path | dict, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Load a config from a path, a packaged name or a dict, apply overrides, validate."""
-    if isinstance(name, dict):
-        raw = dict(name)
-    else:
-        path = resolve_config_path(name)
-        try:
-            raw = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(error, 'problem', error)})") from None
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(raw).__name__}")
+    """Load a config from a path, a packaged name or a dict, apply overrides, validate.
+
+    A config may start with ``extends: other.yaml`` (a path relative to it, or a packaged
+    name): it is that config with this file's keys merged over it, section by section.
+    """
+    raw = dict(name) if isinstance(name, dict) else read_raw(name)
+    if "extends" in raw:  # a dict config; a file resolves its own chain in read_raw
+        raw = deep_merge(read_raw(raw.pop("extends")), raw)
     for item in overrides or []:
         apply_override(raw, item)
     return validate(raw)
+
+
+def read_raw(name: str | Path, seen: tuple[str, ...] = ()) -> dict:
+    """The raw mapping of a YAML config, with its own ``extends`` chain resolved."""
+    path = resolve_config_path(name)
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(error, 'problem', error)})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(raw).__name__}")
+    if "extends" in raw:
+        base = raw.pop("extends")
+        if str(base) in seen or len(seen) > 10:
+            raise ConfigError(f"{path}: extends {base!r} makes a loop")
+        nearby = path.parent / base
+        raw = deep_merge(read_raw(nearby if nearby.is_file() else base, seen + (str(path),)), raw)
+    return raw
+
+
+def deep_merge(base: dict, update: dict) -> dict:
+    """``base`` with ``update`` merged in; nested mappings merge, everything else is replaced."""
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def apply_override(raw: dict, item: str) -> None:

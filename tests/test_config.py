@@ -74,3 +74,19 @@ def test_resolved_config_round_trips_through_yaml(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(config.to_yaml())
     assert load_config(path) == config
+
+
+def test_extends_merges_sections(tmp_path):
+    (tmp_path / "base.yaml").write_text("experiment: base\ntraining: {epochs: 7, batch_size: 8}\n")
+    (tmp_path / "child.yaml").write_text("extends: base.yaml\nexperiment: child\ntraining: {epochs: 2}\n")
+    config = load_config(tmp_path / "child.yaml")
+    assert (config.experiment, config.training.epochs, config.training.batch_size) == ("child", 2, 8)
+    packaged = load_config({"extends": "quickstart.yaml", "training": {"epochs": 1}})
+    assert packaged.data.dataset == "synthetic" and packaged.training.epochs == 1
+
+
+def test_extends_loop_is_caught(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
+    with pytest.raises(ConfigError, match="loop"):
+        load_config(tmp_path / "a.yaml")
