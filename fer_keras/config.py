@@ -76,6 +76,11 @@ class SplitConfig(Section):
     folds: int = Field(10, ge=2)
     subject_independent: bool = Field(False, description="keep every subject's images in one part only")
     stratify: bool = True
+    protocol: Literal["split_then_augment", "augment_then_split"] = Field(
+        "split_then_augment",
+        description="augment_then_split reproduces the MobileNetV2 paper: balanced augmented copies are made first, "
+        "then split, so copies of one photo land in train and test (the report flags it as leaky)",
+    )
 
 
 class AugmentationConfig(Section):
@@ -86,6 +91,9 @@ class AugmentationConfig(Section):
     zoom: float = Field(0.0, ge=0.0, lt=1.0, description="max zoom in/out, fraction")
     shift: float = Field(0.0, ge=0.0, lt=1.0, description="max translation, fraction of size")
     stretch: float = Field(0.0, ge=0.0, lt=1.0, description="max aspect change, fraction")
+    crop: float = Field(0.0, ge=0.0, lt=1.0, description="max random crop (zoom in), fraction of size; resized back")
+    brightness: float = Field(0.0, ge=0.0, le=1.0, description="max brightness change, fraction of the 0..255 range")
+    contrast: float = Field(0.0, ge=0.0, le=1.0, description="max contrast change, fraction")
     flip: bool = False
     blur: float = Field(0.0, ge=0.0, le=1.0, description="probability of a Gaussian blur")
     noise: float = Field(0.0, ge=0.0, description="std of additive Gaussian noise, in 0..1 pixel units")

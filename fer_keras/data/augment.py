@@ -38,7 +38,8 @@ BLUR_SIGMA = (0.5, 1.0)
 
 def is_active(config: AugmentationConfig) -> bool:
     """Whether ``config`` asks for any random transform at all."""
-    amounts = (config.rotation, config.zoom, config.stretch, config.shift, config.blur, config.noise)
+    amounts = (config.rotation, config.zoom, config.stretch, config.shift, config.crop, config.brightness,
+               config.contrast, config.blur, config.noise)
     return config.enabled and (config.flip or any(a > 0 for a in amounts))
 
 
@@ -64,6 +65,15 @@ def build_augmenter(config: AugmentationConfig, seed: int = 0) -> keras.Sequenti
     if config.shift > 0:
         layers.append(keras.layers.RandomTranslation(
             config.shift, config.shift, fill_mode=FILL_MODE, seed=next(seeds), name="shift", **common))
+    if config.crop > 0:  # a random crop resized back to the input size is a zoom-in
+        layers.append(keras.layers.RandomZoom(
+            (-config.crop, 0.0), fill_mode=FILL_MODE, seed=next(seeds), name="crop", **common))
+    if config.brightness > 0:
+        layers.append(keras.layers.RandomBrightness(
+            config.brightness, value_range=(0, 255), seed=next(seeds), name="brightness", **common))
+    if config.contrast > 0:
+        layers.append(keras.layers.RandomContrast(
+            config.contrast, value_range=(0, 255), seed=next(seeds), name="contrast", **common))
     if config.blur > 0:
         layers.append(keras.layers.RandomGaussianBlur(
             factor=(config.blur, config.blur), kernel_size=BLUR_KERNEL_SIZE, sigma=BLUR_SIGMA,

@@ -29,11 +29,30 @@ class LoadedData:
     images: np.ndarray
     excluded: pd.DataFrame
     counts: pd.DataFrame
+    image_index: np.ndarray | None = None  # sample → row of ``images`` when samples are augmented copies
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
         """(H, W, C) of one image."""
         return tuple(self.images.shape[1:])
+
+    def pixels(self, samples: np.ndarray) -> np.ndarray:
+        """The uint8 images of the given samples."""
+        rows = samples if self.image_index is None else self.image_index[samples]
+        return self.images[rows]
+
+    def as_copies(self, copies: np.ndarray) -> "LoadedData":
+        """Samples ``copies`` (indices, repeats allowed) as distinct samples sharing the decoded images.
+
+        Used by the augment-then-split protocol: each copy gets its own key (``path#n``) so the
+        split can put copies of one photo on both sides, as the MobileNetV2 paper did.
+        """
+        table = self.table.iloc[copies].reset_index(drop=True)
+        number = pd.Series(copies).groupby(copies).cumcount().to_numpy()
+        base = table["path"].astype(str) if table["path"].notna().all() else pd.Series(copies).astype(str).radd("image")
+        table["path"] = [f"{p}#{n}" for p, n in zip(base, number)]
+        return LoadedData(table, self.classes, self.label_ids[copies], self.images, self.excluded, self.counts,
+                          image_index=np.asarray(copies))
 
 
 def load_data(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from fer_keras.data.augment import augment_dataset
 from fer_keras.data.registry import DatasetError
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -83,11 +84,17 @@ def make_dataset(
     shuffle: bool = False,
     augmenter: Callable | None = None,
     seed: int = 0,
+    deterministic: bool = False,
+    image_index: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batches of (float32 images 0..255, int32 labels) drawn from ``images[indices]``.
 
+    ``indices`` address samples (``labels``); ``image_index`` maps a sample to its row of
+    ``images`` when several samples share one image (augmented copies), identity otherwise.
+
     ``indices`` may repeat (balancing); ``shuffle`` reshuffles them every epoch;
-    ``augmenter`` (a Keras layer/Sequential) runs on each training batch.
+    ``augmenter`` (a Keras layer/Sequential) runs on each training batch, one batch at a time
+    when ``deterministic`` (so a seed gives the same images).
     """
     images = tf.convert_to_tensor(images)
     labels = tf.convert_to_tensor(np.asarray(labels, dtype=np.int32))
@@ -98,10 +105,12 @@ def make_dataset(
         dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
 
+    image_rows = None if image_index is None else tf.convert_to_tensor(np.asarray(image_index, dtype=np.int64))
+
     def gather(batch_indices):
-        return tf.cast(tf.gather(images, batch_indices), tf.float32), tf.gather(labels, batch_indices)
+        rows = batch_indices if image_rows is None else tf.gather(image_rows, batch_indices)
+        return tf.cast(tf.gather(images, rows), tf.float32), tf.gather(labels, batch_indices)
 
     dataset = dataset.map(gather, num_parallel_calls=AUTOTUNE)
-    if augmenter is not None:
-        dataset = dataset.map(lambda x, y: (augmenter(x, training=True), y), num_parallel_calls=AUTOTUNE)
+    dataset = augment_dataset(dataset, augmenter, parallel=not deterministic)
     return dataset.prefetch(AUTOTUNE)

@@ -10,11 +10,19 @@ from fer_keras.data.splits import sample_keys
 PROB_PREFIX = "prob_"
 
 
-def predict_probabilities(model, images: np.ndarray, indices: np.ndarray, batch_size: int) -> np.ndarray:
-    """Class probabilities of a Keras ``model`` for ``images[indices]``, in order."""
+def predict_probabilities(
+    model, images: np.ndarray, indices: np.ndarray, batch_size: int, image_index=None, augmenter=None
+) -> np.ndarray:
+    """Class probabilities of a Keras ``model`` for samples ``indices``, in order.
+
+    ``image_index`` maps samples to rows of ``images`` (augmented copies); ``augmenter`` is
+    applied when the evaluated samples are themselves augmented copies.
+    """
     from fer_keras.data.pipeline import make_dataset
 
-    dataset = make_dataset(images, np.zeros(len(images), np.int32), batch_size, indices=indices)
+    count = len(images) if image_index is None else len(image_index)
+    dataset = make_dataset(images, np.zeros(count, np.int32), batch_size, indices=indices,
+                           image_index=image_index, augmenter=augmenter, deterministic=True)
     return np.asarray(model.predict(dataset.map(lambda x, y: x), verbose=0), dtype=np.float64)
 
 

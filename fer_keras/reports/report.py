@@ -201,6 +201,9 @@ def _protocol(doc: Document, run_dir: Path) -> None:
     words = (f"Split: {protocol['kind']}, {protocol['folds']} fold(s), {protocol['subjects']} subjects, "
              + ("subject-independent (no person appears in two parts)." if protocol["subject_independent"] else
                 "not subject-independent."))
+    if protocol.get("protocol") == "augment_then_split":
+        words += (" Augmented copies were made before splitting: copies of one photo are in train and test "
+                  "(leaky protocol, kept to reproduce the paper).")
     if shared:
         words += (" Leakage warning: the same people appear in more than one part ("
                   + ", ".join(f"{k}: {v} subjects" for k, v in shared.items())

@@ -58,6 +58,8 @@ def run_experiment(
     loaded = load_data(config.data, cache_dir=_cache_dir(config))
     rundir.write_csv(loaded.counts, run_dir / "data_counts.csv")
     rundir.write_csv(loaded.excluded, run_dir / "excluded.csv")
+    if config.split.protocol == "augment_then_split":
+        loaded = _augmented_copies(config, loaded, run_dir)
     folds = _folds(config, loaded, run_dir)
     _save_samples(config, loaded, folds[0], run_dir)
     test_sets = [(data.label, _load_test_set(config, data, loaded.classes)) for data in config.test_datasets]
@@ -74,6 +76,21 @@ def run_experiment(
         predictions = train_fold(config, loaded, folds[k], k, run_dir, test_sets, variants)
         rundir.write_csv(predictions, done)
     return _finish(run_dir, build_report)
+
+
+def _augmented_copies(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> LoadedData:
+    """The MobileNetV2 paper's order: balance by augmented copies first, split the copies afterwards."""
+    from fer_keras.data.balance import balanced_indices
+
+    augmentation = config.augmentation
+    if augmentation.balance == "none" or not augmentation.enabled:
+        raise UserError("split.protocol augment_then_split needs augmentation.enabled and a balance mode "
+                        "(per_class or total) to make the copies")
+    copies = balanced_indices(loaded.label_ids, augmentation.balance, augmentation.balance_target, config.seed)
+    rundir.add_note(run_dir, f"Protocol augment_then_split: {len(loaded.table)} images became {len(copies)} augmented "
+                             "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
+                             "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
+    return loaded.as_copies(copies)
 
 
 def _finish(run_dir: Path, build_report: bool) -> Path:
@@ -137,6 +154,7 @@ def _folds(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> list[
             "kind": config.split.kind,
             "folds": len(folds),
             "subject_independent": config.split.subject_independent,
+            "protocol": config.split.protocol,
             "subjects": int(loaded.table["subject"].nunique()),
             "subjects_shared_between_parts_fold0": {k: len(v) for k, v in overlap.items()},
         },
@@ -163,12 +181,18 @@ def train_fold(
     batch = config.training.batch_size
     seed = config.seed + fold
 
-    train_idx = _balanced(config, loaded.label_ids, train_idx, seed)
+    copies = config.split.protocol == "augment_then_split"
+    if not copies:
+        train_idx = _balanced(config, loaded.label_ids, train_idx, seed)
+    augmenter = _augmenter(config, seed)
     train = make_dataset(
-        loaded.images, loaded.label_ids, batch, indices=train_idx,
-        shuffle=config.training.shuffle, augmenter=_augmenter(config, seed), seed=seed,
+        loaded.images, loaded.label_ids, batch, indices=train_idx, shuffle=config.training.shuffle,
+        augmenter=augmenter, seed=seed, deterministic=config.runtime.deterministic, image_index=loaded.image_index,
     )
-    validation = make_dataset(loaded.images, loaded.label_ids, batch, indices=val_idx) if len(val_idx) else None
+    validation = None
+    if len(val_idx):
+        validation = make_dataset(loaded.images, loaded.label_ids, batch, indices=val_idx,
+                                  image_index=loaded.image_index, augmenter=augmenter if copies else None)
 
     frames = []
     for suffix, start in variants:
@@ -178,7 +202,10 @@ def train_fold(
         fit(model, train, validation, config, run_dir, fold=fold, tag=_tag(suffix))
         evaluated = [(eval_name, loaded, eval_idx)] + [(name, data, np.arange(len(data.table))) for name, data in test_sets]
         for name, data, indices in evaluated:
-            probabilities = predict_probabilities(model, data.images, indices, batch)
+            probabilities = predict_probabilities(
+                model, data.images, indices, batch, image_index=data.image_index,
+                augmenter=augmenter if data.image_index is not None else None,
+            )
             frames.append(predictions_frame(
                 data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name + suffix,
             ))
@@ -216,7 +243,7 @@ def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series
     chosen = list(dict.fromkeys(np.concatenate(firsts + [pool]).tolist()))[:count]
     keys = sample_keys(loaded.table)[chosen]
     temporary = run_dir / ".tmp_samples.npz"
-    np.savez_compressed(temporary, images=loaded.images[chosen], keys=keys.astype(str))
+    np.savez_compressed(temporary, images=loaded.pixels(np.asarray(chosen)), keys=keys.astype(str))
     temporary.replace(run_dir / "samples.npz")
 
 

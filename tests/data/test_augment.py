@@ -139,3 +139,15 @@ def test_preview_grid_and_materialize(tmp_path):
     written = materialize(images, np.array(["anger", "fear"]), np.array([0, 1, 1]), augmenter, tmp_path / "out")
     assert sorted(p.parent.name for p in written) == ["anger", "fear", "fear"]
     assert augment_images(images, None).dtype == np.uint8
+
+
+def test_brightness_contrast_and_crop_change_images_within_range():
+    images = asymmetric_images(batch=8, size=24) * 0.5 + 60.0
+    for field in ("brightness", "contrast", "crop"):
+        augmenter = build_augmenter(aug_config(**{field: 0.4}), seed=1)
+        out = keras.ops.convert_to_numpy(augmenter(images, training=True))
+        assert out.shape == images.shape and out.min() >= 0 and out.max() <= 255, field
+        assert not np.allclose(out, images), field
+    brightened = keras.ops.convert_to_numpy(build_augmenter(aug_config(brightness=0.4), seed=2)(images, training=True))
+    shifts = (brightened - images).reshape(len(images), -1).mean(axis=1)
+    assert np.abs(shifts).max() <= 0.4 * 255 + 1e-3 and np.abs(shifts).max() > 1

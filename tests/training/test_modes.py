@@ -84,3 +84,17 @@ def test_ensemble_averages_member_probabilities(tmp_path):
 def test_ensemble_needs_finished_members(tmp_path):
     with pytest.raises(EnsembleError, match="no predictions.csv"):
         run_experiment(config(ensemble={"members": [str(tmp_path), str(tmp_path)]}), run_dir=tmp_path / "e")
+
+
+def test_augment_then_split_puts_copies_of_one_photo_on_both_sides(tmp_path):
+    run = run_experiment(config(
+        experiment="leaky",
+        augmentation={"enabled": True, "rotation": 10, "balance": "total", "balance_target": 140},
+        split={"kind": "holdout", "test_fraction": 0.1, "val_fraction": 0.0, "protocol": "augment_then_split"},
+    ), run_dir=tmp_path / "run")
+    splits = json.loads((run / "splits.json").read_text())[0]
+    assert len(splits["train"]) + len(splits["test"]) == 140
+    originals = lambda keys: {k.split("#")[0] for k in keys}  # noqa: E731
+    assert originals(splits["train"]) & originals(splits["test"])
+    assert "leaky" in (run / "report.md").read_text()
+    assert len(pd.read_csv(run / "predictions.csv")) == 14
