@@ -1,0 +1,392 @@
+"""Grad-CAM / Grad-CAM++ maps (tf-keras-vis), per-class mean maps, DICE / IoU between them, figures.
+
+Maps come from ``tf_keras_vis.gradcam.Gradcam`` and ``tf_keras_vis.gradcam_plus_plus.GradcamPlusPlus``
+on a clone of the model whose output layer is switched from softmax to linear (so gradients are
+those of the class score, not of the softmax), at the last convolution (or any named layer, also
+inside a nested backbone). Each map is resized to the input's height and width and scaled to
+0..1 per image.
+
+The model handed to tf-keras-vis has two outputs, ``[class scores, activations of the layer]``;
+the activations pass through an ``Identity`` layer (:data:`FEATURES_SUFFIX`) so tf-keras-vis can
+read them from a top-level layer even when the layer lives inside a nested sub-model (tf-keras-vis
+alone cannot: a nested layer's output is not connected to the outer model's inputs in Keras 3).
+
+Comparisons threshold each per-class mean map (at a fraction of its maximum, or at a quantile) and
+score the masks with DICE (F1) and IoU (Jaccard) from scikit-learn: same model on two datasets,
+two models on one dataset, or maps against a face-region mask.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import cv2
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.metrics import f1_score, jaccard_score  # noqa: E402
+from tf_keras_vis.gradcam import Gradcam  # noqa: E402
+from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus  # noqa: E402
+from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore  # noqa: E402
+
+from fer_keras.errors import UserError  # noqa: E402
+
+__all__ = [
+    "ExplanationError", "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
+    "gradcam_maps", "class_mean_maps", "threshold", "dice", "iou", "compare_class_maps", "compare_with_mask",
+    "overlay_grid", "class_mean_grid",
+]
+
+#: Map methods and their tf-keras-vis classes.
+METHODS = {"gradcam": Gradcam, "gradcam++": GradcamPlusPlus}
+#: Threshold methods: a fraction of the map's maximum, or a quantile of its values.
+THRESHOLD_METHODS = ("fraction", "quantile")
+#: Suffix of the Identity layer that exposes the explained layer's activations.
+FEATURES_SUFFIX = "__gradcam_features"
+#: Layer types counted as convolutions when picking the default layer.
+CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
+              keras.layers.Conv2DTranspose)
+
+
+class ExplanationError(UserError):
+    """Bad input to an explanation (layer, images, class ids, maps); the message is one line."""
+
+
+# ---------------------------------------------------------------------------------------- layers
+
+
+def _walk(model: keras.Model):
+    """Every layer of ``model``, depth first, nested sub-models' layers right after the sub-model."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _walk(layer)
+
+
+def _output_rank(layer) -> int | None:
+    try:
+        return len(layer.output.shape)
+    except (AttributeError, ValueError):
+        return None
+
+
+def default_conv_layer(model: keras.Model) -> str:
+    """Name of the last convolution (looking inside nested sub-models); else the last 4-D layer."""
+    layers = list(_walk(model))
+    for layer in reversed(layers):
+        if isinstance(layer, CONV_TYPES) and _output_rank(layer) == 4:
+            return layer.name
+    for layer in reversed(layers):
+        if not isinstance(layer, (keras.Model, keras.layers.InputLayer)) and _output_rank(layer) == 4:
+            return layer.name
+    raise ExplanationError(f"model {model.name!r} has no convolution or other 4-D layer to explain")
+
+
+def _holder(model: keras.Model, name: str) -> keras.Model | None:
+    """The top-level layer of ``model`` that is, or (as a nested model) contains, the layer ``name``."""
+    for layer in reversed(model.layers):
+        if layer.name == name:
+            return layer
+        if isinstance(layer, keras.Model) and _holder(layer, name) is not None:
+            return layer
+    return None
+
+
+def _with_features(model: keras.Model, name: str) -> tuple:
+    """``(inputs, class output, activations of layer name)`` as tensors of one graph, sharing ``model``'s layers."""
+    holder = _holder(model, name)
+    if holder is None:
+        raise ExplanationError(f"layer {name!r} not found in model {model.name!r} (nor in its sub-models)")
+    if holder.name == name:
+        return model.inputs, model.outputs[0], holder.output
+    inner_inputs, inner_output, inner_features = _with_features(holder, name)
+    inner = keras.Model(inner_inputs, [inner_output, inner_features], name=f"{holder.name}_with_features")
+    captured = []
+
+    def call(layer, *args, **kwargs):
+        if layer is holder:
+            output, features = inner(*args, **kwargs)
+            captured.append(features)
+            return output
+        return layer(*args, **kwargs)
+
+    rebuilt = keras.models.clone_model(model, clone_function=lambda layer: layer, call_function=call)
+    return rebuilt.inputs, rebuilt.outputs[0], captured[0]
+
+
+def _output_layer_name(model: keras.Model) -> str:
+    names = getattr(model, "output_names", None)
+    return names[0] if names else model.layers[-1].name
+
+
+class LinearOutput:
+    """tf-keras-vis model modifier: set the output layer's activation to ``keras.activations.linear``.
+
+    Used instead of tf-keras-vis' ``ReplaceToLinear``, which relies on ``model.output_names``
+    (absent from Keras 3 Sequential models). Applied to tf-keras-vis' clone, never to the
+    caller's model.
+    """
+
+    def __init__(self, layer_name: str):
+        self.layer_name = layer_name
+
+    def __call__(self, model: keras.Model) -> None:
+        layer = model.get_layer(self.layer_name)
+        if not hasattr(layer, "activation"):
+            raise ExplanationError(
+                f"output layer {self.layer_name!r} ({type(layer).__name__}) has no activation to make linear"
+            )
+        layer.activation = keras.activations.linear
+
+
+def explanation_model(model: keras.Model, layer: str | None = None) -> tuple[keras.Model, str]:
+    """Model with outputs ``[class scores, activations of layer]`` sharing ``model``'s layers.
+
+    The activations pass through an Identity layer named ``<layer>__gradcam_features``; returns
+    the model and that name. The caller's model is not modified (layers are only reused).
+    """
+    layer = layer or default_conv_layer(model)
+    inputs, output, features = _with_features(model, layer)
+    if len(features.shape) != 4:
+        raise ExplanationError(f"layer {layer!r} gives {len(features.shape)}-D output; Grad-CAM needs a 4-D layer")
+    if tuple(features.shape[1:3]) == (1, 1):
+        warnings.warn(f"layer {layer!r} is 1x1 at this input size: every Grad-CAM map will be constant (all zeros); "
+                      "pick an earlier layer or a larger input", stacklevel=2)
+    feature_name = f"{layer}{FEATURES_SUFFIX}"
+    features = keras.layers.Identity(name=feature_name)(features)
+    return keras.Model(inputs, [output, features], name=f"{model.name}_explained"), feature_name
+
+
+def visualizer(model: keras.Model, layer: str | None = None, method: str = "gradcam"):
+    """The tf-keras-vis ``Gradcam`` / ``GradcamPlusPlus`` object (on a linear-output clone) and its layer name."""
+    if method not in METHODS:
+        raise ExplanationError(f"unknown Grad-CAM method {method!r}; expected one of {', '.join(METHODS)}")
+    explained, feature_name = explanation_model(model, layer)
+    modifier = LinearOutput(_output_layer_name(model))
+    return METHODS[method](explained, model_modifier=modifier, clone=True), feature_name
+
+
+# ------------------------------------------------------------------------------------------ maps
+
+
+def _check_images(model: keras.Model, images) -> np.ndarray:
+    images = np.asarray(images)
+    expected = tuple(model.inputs[0].shape[1:])
+    if images.ndim == 3 and expected[-1] == 1:
+        images = images[..., np.newaxis]
+    if images.ndim != 4 or any(e is not None and e != s for e, s in zip(expected, images.shape[1:])):
+        raise ExplanationError(f"images have shape {images.shape}; the model expects (N, {', '.join(map(str, expected))})")
+    return images.astype("float32")
+
+
+def _check_class_ids(class_ids, count: int, num_classes: int) -> np.ndarray:
+    ids = np.asarray(class_ids)
+    if ids.shape != (count,) or not np.issubdtype(ids.dtype, np.integer):
+        raise ExplanationError(f"class_ids must be {count} integers (one per image), got shape {ids.shape} {ids.dtype}")
+    if count and (ids.min() < 0 or ids.max() >= num_classes):
+        raise ExplanationError(f"class_ids must lie in 0..{num_classes - 1}, got {ids.min()}..{ids.max()}")
+    return ids.astype(int)
+
+
+def gradcam_maps(
+    model: keras.Model,
+    images: np.ndarray,
+    class_ids: np.ndarray,
+    layer: str | None = None,
+    method: str = "gradcam",
+    batch_size: int = 32,
+) -> np.ndarray:
+    """Grad-CAM (or ``"gradcam++"``) map of ``class_ids[i]`` for each image: ``(N, H, W)`` float32 in 0..1.
+
+    ``images`` are what the model takes (``(N, H, W, C)``, uint8 or float 0..255; ``(N, H, W)``
+    for one-channel models); ``layer`` defaults to :func:`default_conv_layer`. Each map is
+    min-max scaled on its own (a constant map, e.g. from a 1x1 layer, becomes all zeros).
+    """
+    images = _check_images(model, images)
+    ids = _check_class_ids(class_ids, len(images), int(model.outputs[0].shape[-1]))
+    if batch_size < 1:
+        raise ExplanationError(f"batch_size must be a positive int, got {batch_size!r}")
+    visual, feature_name = visualizer(model, layer, method)
+    maps = []
+    for start in range(0, len(images), batch_size):
+        batch = images[start:start + batch_size]
+        score = [CategoricalScore(ids[start:start + batch_size].tolist()), InactiveScore()]
+        cam = visual(score, batch, penultimate_layer=feature_name, seek_penultimate_conv_layer=False,
+                     normalize_cam=False)
+        maps.append(np.asarray(cam, dtype="float32").reshape(batch.shape[:3]))
+    if not maps:
+        return np.zeros(images.shape[:3], dtype="float32")
+    return _min_max(np.nan_to_num(np.concatenate(maps)))
+
+
+def _min_max(maps: np.ndarray) -> np.ndarray:
+    """Scale each map to 0..1 (min to 0, max to 1); a constant map becomes all zeros."""
+    low = maps.min(axis=(1, 2), keepdims=True)
+    span = maps.max(axis=(1, 2), keepdims=True) - low
+    scaled = np.divide(maps - low, span, out=np.zeros_like(maps), where=span > 0)
+    return np.clip(scaled, 0.0, 1.0).astype("float32")
+
+
+def class_mean_maps(maps: np.ndarray, labels: Sequence, classes: Sequence) -> dict:
+    """Mean map of each class (in ``classes`` order) over the images labelled with it; absent classes left out."""
+    maps, labels = np.asarray(maps), np.asarray(labels)
+    if maps.ndim != 3 or len(labels) != len(maps):
+        raise ExplanationError(f"maps must be (N, H, W) with one label each; got maps {maps.shape}, {len(labels)} labels")
+    return {c: maps[labels == c].mean(axis=0) for c in classes if np.any(labels == c)}
+
+
+# ----------------------------------------------------------------------------------- comparison
+
+
+def threshold(cam: np.ndarray, level: float = 0.5, method: str = "fraction") -> np.ndarray:
+    """Boolean mask of a map: ``cam >= level * max`` ("fraction") or ``cam >= quantile(level)``.
+
+    An all-zero (or empty) map gives an empty mask.
+    """
+    if method not in THRESHOLD_METHODS:
+        raise ExplanationError(f"unknown threshold method {method!r}; expected one of {', '.join(THRESHOLD_METHODS)}")
+    if not 0.0 <= level <= 1.0:
+        raise ExplanationError(f"threshold level must lie in 0..1, got {level!r}")
+    cam = np.asarray(cam, dtype=float)
+    if cam.size == 0 or cam.max() <= 0:
+        return np.zeros(cam.shape, dtype=bool)
+    cut = level * cam.max() if method == "fraction" else np.quantile(cam, level)
+    return cam >= cut
+
+
+def _check_masks(a, b) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        raise ExplanationError(f"masks differ in shape: {a.shape} vs {b.shape}")
+    return a.astype(bool).ravel(), b.astype(bool).ravel()
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """DICE coefficient (F1) of two boolean masks; 1 when both are empty."""
+    a, b = _check_masks(a, b)
+    return float(f1_score(a, b, zero_division=1.0))
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union (Jaccard) of two boolean masks; 1 when both are empty."""
+    a, b = _check_masks(a, b)
+    return float(jaccard_score(a, b, zero_division=1.0))
+
+
+def _resized(image: np.ndarray, shape: tuple, interpolation=cv2.INTER_LINEAR) -> np.ndarray:
+    image = np.asarray(image)
+    if image.shape[:2] == tuple(shape[:2]):
+        return image
+    return cv2.resize(image.astype("float32"), (shape[1], shape[0]), interpolation=interpolation)
+
+
+def _table(rows: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame(rows, columns=["class", "dice", "iou"])
+    mean = {"class": "mean", "dice": table["dice"].mean(), "iou": table["iou"].mean()}
+    return pd.concat([table, pd.DataFrame([mean])], ignore_index=True)
+
+
+def compare_class_maps(
+    maps_a: Mapping, maps_b: Mapping, level: float = 0.5, method: str = "fraction"
+) -> pd.DataFrame:
+    """DICE and IoU of the thresholded mean maps of every class in both, plus a ``mean`` row.
+
+    Maps of ``maps_b`` are resized to the size of ``maps_a``'s when they differ (e.g. two models
+    with different input sizes).
+    """
+    shared = [c for c in maps_a if c in maps_b]
+    if not shared:
+        raise ExplanationError(f"no class in common between {list(maps_a)} and {list(maps_b)}")
+    rows = []
+    for name in shared:
+        a = threshold(maps_a[name], level, method)
+        b = threshold(_resized(maps_b[name], a.shape), level, method)
+        rows.append({"class": name, "dice": dice(a, b), "iou": iou(a, b)})
+    return _table(rows)
+
+
+def compare_with_mask(maps: Mapping, mask: np.ndarray, level: float = 0.5, method: str = "fraction") -> pd.DataFrame:
+    """DICE and IoU of each class's thresholded mean map against a region mask (e.g. the face), plus ``mean``."""
+    if not maps:
+        raise ExplanationError("no class maps to compare with the mask")
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ExplanationError(f"mask must be a 2-D (H, W) array, got shape {mask.shape}")
+    rows = []
+    for name, cam in maps.items():
+        a = threshold(cam, level, method)
+        region = _resized(mask.astype("uint8"), a.shape, cv2.INTER_NEAREST).astype(bool)
+        rows.append({"class": name, "dice": dice(a, region), "iou": iou(a, region)})
+    return _table(rows)
+
+
+# --------------------------------------------------------------------------------------- figures
+
+
+def _display(image) -> tuple[np.ndarray, str | None]:
+    """An image as matplotlib shows it (uint8, gray 2-D or RGB) and its colour map."""
+    image = np.clip(np.asarray(image, dtype="float32"), 0, 255).astype("uint8")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    return image, ("gray" if image.ndim == 2 else None)
+
+
+def _save(figure, path) -> Path:
+    """Save through a temporary name, then rename; close the figure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".tmp_{path.stem}.png")
+    figure.savefig(temporary, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    os.replace(temporary, path)
+    return path
+
+
+def _panels(count: int, columns: int, size: float = 1.9):
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3), squeeze=False)
+    for axis in axes.ravel():
+        axis.axis("off")
+    return figure, axes.ravel()
+
+
+def overlay_grid(
+    images: np.ndarray, maps: np.ndarray, titles: Sequence[str], path, columns: int = 6, alpha: float = 0.45
+) -> Path:
+    """PNG grid: each image (0..255) with its map as a jet heatmap over it, titled."""
+    images, maps = np.asarray(images), np.asarray(maps)
+    if len(images) != len(maps) or len(titles) != len(maps) or len(maps) == 0:
+        raise ExplanationError(f"overlay needs as many images, maps and titles (>0): {len(images)}, {len(maps)}, {len(titles)}")
+    figure, axes = _panels(len(maps), columns)
+    for axis, image, cam, title in zip(axes, images, maps, titles):
+        shown, cmap = _display(image)
+        axis.imshow(shown, cmap=cmap)
+        axis.imshow(_resized(cam, shown.shape), cmap="jet", alpha=alpha, vmin=0, vmax=1)
+        axis.set_title(str(title), fontsize=8)
+    return _save(figure, path)
+
+
+def class_mean_grid(mean_maps: Mapping, path, mean_images: Mapping | None = None, columns: int = 7,
+                    alpha: float = 0.5) -> Path:
+    """PNG with one panel per class: its mean map, over the class's mean image when given."""
+    if not mean_maps:
+        raise ExplanationError("no class mean maps to draw")
+    figure, axes = _panels(len(mean_maps), columns, size=2.2)
+    for axis, (name, cam) in zip(axes, mean_maps.items()):
+        if mean_images is not None and name in mean_images:
+            shown, cmap = _display(mean_images[name])
+            axis.imshow(shown, cmap=cmap)
+            axis.imshow(_resized(cam, shown.shape), cmap="jet", alpha=alpha, vmin=0, vmax=1)
+        else:
+            axis.imshow(cam, cmap="jet", vmin=0, vmax=1)
+        axis.set_title(str(name), fontsize=9)
+    return _save(figure, path)
