@@ -139,6 +139,7 @@ class GradcamConfig(Section):
     max_images: int = Field(200, ge=1, description="test images per test set")
     threshold: float = Field(0.5, gt=0.0, lt=1.0, description="mask = map >= threshold x its max")
     face_mask: bool = Field(False, description="also compare each class map with a centred elliptical face-region mask")
+    compare_runs: list[str] = Field(default_factory=list, description="other run directories whose maps to compare (DICE/IoU)")
 
 
 class ReportConfig(Section):

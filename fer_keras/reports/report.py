@@ -169,6 +169,7 @@ def build_report(run_dir: str | Path) -> Path:
         doc.table(comparison)
     _protocol(doc, run_dir)
     _figures(doc, run_dir, frame, classes, measured)
+    _gradcam(doc, run_dir, config)
     _data_tables(doc, run_dir)
 
     rundir.write_text(run_dir / "report.md", doc.markdown())
@@ -245,6 +246,25 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
             doc.heading("Emotion analysis")
             doc.image(plots.probability_bars(images, chosen, classes, run_dir / "emotion_analysis.png"),
                       "sample test images with predicted probabilities (green: predicted class)")
+
+
+def _gradcam(doc: Document, run_dir: Path, config) -> None:
+    saved = sorted(run_dir.glob("gradcam_*.npz"))
+    if not saved:
+        return
+    from fer_keras.evaluation.explain_run import comparisons, load_maps, slug
+
+    doc.heading("Grad-CAM")
+    doc.text(f"{config.report.gradcam.method} on the true class of up to {config.report.gradcam.max_images} images per "
+             "set (fold 0), averaged per class; masks keep pixels at or above "
+             f"{config.report.gradcam.threshold:.0%} of a map's maximum.")
+    for path in saved:
+        name, _ = load_maps(path)
+        doc.image(run_dir / f"gradcam_{slug(name)}.png", f"mean Grad-CAM per class, {name}")
+    table = comparisons(run_dir, config.report.gradcam, config.report.gradcam.compare_runs)
+    if len(table):
+        rundir.write_csv(table, run_dir / "gradcam_comparison.csv")
+        doc.table(table)
 
 
 def _data_tables(doc: Document, run_dir: Path) -> None:

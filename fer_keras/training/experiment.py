@@ -26,6 +26,7 @@ from fer_keras.data.splits import (
     TEST, TRAIN, VAL, load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap,
 )
 from fer_keras.errors import UserError
+from fer_keras.evaluation.explain_run import explain_set
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
 from fer_keras.models.from_run import load_trained_model
 from fer_keras.models.registry import build_model
@@ -209,6 +210,9 @@ def train_fold(
             frames.append(predictions_frame(
                 data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name + suffix,
             ))
+            if fold == 0 and config.report.gradcam.enabled:
+                explain_set(model, data.pixels(indices), data.label_ids[indices], loaded.classes, name + suffix,
+                            config.report.gradcam, run_dir, seed=config.seed)
     return pd.concat(frames, ignore_index=True)
 
 

@@ -98,3 +98,24 @@ def test_augment_then_split_puts_copies_of_one_photo_on_both_sides(tmp_path):
     assert originals(splits["train"]) & originals(splits["test"])
     assert "leaky" in (run / "report.md").read_text()
     assert len(pd.read_csv(run / "predictions.csv")) == 14
+
+
+def test_gradcam_maps_and_comparisons_in_report(tmp_path):
+    other = make_synthetic_faces(n_subjects=2, images_per_class=1, image_size=48, seed=9)
+    write_class_folders(other, tmp_path / "other")
+    gradcam = {"enabled": True, "max_images": 20, "face_mask": True}
+    run = run_experiment(config(
+        experiment="cam", report={"sample_predictions": 0, "gradcam": gradcam},
+        test_datasets=[{"dataset": "folder", "root": str(tmp_path / "other"), "name": "other"}],
+    ), run_dir=tmp_path / "run")
+    assert (run / "gradcam_synthetic.png").exists() and (run / "gradcam_other.png").exists()
+    table = pd.read_csv(run / "gradcam_comparison.csv")
+    assert set(table["comparison"]) == {"same model, two datasets", "map vs face region"}
+    assert table[["mean DICE", "mean IoU"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (table["mean IoU"] <= table["mean DICE"] + 1e-9).all()  # IoU never exceeds DICE
+    second = run_experiment(config(
+        experiment="cam2", report={"sample_predictions": 0, "gradcam": {**gradcam, "compare_runs": [str(run)]}},
+    ), run_dir=tmp_path / "run2")
+    table = pd.read_csv(second / "gradcam_comparison.csv")
+    assert "two models, one dataset" in set(table["comparison"])
+    assert "Grad-CAM" in (second / "report.md").read_text()
