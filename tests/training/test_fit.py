@@ -1,0 +1,85 @@
+"""fer_keras/training/fit.py and runtime.py: optimizers, callbacks, resume after a kill, strategies."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import pandas as pd
+import pytest
+import tensorflow as tf
+
+from fer_keras.config import RuntimeConfig, TrainingConfig, load_config
+from fer_keras.training.fit import make_optimizer, monitored
+from fer_keras.training.runtime import apply_precision, make_strategy
+
+RESUMABLE = ["--config", "quickstart.yaml", "--set", "data.options.n_subjects=10", "--set", "data.options.images_per_class=3",
+             "--set", "model.name=simple_cnn", "--set", "training.epochs=6", "--set", "augmentation.enabled=false",
+             "--set", "report.sample_predictions=0", "--set", "runtime.verbose=0"]
+
+
+def finished_epochs(history) -> int:
+    """Rows CSVLogger has written so far (it creates the file, empty, before the first epoch)."""
+    try:
+        return len(pd.read_csv(history))
+    except (FileNotFoundError, pd.errors.EmptyDataError):
+        return 0
+
+
+def test_optimizers_from_config():
+    sgd = make_optimizer(TrainingConfig(optimizer="sgd", learning_rate=1e-4, momentum=0.9))
+    assert isinstance(sgd, keras.optimizers.SGD) and sgd.momentum == 0.9
+    assert float(sgd.learning_rate) == pytest.approx(1e-4)
+    adam = make_optimizer(TrainingConfig(learning_rate=5e-4, beta_1=0.9))
+    assert isinstance(adam, keras.optimizers.Adam) and float(adam.learning_rate) == pytest.approx(5e-4)
+
+
+def test_monitor_falls_back_to_training_metric_without_validation():
+    assert monitored(TrainingConfig(), has_validation=True) == "val_accuracy"
+    assert monitored(TrainingConfig(), has_validation=False) == "accuracy"
+
+
+def test_strategies_and_precision_on_cpu():
+    assert isinstance(make_strategy(RuntimeConfig(strategy="default")), tf.distribute.Strategy)
+    mirrored = make_strategy(RuntimeConfig(strategy="mirrored"))
+    assert isinstance(mirrored, tf.distribute.MirroredStrategy) and mirrored.num_replicas_in_sync == 1
+    assert apply_precision(RuntimeConfig(mixed_precision="auto")) == "float32"  # no GPU here
+    assert apply_precision(RuntimeConfig(mixed_precision="on")) == "mixed_float16"
+    apply_precision(RuntimeConfig(mixed_precision="off"))
+
+
+def test_mirrored_strategy_trains_a_run(tmp_path):
+    from fer_keras.training.experiment import run_experiment
+
+    config = load_config("quickstart.yaml", [
+        "data.options.n_subjects=10", "data.options.images_per_class=1", "model.name=simple_cnn",
+        "model.options.filters=[4, 8]", "training.epochs=1", "runtime.strategy=mirrored", "runtime.verbose=0",
+        "report.sample_predictions=0",
+    ])
+    run = run_experiment(config, run_dir=tmp_path / "run")
+    assert len(pd.read_csv(run / "predictions.csv")) > 0
+
+
+def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "fer_keras.train", *RESUMABLE, "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    history = out / "history_fold0.csv"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if finished_epochs(history) >= 2:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "training finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = finished_epochs(history)
+    assert 2 <= killed_at < 6 and not (out / "predictions_fold0.csv").exists()
+    assert list(out.glob(".backup_fold0/*")), "BackupAndRestore left no backup to resume from"
+
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-1500:]
+    epochs = pd.read_csv(history)["epoch"].tolist()
+    assert epochs == list(range(6)), epochs  # resumed where it stopped: no epoch repeated, none missing
+    assert (out / "report.md").exists() and not (out / ".backup_fold0").exists()
