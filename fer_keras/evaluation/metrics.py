@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
+
+#: Below this many test images a class's accuracy is flagged as too uncertain to quote.
+FEW_IMAGES = 20
 
 
 def confusion(frame: pd.DataFrame, classes: list[str], normalize: bool = False) -> pd.DataFrame:
@@ -14,18 +18,32 @@ def confusion(frame: pd.DataFrame, classes: list[str], normalize: bool = False) 
 
 
 def per_class_accuracy(frame: pd.DataFrame, classes: list[str]) -> pd.DataFrame:
-    """Single-class accuracy (recall of each class) with its support."""
+    """Single-class accuracy (recall of each class), its support and 95% Wilson interval."""
     recall = recall_score(frame["true"], frame["predicted"], labels=classes, average=None, zero_division=0)
-    support = frame["true"].value_counts().reindex(classes, fill_value=0)
-    return pd.DataFrame({"class": classes, "accuracy": recall, "support": support.to_numpy()})
+    support = frame["true"].value_counts().reindex(classes, fill_value=0).to_numpy()
+    intervals = [accuracy_interval(round(r * n), n) for r, n in zip(recall, support)]
+    return pd.DataFrame({
+        "class": classes, "accuracy": recall, "support": support,
+        "ci_low": [low for low, _ in intervals], "ci_high": [high for _, high in intervals],
+    })
+
+
+def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson confidence interval of an accuracy of ``correct`` out of ``total`` (nan when empty)."""
+    if total == 0:
+        return float("nan"), float("nan")
+    interval = binomtest(int(correct), int(total)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def summary(frame: pd.DataFrame, classes: list[str]) -> dict:
     """Accuracy, macro-F1 and per-class accuracy of one predictions table."""
     per_class = per_class_accuracy(frame, classes)
+    low, high = accuracy_interval(int(frame["correct"].sum()), len(frame))
     return {
         "n": int(len(frame)),
         "accuracy": float(accuracy_score(frame["true"], frame["predicted"])),
+        "accuracy_ci95": [low, high],
         "macro_f1": float(f1_score(frame["true"], frame["predicted"], labels=classes, average="macro", zero_division=0)),
         "per_class_accuracy": dict(zip(per_class["class"], per_class["accuracy"].astype(float))),
     }

@@ -186,6 +186,7 @@ def _results(doc: Document, measured: dict) -> None:
             "test set": test_set,
             "images": stats["n"],
             "accuracy (%)": f"{100 * stats['accuracy']:.2f}",
+            "95% CI (%)": "{:.1f}–{:.1f}".format(*(100 * v for v in stats["accuracy_ci95"])),
             "fold mean ± SD (%)": f"{100 * spread['mean']:.2f} ± {100 * spread['sd']:.2f} (n={spread['n']})",
             "macro-F1": f"{stats['macro_f1']:.3f}",
         })
@@ -226,8 +227,16 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
         rundir.write_csv(per_class, run_dir / f"per_class_accuracy{suffix}.csv")
         doc.image(plots.per_class_bars(per_class, run_dir / f"per_class_accuracy{suffix}.png", test_set),
                   f"single-class accuracy, {test_set}")
-        doc.table(per_class.assign(accuracy=(per_class["accuracy"] * 100).round(2)).rename(
-            columns={"accuracy": "accuracy (%)"}))
+        doc.table(pd.DataFrame({
+            "class": per_class["class"],
+            "accuracy (%)": (per_class["accuracy"] * 100).round(2),
+            "95% CI (%)": [f"{100 * lo:.1f}–{100 * hi:.1f}" for lo, hi in zip(per_class["ci_low"], per_class["ci_high"])],
+            "test images": per_class["support"],
+        }))
+        few = per_class.loc[per_class["support"] < metrics.FEW_IMAGES, "class"].tolist()
+        if few:
+            doc.text(f"Warning: {', '.join(few)} ha{'s' if len(few) == 1 else 've'} fewer than {metrics.FEW_IMAGES} "
+                     "test images; their accuracy is too uncertain to quote without the interval.")
     histories = {p.stem.removeprefix("history_"): pd.read_csv(p) for p in sorted(run_dir.glob("history_*.csv"))}
     histories = {k: v for k, v in histories.items() if len(v)}
     if histories:

@@ -37,3 +37,12 @@ def test_fold_accuracies_and_mean_sd():
     spread = metrics.mean_sd(folds["accuracy"])
     assert spread["mean"] == pytest.approx(0.7) and spread["sd"] == pytest.approx(0.1414, abs=1e-4)
     assert metrics.mean_sd([0.5])["sd"] == 0.0
+
+
+def test_wilson_interval_and_per_class_columns():
+    low, high = metrics.accuracy_interval(7, 10)
+    assert low == pytest.approx(0.3968, abs=1e-3) and high == pytest.approx(0.8922, abs=1e-3)
+    per_class = metrics.per_class_accuracy(frame(), CLASSES)
+    fear = per_class.set_index("class").loc["fear"]
+    assert fear["support"] == 2 and fear["ci_low"] < 0.5 < fear["ci_high"]
+    assert metrics.summary(frame(), CLASSES)["accuracy_ci95"] == pytest.approx([low, high])

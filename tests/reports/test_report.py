@@ -68,6 +68,8 @@ def test_report_files_and_paper_column(run_dir):
     assert "Paper vs measured" in report
     assert "70.00 ± 5.00" in report and "70.00 ± 14.14" in report
     assert "truncated" in report
+    assert "48.1–85.5" in report  # Wilson 95% interval of 14 correct out of 20
+    assert "fewer than 20 test images" in report
     html = (run_dir / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 5
 

@@ -1,0 +1,165 @@
+"""Predictor: loading runs and .keras files, training-identical preprocessing, rows for faces and no-face images."""
+
+from __future__ import annotations
+
+import shutil
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+
+from fer_keras.config import FaceCropConfig
+from fer_keras.data.synthetic import draw_face
+from fer_keras.inference import InferenceError
+from fer_keras.inference import predictor as predictor_module
+from fer_keras.inference.predictor import (
+    NO_FACE, OK, Predictor, Preprocessing, find_model_file, image_rows, predict_images, rows_frame, run_classes,
+)
+from fer_keras.labels import CLASSES_7
+from tests.inference.fakes import make_run_dir, place
+
+FACE_BOX = (230, 130, 150, 150)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return make_run_dir(tmp_path_factory.mktemp("run"))
+
+
+@pytest.fixture(scope="module")
+def predictor(run_dir):
+    return Predictor.load(run_dir)
+
+
+@pytest.fixture
+def fixed_detector(monkeypatch):
+    """Detection that finds FACE_BOX in 480x640 frames and nothing in other images."""
+    def detect(image, min_size=20):
+        return [FACE_BOX] if image.shape[:2] == (480, 640) else []
+
+    monkeypatch.setattr(predictor_module, "detect_faces", detect)
+
+
+def test_load_run_dir_reads_config_and_classes(run_dir, predictor):
+    assert predictor.classes == list(CLASSES_7)
+    assert predictor.preprocessing.image_size == (48, 48)
+    assert predictor.preprocessing.color_mode == "grayscale"
+    assert predictor.preprocessing.face_crop.enabled and predictor.preprocessing.face_crop.margin == 0.2
+    from_file = Predictor.load(run_dir / "model_fold0.keras")
+    assert from_file.classes == predictor.classes and from_file.preprocessing == predictor.preprocessing
+
+
+def test_bare_keras_file_takes_shape_from_model(run_dir, tmp_path, caplog):
+    shutil.copy(run_dir / "model_fold0.keras", tmp_path / "alone.keras")
+    alone = Predictor.load(tmp_path / "alone.keras")
+    assert alone.preprocessing.input_shape == (48, 48, 1)
+    assert alone.classes == [f"class_{i}" for i in range(7)]
+    assert "classes are named" in caplog.text
+
+
+def test_classes_fall_back_to_predictions_table(tmp_path):
+    pd.DataFrame(columns=["fold", "true", "prob_happiness", "prob_neutral"]).to_csv(tmp_path / "predictions.csv")
+    assert run_classes(tmp_path) == ["happiness", "neutral"]
+    (tmp_path / "metrics.json").write_text('{"classes": ["a", "b"]}')
+    assert run_classes(tmp_path) == ["a", "b"]
+
+
+def test_bad_model_paths_raise_one_line(tmp_path, run_dir):
+    with pytest.raises(InferenceError, match="does not exist"):
+        find_model_file(tmp_path / "missing")
+    (tmp_path / "weights.h5").write_bytes(b"x")
+    with pytest.raises(InferenceError, match="neither a run directory nor a .keras file"):
+        find_model_file(tmp_path / "weights.h5")
+    with pytest.raises(InferenceError, match="not a finished run directory"):
+        find_model_file(tmp_path)
+    (tmp_path / "broken.keras").write_bytes(b"not a zip")
+    with pytest.raises(InferenceError, match="cannot load model"):
+        Predictor.load(tmp_path / "broken.keras")
+
+
+def test_class_count_must_match_model(predictor):
+    with pytest.raises(InferenceError, match="7 outputs but 2 class names"):
+        Predictor(predictor.model, ["a", "b"], predictor.preprocessing)
+    with pytest.raises(InferenceError, match="takes"):
+        Predictor(predictor.model, predictor.classes, Preprocessing((64, 64), "grayscale"))
+
+
+def test_every_face_gets_probabilities_summing_to_one(predictor, monkeypatch):
+    boxes = [(10, 10, 120, 120), (200, 60, 80, 80)]
+    monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20: boxes)
+    image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
+    faces = predictor.predict(image)
+    assert [f.box for f in faces] == boxes
+    for face in faces:
+        assert face.probabilities.shape == (7,)
+        assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+    assert not np.allclose(faces[0].probabilities, faces[1].probabilities)
+
+
+def test_preprocessing_matches_the_training_pipeline(predictor, monkeypatch):
+    """The predictor's face input equals what crop_table + load_images made of the same image in training."""
+    from fer_keras.data import faces as faces_module
+    from fer_keras.data.pipeline import load_images
+
+    image = place(draw_face(5, "surprise", 160, "rgb"), at=(220, 100))
+    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: [FACE_BOX])
+    monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20: [FACE_BOX])
+    table = pd.DataFrame({"path": [None], "image": [image], "label": ["surprise"], "subject": ["s"], "dataset": ["x"]})
+    kept, _ = faces_module.crop_table(table, FaceCropConfig(enabled=True, margin=0.2, square=True, cache=False))
+    training_input = load_images(kept, (48, 48), "grayscale")[0]
+    box = predictor.find_faces(image)[0]
+    np.testing.assert_array_equal(predictor.prepare(image, box), training_input)
+
+
+def test_no_detect_uses_the_whole_image(run_dir):
+    whole = Predictor.load(run_dir, detect=False)
+    image = draw_face(1, "neutral", 96, "rgb")
+    assert whole.find_faces(image) == [(0, 0, 96, 96)]
+    expected = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (48, 48), interpolation=cv2.INTER_AREA)
+    np.testing.assert_array_equal(whole.prepare(image, (0, 0, 96, 96))[..., 0], expected)
+    assert len(whole.predict(image)) == 1
+
+
+def test_folder_reports_no_face_and_unreadable_images(predictor, fixed_detector, tmp_path):
+    (tmp_path / "sub").mkdir()
+    face = place(draw_face(2, "anger", 160, "rgb"))
+    cv2.imwrite(str(tmp_path / "face.png"), cv2.cvtColor(face, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(tmp_path / "sub" / "wall.png"), np.full((100, 120), 128, np.uint8))
+    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
+    paths = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    results = list(predict_images(predictor, paths, root=tmp_path))
+    frame = rows_frame([row for *_, rows in results for row in rows]).set_index("source")
+    assert frame.loc["face.png", "status"] == OK and frame.loc["face.png", "face"] == 0
+    assert frame.loc["face.png", "x"] == FACE_BOX[0] and str(frame["x"].dtype) == "Int64"
+    probs = frame.loc["face.png", [f"prob_{c}" for c in CLASSES_7]].astype(float)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
+    assert frame.loc["face.png", "label"] == CLASSES_7[int(np.argmax(probs.to_numpy()))]
+    assert frame.loc["sub/wall.png", "status"] == NO_FACE and frame.loc["sub/wall.png", "face"] == -1
+    assert frame.loc["broken.jpg", "status"].startswith("unreadable")
+    assert pd.isna(frame.loc["sub/wall.png", "label"]) and pd.isna(frame.loc["sub/wall.png", "x"])
+
+
+def test_image_rows_one_row_per_face(predictor):
+    faces = [predictor_module.Face((0, 0, 10, 10), np.eye(7)[3]), predictor_module.Face((5, 5, 9, 9), np.eye(7)[6])]
+    rows = image_rows("a.png", faces, list(CLASSES_7))
+    assert [r["face"] for r in rows] == [0, 1]
+    assert [r["label"] for r in rows] == ["happiness", "neutral"]
+    assert image_rows("b.png", [], list(CLASSES_7))[0]["status"] == NO_FACE
+
+
+@pytest.mark.real_data
+def test_real_ckplus_faces_are_detected_and_classified(predictor, ckplus48_root, tmp_path):
+    """CK+48 crops upscaled to 192 px and padded (a face in a larger picture): the Haar detector finds most."""
+    sources = sorted((ckplus48_root / "happy").glob("*.png"))[:6] + sorted((ckplus48_root / "surprise").glob("*.png"))[:6]
+    assert sources, "CK+48 has no happy/surprise PNGs"
+    for path in sources:
+        face = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (192, 192), interpolation=cv2.INTER_CUBIC)
+        cv2.imwrite(str(tmp_path / path.name), cv2.copyMakeBorder(face, 40, 40, 60, 60, cv2.BORDER_REPLICATE))
+    results = list(predict_images(predictor, sorted(tmp_path.glob("*.png")), root=tmp_path))
+    found = [faces[0] for _, _, faces, _ in results if faces]
+    assert len(found) >= 0.8 * len(sources)
+    for face in found:
+        x, y, w, h = face.box
+        assert 20 <= x + w / 2 - 60 <= 172 and 20 <= y + h / 2 - 40 <= 172  # centre inside the pasted face
+        assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
