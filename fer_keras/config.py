@@ -33,11 +33,11 @@ class Section(BaseModel):
 class FaceCropConfig(Section):
     """Detect and crop the face before training (OpenCV Haar cascade)."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="crop every image to its largest detected face")
     margin: float = Field(0.2, ge=0.0, le=1.0, description="extra border around the box, as a fraction of its size")
-    square: bool = True
+    square: bool = Field(True, description="widen the box to a square before cropping")
     min_size: int = Field(20, ge=1, description="smallest face side in pixels")
-    cache: bool = True
+    cache: bool = Field(True, description="remember detections on disk (runtime.out_dir/.cache)")
 
 
 class DataConfig(Section):
@@ -49,7 +49,7 @@ class DataConfig(Section):
     options: dict[str, Any] = Field(default_factory=dict, description="reader-specific options (see the reader's docstring)")
     classes: str | list[str] | None = Field(None, description="class view: null (as found), '6', '7', '8', or an explicit list")
     image_size: tuple[int, int] = Field((48, 48), description="model input height, width")
-    color_mode: Literal["grayscale", "rgb"] = "grayscale"
+    color_mode: Literal["grayscale", "rgb"] = Field("grayscale", description="channels the model sees (1 or 3)")
     face_crop: FaceCropConfig = Field(default_factory=FaceCropConfig)
     strict: bool = Field(False, description="raise on unreadable images instead of listing them in excluded.csv")
     cache: bool = Field(True, description="cache decoded images in memory (tf.data cache)")
@@ -70,12 +70,14 @@ class DataConfig(Section):
 class SplitConfig(Section):
     """How samples are divided into train / validation / test (or folds)."""
 
-    kind: Literal["holdout", "official", "kfold"] = "holdout"
-    test_fraction: float = Field(0.2, ge=0.0, lt=1.0)
-    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)
-    folds: int = Field(10, ge=2)
+    kind: Literal["holdout", "official", "kfold"] = Field(
+        "holdout", description="holdout by fractions, the dataset's official split (FER2013 Usage), or k-fold"
+    )
+    test_fraction: float = Field(0.2, ge=0.0, lt=1.0, description="share of all images held out for testing (holdout)")
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="share of all images used for validation (0: none)")
+    folds: int = Field(10, ge=2, description="number of folds (kfold)")
     subject_independent: bool = Field(False, description="keep every subject's images in one part only")
-    stratify: bool = True
+    stratify: bool = Field(True, description="keep class proportions equal across parts")
     protocol: Literal["split_then_augment", "augment_then_split"] = Field(
         "split_then_augment",
         description="augment_then_split reproduces the MobileNetV2 paper: balanced augmented copies are made first, "
@@ -86,7 +88,7 @@ class SplitConfig(Section):
 class AugmentationConfig(Section):
     """Random transforms applied to training batches (and used for balancing)."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="augment training batches on the fly")
     rotation: float = Field(0.0, ge=0.0, le=180.0, description="max rotation, degrees")
     zoom: float = Field(0.0, ge=0.0, lt=1.0, description="max zoom in/out, fraction")
     shift: float = Field(0.0, ge=0.0, lt=1.0, description="max translation, fraction of size")
@@ -94,17 +96,19 @@ class AugmentationConfig(Section):
     crop: float = Field(0.0, ge=0.0, lt=1.0, description="max random crop (zoom in), fraction of size; resized back")
     brightness: float = Field(0.0, ge=0.0, le=1.0, description="max brightness change, fraction of the 0..255 range")
     contrast: float = Field(0.0, ge=0.0, le=1.0, description="max contrast change, fraction")
-    flip: bool = False
+    flip: bool = Field(False, description="random horizontal flip")
     blur: float = Field(0.0, ge=0.0, le=1.0, description="probability of a Gaussian blur")
     noise: float = Field(0.0, ge=0.0, description="std of additive Gaussian noise, in 0..1 pixel units")
-    balance: Literal["none", "per_class", "total"] = "none"
+    balance: Literal["none", "per_class", "total"] = Field(
+        "none", description="oversample training images by augmentation: none, per_class (each class to a count), total"
+    )
     balance_target: int | None = Field(None, ge=1, description="images per class (per_class) or in all (total)")
 
 
 class ModelConfig(Section):
     """Which architecture, from the model registry."""
 
-    name: str = "custom_cnn2"
+    name: str = Field("custom_cnn2", description="model registry name (python -c 'import fer_keras.models as m; print(m.model_names())')")
     options: dict[str, Any] = Field(default_factory=dict, description="builder options (dropout, attention, fine_tune, …)")
     weights: str | None = Field(None, description="null (random init), imagenet, or a weights file path")
     init_from: str | None = Field(
@@ -115,26 +119,27 @@ class ModelConfig(Section):
 class TrainingConfig(Section):
     """The one fit loop's settings."""
 
-    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
-    learning_rate: float = Field(1e-3, gt=0.0)
+    optimizer: Literal["adam", "sgd", "rmsprop"] = Field("adam", description="optimizer")
+    learning_rate: float = Field(1e-3, gt=0.0, description="constant learning rate")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="SGD momentum")
     beta_1: float = Field(0.9, gt=0.0, lt=1.0, description="Adam beta 1")
-    batch_size: int = Field(32, ge=1)
-    epochs: int = Field(10, ge=1)
-    loss: Literal["sparse_categorical_crossentropy"] = "sparse_categorical_crossentropy"
-    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0)
-    shuffle: bool = True
-    early_stopping_patience: int | None = Field(None, ge=1)
+    batch_size: int = Field(32, ge=1, description="global batch size (split across replicas)")
+    epochs: int = Field(10, ge=1, description="training epochs")
+    loss: Literal["sparse_categorical_crossentropy"] = Field(
+        "sparse_categorical_crossentropy", description="loss on integer labels"
+    )
+    shuffle: bool = Field(True, description="reshuffle training samples every epoch")
+    early_stopping_patience: int | None = Field(None, ge=1, description="stop after this many epochs without improvement")
     checkpoint_best: bool = Field(True, description="keep the weights of the best validation epoch")
-    monitor: str = "val_accuracy"
-    tensorboard: bool = False
+    monitor: str = Field("val_accuracy", description="metric for the best checkpoint and early stopping")
+    tensorboard: bool = Field(False, description="write TensorBoard logs to <run>/tensorboard")
 
 
 class GradcamConfig(Section):
     """Grad-CAM maps of the test images, averaged per class, compared by DICE and IoU."""
 
-    enabled: bool = False
-    method: Literal["gradcam", "gradcam++"] = "gradcam"
+    enabled: bool = Field(False, description="compute Grad-CAM maps after fold 0")
+    method: Literal["gradcam", "gradcam++"] = Field("gradcam", description="tf-keras-vis method")
     layer: str | None = Field(None, description="conv layer name (default: the last conv layer)")
     max_images: int = Field(200, ge=1, description="test images per test set")
     threshold: float = Field(0.5, gt=0.0, lt=1.0, description="mask = map >= threshold x its max")
@@ -146,7 +151,7 @@ class ReportConfig(Section):
     """What the report shows beside the measured numbers."""
 
     paper: dict[str, Any] = Field(default_factory=dict, description="the paper's numbers, e.g. {accuracy: 61.58, source: ...}")
-    html: bool = True
+    html: bool = Field(True, description="also write report.html with figures inline")
     sample_predictions: int = Field(8, ge=0, description="test images shown with probability bars")
     gradcam: GradcamConfig = Field(default_factory=GradcamConfig)
 
@@ -154,8 +159,8 @@ class ReportConfig(Section):
 class TransferConfig(Section):
     """Source → target: stage 1 trains on ``source``; stage 2 fine-tunes every layer on the target data."""
 
-    source: DataConfig
-    source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"))
+    source: DataConfig = Field(description="stage-1 dataset (e.g. fer2013)")
+    source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"), description="stage-1 split")
     source_epochs: int | None = Field(None, ge=1, description="stage-1 epochs (default: training.epochs)")
     source_model: str | None = Field(None, description="a finished stage-1 run directory or .keras file: skip stage 1")
     compare_scratch: bool = Field(True, description="also train the same architecture from scratch on the target")
@@ -170,7 +175,7 @@ class EnsembleConfig(Section):
 class BaselinesConfig(Section):
     """Classical scikit-learn baselines on the same folds."""
 
-    enabled: bool = False
+    enabled: bool = Field(False, description="fit the baselines on every fold beside the model")
     combos: list[tuple[str, str]] = Field(
         default_factory=lambda: [("pixels", "linear_svm"), ("hog", "linear_svm")],
         description="(feature, classifier) pairs; features pixels, hog, lbp; classifiers linear_svm, logistic, knn",
@@ -180,20 +185,24 @@ class BaselinesConfig(Section):
 class RuntimeConfig(Section):
     """Where runs go and how TensorFlow runs them."""
 
-    out_dir: str = "reports"
-    strategy: Literal["auto", "default", "mirrored", "multi_worker"] = "auto"
-    mixed_precision: Literal["auto", "on", "off"] = "auto"
-    jit_compile: bool = False
-    deterministic: bool = False
+    out_dir: str = Field("reports", description="runs go to <out_dir>/<experiment>/<timestamp>/")
+    strategy: Literal["auto", "default", "mirrored", "multi_worker"] = Field(
+        "auto", description="tf.distribute strategy; auto mirrors over several GPUs; multi_worker reads TF_CONFIG"
+    )
+    mixed_precision: Literal["auto", "on", "off"] = Field(
+        "auto", description="mixed_float16 (softmax stays float32); auto: on when a GPU is present"
+    )
+    jit_compile: bool = Field(False, description="XLA-compile the train step")
+    deterministic: bool = Field(False, description="deterministic TF ops and one-batch-at-a-time augmentation")
     verbose: int = Field(2, ge=0, le=2, description="Keras fit verbosity")
 
 
 class ExperimentConfig(Section):
     """A whole experiment."""
 
-    experiment: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
-    seed: int = 42
+    experiment: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="run name (folder under out_dir)")
+    description: str = Field("", description="one paragraph shown at the top of the report")
+    seed: int = Field(42, description="seeds data generation, splits, augmentation and weights")
     data: DataConfig = Field(default_factory=DataConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     augmentation: AugmentationConfig = Field(default_factory=AugmentationConfig)
@@ -204,8 +213,8 @@ class ExperimentConfig(Section):
     test_datasets: list[DataConfig] = Field(
         default_factory=list, description="cross-dataset tests: every fold's model is tested on each, on shared classes"
     )
-    transfer: TransferConfig | None = None
-    ensemble: EnsembleConfig | None = None
+    transfer: TransferConfig | None = Field(None, description="source → target transfer (see transfer.*)")
+    ensemble: EnsembleConfig | None = Field(None, description="average finished runs instead of training")
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
 
     def to_yaml(self) -> str:
