@@ -76,7 +76,10 @@ def test_single_image_json_to_stdout(run_dir, folder, fixed_detector, capsys):
     captured = capsys.readouterr()
     rows = json.loads(captured.out)
     assert len(rows) == 1 and rows[0]["source"] == "a.png" and rows[0]["face"] == 0
-    assert rows[0]["label"] in rows[0] or f"prob_{rows[0]['label']}" in rows[0]
+    probabilities = {k.removeprefix("prob_"): v for k, v in rows[0].items() if k.startswith("prob_")}
+    assert len(probabilities) == 7 and sum(probabilities.values()) == pytest.approx(1.0, abs=1e-5)
+    assert rows[0]["label"] == max(probabilities, key=probabilities.get)
+    assert rows[0]["confidence"] == pytest.approx(max(probabilities.values()))
     assert "1 face(s)" in captured.err
 
 

@@ -86,6 +86,8 @@ def test_unopenable_video_and_camera_raise(tmp_path):
     with pytest.raises(InferenceError, match="cannot open video"):
         VideoSource(tmp_path / "fake.mp4")
     assert is_camera("0") and is_camera("12") and not is_camera("clip.mp4")
+    with pytest.raises(InferenceError, match="cannot open camera 97"):
+        VideoSource("97")
 
 
 def test_box_iou():

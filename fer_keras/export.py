@@ -1,0 +1,60 @@
+"""``python -m fer_keras.export --model RUN_DIR_or_model.keras --out DIR [--formats savedmodel,tflite,tflite_int8dr]``.
+
+Writes the model as a TensorFlow SavedModel and TFLite files (float32 and dynamic-range
+quantised), checks that each one's probabilities match the Keras model's on sample images
+(the run's samples.npz, else synthetic faces), and prints each artifact's size, single-image
+latency on this machine and largest difference from Keras. DIR/export_info.json records the
+input shape (float32 0..255), class order and face-crop settings an app needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from fer_keras.cli import run_cli
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fer_keras.export", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--model", required=True, help="a run directory (config.yaml + model_fold0.keras) or a .keras file")
+    parser.add_argument("--out", required=True, help="folder to write the artifacts into")
+    parser.add_argument("--formats", default="savedmodel,tflite,tflite_int8dr",
+                        help="comma-separated: savedmodel, tflite (float32), tflite_int8dr (dynamic-range int8)")
+    parser.add_argument("--samples", type=int, default=8, help="images the outputs are compared on (default 8)")
+    return parser.parse_args(argv)
+
+
+def export(argv: list[str] | None = None) -> int:
+    """Export, verify and print one line per artifact."""
+    args = parse_args(argv)
+    from fer_keras.inference.export import check_formats
+
+    formats = check_formats(args.formats)  # before TensorFlow loads: a typo fails fast
+    logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
+    from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
+    from fer_keras.inference.predictor import Predictor, find_model_file
+
+    _, run_dir = find_model_file(args.model)
+    predictor = Predictor.load(args.model)
+    images = sample_images(predictor.preprocessing.input_shape, args.samples, run_dir)
+    out = Path(args.out)
+    artifacts = export_model(predictor.model, out, formats, images)
+    keras_ms = single_image_latency(predictor.probabilities, images[0])
+    write_export_info(out, predictor.classes, predictor.preprocessing, artifacts, keras_ms)
+    print(f"{'format':<14} {'size':>10} {'latency':>10} {'max |Δ| vs Keras':>17}  path")
+    print(f"{'keras':<14} {'':>10} {keras_ms:>8.2f}ms {'':>17}  {args.model}")
+    for a in artifacts:
+        print(f"{a.format:<14} {a.size_bytes / 1e6:>8.3f}MB {a.latency_ms:>8.2f}ms {a.max_abs_diff:>17.2e}  {a.path}")
+    print(f"compared on {len(images)} images; latency: median single image on this CPU; info: {out / 'export_info.json'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(export, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+"""Using a trained model: prediction on images, folders, videos and cameras, and export for apps.
+
+- :mod:`fer_keras.inference.predictor`: load a run or ``.keras`` file with its preprocessing;
+  detect, crop and classify faces (``Predictor``).
+- :mod:`fer_keras.inference.video`: frames from a video or camera, face tracking by box IoU,
+  EMA / sliding-window smoothing of each face's probabilities.
+- :mod:`fer_keras.inference.annotate`: boxes, top emotion and probability bars drawn with OpenCV.
+- :mod:`fer_keras.inference.export`: SavedModel and TFLite (float32, dynamic-range quantised),
+  with checks that their outputs match Keras.
+
+Importing this package loads nothing heavy (no TensorFlow), so CLI errors come fast.
+"""
+
+from fer_keras.errors import UserError
+
+
+class InferenceError(UserError):
+    """A model, run directory or input that prediction or export cannot use; one line for the user."""
+
+
+__all__ = ["InferenceError"]

@@ -1,0 +1,249 @@
+"""A trained model with its run's preprocessing: image in, one probability vector per face out.
+
+``Predictor.load(path)`` takes a run directory (``config.yaml`` + ``model_fold*.keras``) or a
+``.keras`` file (its folder's ``config.yaml`` and ``metrics.json`` are used when present).
+Preprocessing is the run's own, so predictions match evaluation: faces are found with
+:func:`fer_keras.data.faces.detect_faces` (the run's ``face_crop.min_size``), cropped with
+:func:`~fer_keras.data.faces.crop_face` (its ``margin`` and ``square``), converted with
+:func:`fer_keras.data.pipeline.to_color_mode` and resized with
+:func:`~fer_keras.data.pipeline.resize` to the run's ``image_size``; the model gets float32 0..255.
+
+Faces are detected even when the run was trained on whole images (``face_crop.enabled: false``),
+because an app sees whole camera frames; ``detect=False`` (``--no-detect``) treats the whole
+image as the face, which is what such a run saw in training. Class names come from the run's
+``metrics.json`` (``classes``), else from a predictions table's ``prob_<class>`` columns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer_keras.config import ExperimentConfig, FaceCropConfig
+from fer_keras.data.faces import Box, crop_face, detect_faces
+from fer_keras.data.image_io import ImageError, read_image
+from fer_keras.inference import InferenceError
+
+log = logging.getLogger(__name__)
+
+#: Status of a row whose image had a face / had none / could not be read.
+OK, NO_FACE, UNREADABLE = "ok", "no face", "unreadable"
+#: Columns every prediction row starts with (then ``prob_<class>`` per class).
+ROW_COLUMNS = ("source", "frame", "face", "status", "x", "y", "w", "h", "label", "confidence")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a run turned an image into model input."""
+
+    image_size: tuple[int, int]
+    color_mode: str
+    face_crop: FaceCropConfig = field(default_factory=FaceCropConfig)
+
+    @classmethod
+    def from_config(cls, config: ExperimentConfig) -> Preprocessing:
+        data = config.data
+        return cls(tuple(data.image_size), data.color_mode, data.face_crop)
+
+    @classmethod
+    def from_input_shape(cls, shape: tuple[int, int, int]) -> Preprocessing:
+        """For a bare ``.keras`` file: size and colour mode from the model, default face crop."""
+        height, width, channels = shape
+        if height is None or width is None:
+            raise InferenceError(f"the model takes any image size {shape}; give its run directory (config.yaml)")
+        return cls((int(height), int(width)), "grayscale" if channels == 1 else "rgb")
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (*self.image_size, 1 if self.color_mode == "grayscale" else 3)
+
+
+@dataclass
+class Face:
+    """One face: its box in the image's pixels and the model's class probabilities."""
+
+    box: Box
+    probabilities: np.ndarray
+
+
+def find_model_file(path: str | Path) -> tuple[Path, Path | None]:
+    """(the .keras file, the run directory or None) for a run directory or a .keras path."""
+    path = Path(path)
+    if not path.exists():
+        raise InferenceError(f"--model {path} does not exist; give a run directory or a .keras file")
+    if path.is_dir():
+        models = sorted(path.glob("model_*.keras"))
+        if not (path / "config.yaml").is_file() or not models:
+            raise InferenceError(
+                f"--model {path} is not a finished run directory (needs config.yaml and model_fold*.keras)"
+            )
+        first = path / "model_fold0.keras"
+        return (first if first in models else models[0]), path
+    if path.suffix != ".keras":
+        raise InferenceError(f"--model {path} is neither a run directory nor a .keras file")
+    return path, path.parent if (path.parent / "config.yaml").is_file() else None
+
+
+def run_classes(folder: Path) -> list[str] | None:
+    """Class order of a run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
+    from fer_keras.evaluation.predictions import classes_of
+
+    metrics = folder / "metrics.json"
+    if metrics.is_file():
+        try:
+            classes = json.loads(metrics.read_text()).get("classes")
+        except (OSError, ValueError, AttributeError):
+            classes = None
+        if classes:
+            return [str(c) for c in classes]
+    for table in sorted(folder.glob("predictions*.csv")):
+        classes = classes_of(pd.read_csv(table, nrows=0))
+        if classes:
+            return classes
+    return None
+
+
+def load_keras_model(path: Path):
+    """``keras.models.load_model`` with fer_keras's custom layers registered; errors as one line."""
+    import keras
+
+    import fer_keras.models  # noqa: F401  (registers custom layers)
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many kinds for a bad file
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InferenceError(f"cannot load model {path}: {first}") from None
+
+
+class Predictor:
+    """Detect faces, crop and preprocess them as in training, and predict class probabilities."""
+
+    def __init__(self, model, classes: list[str], preprocessing: Preprocessing, detect: bool = True):
+        outputs = int(model.output_shape[-1])
+        if len(classes) != outputs:
+            raise InferenceError(f"the model has {outputs} outputs but {len(classes)} class names: {classes}")
+        shape = tuple(model.input_shape[1:])
+        if None not in shape and shape != preprocessing.input_shape:
+            raise InferenceError(
+                f"the run's config says input {preprocessing.input_shape} but the model takes {shape}"
+            )
+        self.model = model
+        self.classes = list(classes)
+        self.preprocessing = preprocessing
+        self.detect = detect
+        self._call = _compiled_call(model, preprocessing.input_shape)
+
+    @classmethod
+    def load(cls, path: str | Path, detect: bool = True) -> Predictor:
+        """From a run directory or a ``.keras`` file (see the module docstring)."""
+        model_file, run_dir = find_model_file(path)
+        model = load_keras_model(model_file)
+        if run_dir is not None:
+            from fer_keras.config import load_config
+
+            preprocessing = Preprocessing.from_config(load_config(run_dir / "config.yaml"))
+        else:
+            preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
+        classes = run_classes(model_file.parent)
+        if classes is None:
+            classes = [f"class_{i}" for i in range(int(model.output_shape[-1]))]
+            log.warning("no metrics.json or predictions table beside %s: classes are named %s..%s",
+                        model_file, classes[0], classes[-1])
+        return cls(model, classes, preprocessing, detect=detect)
+
+    def find_faces(self, image: np.ndarray) -> list[Box]:
+        """Face boxes, largest first; the whole image when detection is off."""
+        if not self.detect:
+            return [(0, 0, int(image.shape[1]), int(image.shape[0]))]
+        return detect_faces(image, min_size=self.preprocessing.face_crop.min_size)
+
+    def prepare(self, image: np.ndarray, box: Box) -> np.ndarray:
+        """The model input for one face: crop (when detecting), colour mode, resize; uint8 HxWxC."""
+        from fer_keras.data.pipeline import resize, to_color_mode  # the training pipeline's own steps (loads TF)
+
+        crop = image
+        if self.detect:
+            settings = self.preprocessing.face_crop
+            crop = crop_face(image, box, settings.margin, settings.square)
+        return resize(to_color_mode(np.asarray(crop, np.uint8), self.preprocessing.color_mode),
+                      self.preprocessing.image_size)
+
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """(N, H, W, C) inputs 0..255 → (N, classes) float64 probabilities."""
+        inputs = np.asarray(inputs, np.float32)
+        if len(inputs) == 0:
+            return np.zeros((0, len(self.classes)))
+        return np.asarray(self._call(inputs), np.float64)
+
+    def predict(self, image: np.ndarray) -> list[Face]:
+        """Every face in ``image`` (RGB or grayscale uint8) with its probabilities, largest first."""
+        boxes = self.find_faces(image)
+        if not boxes:
+            return []
+        probabilities = self.probabilities(np.stack([self.prepare(image, box) for box in boxes]))
+        return [Face(tuple(int(v) for v in box), p) for box, p in zip(boxes, probabilities)]
+
+
+def _compiled_call(model, input_shape: tuple[int, int, int]):
+    """The model as one traced function for any batch size (much faster than eager calls per frame)."""
+    import tensorflow as tf
+
+    function = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)],
+    )
+    return lambda inputs: function(inputs).numpy()
+
+
+def face_row(source: str, frame: int, index: int, face: Face | None, classes: list[str],
+             status: str = OK) -> dict:
+    """One output row: a face with its probabilities, or (``face`` None) an image with no face."""
+    from fer_keras.evaluation.predictions import PROB_PREFIX
+
+    row = dict.fromkeys(ROW_COLUMNS) | {"source": source, "frame": frame, "face": index, "status": status}
+    row.update(dict.fromkeys(f"{PROB_PREFIX}{name}" for name in classes))
+    if face is not None:
+        row.update(zip("xywh", face.box))
+        top = int(np.argmax(face.probabilities))
+        row["label"], row["confidence"] = classes[top], float(face.probabilities[top])
+        row.update({f"{PROB_PREFIX}{name}": float(p) for name, p in zip(classes, face.probabilities)})
+    return row
+
+
+def image_rows(source: str, faces: list[Face], classes: list[str], frame: int = 0) -> list[dict]:
+    """Rows for one image: one per face, or one ``no face`` row (face -1) so no image is dropped."""
+    if not faces:
+        return [face_row(source, frame, -1, None, classes, NO_FACE)]
+    return [face_row(source, frame, i, face, classes) for i, face in enumerate(faces)]
+
+
+def predict_images(predictor: Predictor, paths: Iterable[Path], root: Path | None = None
+                   ) -> Iterator[tuple[Path, np.ndarray | None, list[Face], list[dict]]]:
+    """Per image file: (path, image or None, faces, rows). Unreadable files give an ``unreadable`` row."""
+    for path in paths:
+        source = str(path.relative_to(root)) if root is not None else str(path)
+        try:
+            image = read_image(path)
+        except ImageError as error:
+            log.warning("skipping %s", error)
+            row = face_row(source, 0, -1, None, predictor.classes, f"{UNREADABLE}: {error.reason}")
+            yield path, None, [], [row]
+            continue
+        faces = predictor.predict(image)
+        yield path, image, faces, image_rows(source, faces, predictor.classes)
+
+
+def rows_frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows as a table with integer box and id columns that stay empty where there is no face."""
+    frame = pd.DataFrame(rows)
+    for column in ("x", "y", "w", "h", "track"):
+        if column in frame.columns:
+            frame[column] = pd.array(frame[column], dtype="Int64")
+    return frame
