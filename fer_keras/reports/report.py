@@ -249,7 +249,8 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
     samples = run_dir / "samples.npz"
     if samples.exists():
         stored = np.load(samples, allow_pickle=False)
-        chosen = frame.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
+        first_set = frame[frame["test_set"] == frame["test_set"].iloc[0]].drop_duplicates("key")
+        chosen = first_set.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
         if len(chosen):
             images = [stored["images"][list(stored["keys"]).index(k)] for k in chosen["key"]]
             doc.heading("Emotion analysis")

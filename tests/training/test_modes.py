@@ -50,7 +50,7 @@ def test_cross_dataset_tests_on_shared_classes_only(tmp_path):
 
 def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
     run = run_experiment(config(
-        experiment="transfer",
+        experiment="transfer", report={"sample_predictions": 3},  # samples appear under two test sets
         data={**TINY["data"], "classes": ["anger", "happiness", "surprise"]},
         transfer={"source": {**TINY["data"], "options": {**TINY["data"]["options"], "seed": 5}},
                   "source_split": {"kind": "holdout", "test_fraction": 0.25, "val_fraction": 0.0}},
@@ -62,6 +62,7 @@ def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
     notes = (run / "notes.txt").read_text()
     assert "head was rebuilt for 3 classes" in notes
     assert "head was rebuilt" in (run / "report.md").read_text()
+    assert (run / "emotion_analysis.png").exists()
 
 
 def test_ensemble_averages_member_probabilities(tmp_path):
