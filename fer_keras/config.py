@@ -177,8 +177,8 @@ class BaselinesConfig(Section):
 
     enabled: bool = Field(False, description="fit the baselines on every fold beside the model")
     combos: list[tuple[str, str]] = Field(
-        default_factory=lambda: [("pixels", "linear_svm"), ("hog", "linear_svm")],
-        description="(feature, classifier) pairs; features pixels, hog, lbp; classifiers linear_svm, logistic, knn",
+        default_factory=lambda: [("pixels", "svm"), ("hog", "svm")],
+        description="(feature, classifier) pairs; features pixels, hog, lbp; classifiers svm (LinearSVC), logreg, knn",
     )
 
 
