@@ -114,6 +114,9 @@ class ModelConfig(Section):
     init_from: str | None = Field(
         None, description="start from a model trained here: a run directory or .keras file (head rebuilt if classes differ)"
     )
+    init_fine_tune: Literal["full", "head"] = Field(
+        "full", description="with init_from: train every layer (full) or only the classifier head (head)"
+    )
 
 
 class TrainingConfig(Section):

@@ -24,10 +24,13 @@ def trained_model_path(source: str | Path) -> Path:
     return path
 
 
-def load_trained_model(source: str | Path, num_classes: int | None = None, input_shape=None) -> tuple[keras.Model, bool]:
+def load_trained_model(
+    source: str | Path, num_classes: int | None = None, input_shape=None, fine_tune: str = "full"
+) -> tuple[keras.Model, bool]:
     """Load a trained model; returns it and whether its head was rebuilt for ``num_classes``.
 
-    Every layer stays trainable (fine-tuning "all layers", as in the cross-dataset paper).
+    ``fine_tune="full"`` keeps every layer trainable (the cross-dataset paper fine-tunes all
+    layers); ``"head"`` freezes everything but the classifier head.
     """
     import fer_keras.models  # noqa: F401  (registers custom layers for deserialisation)
 
@@ -41,10 +44,12 @@ def load_trained_model(source: str | Path, num_classes: int | None = None, input
             f"{path} expects input {tuple(model.input_shape[1:])}, the data gives {tuple(input_shape)}; "
             "set data.image_size / data.color_mode to match the starting model"
         )
-    model.trainable = True
-    if num_classes is None or model.output_shape[-1] == num_classes:
-        return model, False
-    return replace_head(model, num_classes), True
+    rebuilt = num_classes is not None and model.output_shape[-1] != num_classes
+    if rebuilt:
+        model = replace_head(model, num_classes)
+    for layer in model.layers:
+        layer.trainable = fine_tune == "full" or layer is model.layers[-1]
+    return model, rebuilt
 
 
 def replace_head(model: keras.Model, num_classes: int) -> keras.Model:

@@ -225,7 +225,7 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
     """A fresh registry model, or a trained one (head rebuilt, noted in the report, when classes differ)."""
     if start is None:
         return make_model(config, loaded.input_shape, len(loaded.classes))
-    model, rebuilt = load_trained_model(start, len(loaded.classes), loaded.input_shape)
+    model, rebuilt = load_trained_model(start, len(loaded.classes), loaded.input_shape, config.model.init_fine_tune)
     if rebuilt:
         rundir.add_note(run_dir, f"Started from {start}: its classifier head was rebuilt for {len(loaded.classes)} "
                                  f"classes ({', '.join(loaded.classes)}); all other layers keep their trained weights.")

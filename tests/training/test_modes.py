@@ -120,3 +120,25 @@ def test_gradcam_maps_and_comparisons_in_report(tmp_path):
     table = pd.read_csv(second / "gradcam_comparison.csv")
     assert "two models, one dataset" in set(table["comparison"])
     assert "Grad-CAM" in (second / "report.md").read_text()
+
+
+def test_finetune_own_folder_from_a_saved_quickstart_model(tmp_path):
+    start = run_experiment(config(experiment="start"), run_dir=tmp_path / "start")
+    mine = make_synthetic_faces(n_subjects=6, images_per_class=1, image_size=64, seed=4,
+                                classes=["happiness", "sadness", "neutral"])
+    write_class_folders(mine, tmp_path / "my_faces")
+    (tmp_path / "my_faces" / "happiness").rename(tmp_path / "my_faces" / "joy")
+    own = load_config("finetune_own_folder.yaml", [
+        f"data.root={tmp_path / 'my_faces'}", f"model.init_from={start}", "data.face_crop.enabled=false",
+        "data.options.label_map={joy: delight}", "training.epochs=1", "runtime.verbose=0",
+        "split.val_fraction=0", "split.test_fraction=0.34", "model.init_fine_tune=head",
+    ])
+    run = run_experiment(own, run_dir=tmp_path / "own")
+    predictions = pd.read_csv(run / "predictions.csv")
+    assert [c for c in predictions.columns if c.startswith("prob_")] == ["prob_sadness", "prob_neutral", "prob_delight"]
+    report = (run / "report.md").read_text()
+    assert "head was rebuilt for 3 classes" in report and "fewer than 20 test images" in report
+    import keras
+
+    tuned = keras.models.load_model(run / "model_fold0.keras")
+    assert [layer.name for layer in tuned.layers if layer.trainable_weights] == ["predictions"]
