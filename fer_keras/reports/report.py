@@ -168,6 +168,11 @@ def build_report(run_dir: str | Path) -> Path:
             doc.text(f"Paper: {config.report.paper['source']}")
         doc.table(comparison)
     _protocol(doc, run_dir)
+    baselines = run_dir / "baselines.csv"
+    if baselines.exists():
+        doc.heading("Classical baselines")
+        doc.text("scikit-learn classifiers on the same folds (accuracy mean ± SD over folds, %; seconds per fold).")
+        doc.table(pd.read_csv(baselines)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
     _figures(doc, run_dir, frame, classes, measured)
     _gradcam(doc, run_dir, config)
     _data_tables(doc, run_dir)

@@ -65,6 +65,7 @@ def run_experiment(
     _save_samples(config, loaded, folds[0], run_dir)
     test_sets = [(data.label, _load_test_set(config, data, loaded.classes)) for data in config.test_datasets]
     variants = _variants(config, run_dir)
+    baselines = _baselines(config, loaded, folds, run_dir)
 
     wanted = range(len(folds)) if fold is None else [fold]
     for k in wanted:
@@ -75,6 +76,8 @@ def run_experiment(
             log.info("fold %d already finished; skipping", k)
             continue
         predictions = train_fold(config, loaded, folds[k], k, run_dir, test_sets, variants)
+        if baselines is not None:
+            predictions = pd.concat([predictions, baselines[baselines["fold"] == k]], ignore_index=True)
         rundir.write_csv(predictions, done)
     return _finish(run_dir, build_report)
 
@@ -92,6 +95,19 @@ def _augmented_copies(config: ExperimentConfig, loaded: LoadedData, run_dir: Pat
                              "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
                              "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
     return loaded.as_copies(copies)
+
+
+def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Series], run_dir: Path) -> pd.DataFrame | None:
+    """Predictions of the scikit-learn baselines on every fold (None when off); summary to baselines.csv."""
+    if not config.baselines.enabled:
+        return None
+    if loaded.image_index is not None:
+        raise UserError("baselines cannot run with split.protocol augment_then_split; use split_then_augment")
+    from fer_keras.evaluation.baselines import run_baselines
+
+    results = run_baselines(loaded, folds, [tuple(c) for c in config.baselines.combos], seed=config.seed)
+    rundir.write_csv(results.summary, run_dir / "baselines.csv")
+    return results.predictions
 
 
 def _finish(run_dir: Path, build_report: bool) -> Path:

@@ -142,3 +142,17 @@ def test_finetune_own_folder_from_a_saved_quickstart_model(tmp_path):
 
     tuned = keras.models.load_model(run / "model_fold0.keras")
     assert [layer.name for layer in tuned.layers if layer.trainable_weights] == ["predictions"]
+
+
+def test_baselines_run_on_the_same_folds(tmp_path):
+    run = run_experiment(config(experiment="base", split={"kind": "kfold", "folds": 2, "val_fraction": 0.0},
+                                baselines={"enabled": True, "combos": [["hog", "svm"], ["pixels", "knn"]]}),
+                         run_dir=tmp_path / "run")
+    predictions = pd.read_csv(run / "predictions.csv")
+    cnn = predictions[predictions["test_set"] == "synthetic"]
+    for name in ("synthetic · svm+hog", "synthetic · knn+pixels"):
+        rows = predictions[predictions["test_set"] == name]
+        assert sorted(rows["key"]) == sorted(cnn["key"]) and set(rows["fold"]) == {0, 1}
+    summary = pd.read_csv(run / "baselines.csv")
+    assert set(summary["classifier"]) == {"svm", "knn"} and (summary["folds"] == 2).all()
+    assert "Classical baselines" in (run / "report.md").read_text()
