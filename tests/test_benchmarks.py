@@ -1,0 +1,121 @@
+"""Smoke test of the benchmarks at the tiniest sizes: result shapes and the report, never speed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from benchmarks import Sample, interleaved, markdown_table  # noqa: E402
+from benchmarks import pipeline as pipeline_bench  # noqa: E402
+from benchmarks import throughput as throughput_bench  # noqa: E402
+from benchmarks.run import render_report  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_sample() -> Sample:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3, dtype=np.int32), [6, 4, 2])
+    return Sample(rng.integers(0, 256, (len(labels), 16, 16, 1), dtype=np.uint8), labels, "tiny random")
+
+
+@pytest.fixture(scope="module")
+def pipeline_result(tiny_sample):
+    return pipeline_bench.pipeline_throughput(tiny_sample, batch_size=4, images_per_repeat=8, legacy_images=4,
+                                              repeats=1)
+
+
+@pytest.fixture(scope="module")
+def throughput_result(tiny_sample):
+    case = throughput_bench.ModelCase("simple_cnn", (16, 16), "grayscale", 4, 1, 1, 1, xla=False)
+    return throughput_bench.training_throughput({((16, 16), "grayscale"): tiny_sample}, cases=(case,), log=lambda _: None)
+
+
+def test_interleaved_rotates_order_and_keeps_every_value():
+    calls = []
+    results = interleaved({"a": lambda: calls.append("a") or 1.0, "b": lambda: calls.append("b") or 2.0}, 2)
+    assert calls == ["a", "b", "b", "a"]
+    assert results == {"a": [1.0, 1.0], "b": [2.0, 2.0]}
+
+
+def test_markdown_table_formats_rows():
+    table = markdown_table([{"x": 1.23456, "y": None, "z": "a|b"}, {"x": 12345.6, "y": 2, "z": "c"}])
+    lines = table.strip().splitlines()
+    assert lines[0] == "| x | y | z |" and lines[1] == "|---|---|---|"
+    assert lines[2] == "| 1.23 |  | a\\|b |" and lines[3] == "| 12,346 | 2 | c |"
+
+
+def test_pipeline_rows_cover_every_variant(pipeline_result, tiny_sample):
+    names = [row["pipeline"] for row in pipeline_result["rows"]]
+    assert names[0] == pipeline_bench.LEGACY and pipeline_bench.AS_IS in names
+    assert {pipeline_bench.NO_AUGMENT, pipeline_bench.ONE_WARP_TF, pipeline_bench.ONE_WARP_XLA,
+            pipeline_bench.AS_IS_DETERMINISTIC} <= set(names)
+    assert pipeline_bench.ONE_WARP_XLA_CHUNKS not in names  # 8 images per repeat: fewer than four chunks
+    assert pipeline_result["rows"][0]["vs_legacy"] == 1.0
+    assert all(row["images_per_s"] > 0 for row in pipeline_result["rows"])
+    assert pipeline_result["image_shape"] == "16x16x1"
+    assert pipeline_result["balanced_epoch"] == 18  # three classes raised to the largest (6)
+
+
+def test_random_affine_keeps_shape_range_and_matches_tf_kernel():
+    layer = pipeline_bench.random_affine(seed=1)
+    images = np.linspace(0, 255, 2 * 12 * 10 * 3, dtype=np.float32).reshape(2, 12, 10, 3)
+    out = np.asarray(layer(images, training=True))
+    assert out.shape == images.shape and out.min() >= 0.0 and out.max() <= 255.0
+    assert not np.allclose(out, images)
+    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
+    assert pipeline_bench.RandomAffine.from_config(layer.get_config()).get_config()["stretch"] == 0.1
+    assert pipeline_bench.warp_difference((12, 10, 3), batch=2) < 0.01
+
+
+def test_identity_matrix_warps_to_the_same_image():
+    images = np.arange(2 * 5 * 6, dtype=np.float32).reshape(2, 5, 6, 1)
+    identity = np.tile(np.array([[1, 0, 0, 0, 1, 0]], np.float32), (2, 1))
+    np.testing.assert_allclose(np.asarray(pipeline_bench.warp_bilinear(images, identity)), images)
+
+
+def test_training_throughput_rows(throughput_result):
+    rows = throughput_result["rows"]
+    datasets = [(row["xla"], row["dataset"]) for row in rows]
+    assert datasets == [("off", throughput_bench.CEILING), ("off", throughput_bench.PIPELINE),
+                        ("off", throughput_bench.PIPELINE_AFFINE)]
+    assert all(row["images_per_s"] > 0 and row["gflops_per_image"] > 0 for row in rows)
+    assert rows[0]["vs_ceiling"] == 1.0
+    assert rows[1]["vs_ceiling"] == pytest.approx(rows[1]["images_per_s"] / rows[0]["images_per_s"])
+    assert throughput_result["gpu"] is not None or all(row["mfu"] is None for row in rows)
+
+
+def test_settings_add_xla_and_mixed_precision_where_asked():
+    assert throughput_bench.settings(gpu=False, xla=False) == [(False, False)]
+    assert throughput_bench.settings(gpu=False) == [(False, False), (True, False)]
+    assert throughput_bench.settings(gpu=True, xla=False) == [(False, False), (True, False), (False, True), (True, True)]
+
+
+def test_model_flops_counts_a_dense_layer():
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, use_bias=False)])
+    assert throughput_bench.model_flops(model) == pytest.approx(2 * 3 * 2)
+
+
+def test_peak_flops_by_gpu_name():
+    assert throughput_bench.peak_flops("NVIDIA H100 80GB HBM3") == 989e12
+    assert throughput_bench.peak_flops(None) is None and throughput_bench.peak_flops("Mystery GPU") is None
+
+
+def test_report_has_every_section(pipeline_result, throughput_result):
+    throughput_result = {**throughput_result, "decode": [{"step": "read", "images_in": 3, "images_kept": 3,
+                                                          "seconds": 0.1, "images_per_s": 30.0, "source": "tiny"}],
+                         "fit_overhead": None}
+    latency = [{"source": "2 images", "repeats": 1, "fer_status": "fer left out", "tf_threads": "default",
+                "rows": [{"method": "fer_keras Predictor.predict (min_size 20, default)", "median_ms": 5.0,
+                          "p90_ms": 6.0, "images_with_face": "2/2"}]}]
+    report = render_report({"machine": {"CPU": "test", "GPU": "none"}, "quick": True, "only": ["pipeline"],
+                            "date": "today", "seconds": 60.0, "load_end": "1.0",
+                            "pipeline": [{**pipeline_result, "warp_difference": 0.0, "seconds": 1.0}],
+                            "throughput": throughput_result, "latency": latency})
+    for heading in ("## Machine", "## Summary", "## 1. Input pipeline", "## 2. Training throughput",
+                    "## 3. Predict latency", "## GPU"):
+        assert heading in report
+    assert "the legacy generator" in report and "fer not measured" in report
