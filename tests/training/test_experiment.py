@@ -48,8 +48,8 @@ def test_cli_config_errors_are_one_line(tmp_path):
 
 def test_learns_synthetic_faces_well_above_chance(tmp_path):
     config = load_config("quickstart.yaml", [
-        "data.options.n_subjects=24", "data.options.images_per_class=3", "training.epochs=8",
-        "model.name=simple_cnn", "runtime.verbose=0", "report.sample_predictions=0",
+        "data.options.n_subjects=24", "data.options.images_per_class=3",
+        "model.name=simple_cnn", "runtime.verbose=0", "report.sample_predictions=0", "training.epochs=15",
     ])
     run_dir = run_experiment(config, run_dir=tmp_path / "run")
     stats = json.loads((run_dir / "metrics.json").read_text())["test_sets"]["synthetic"]
