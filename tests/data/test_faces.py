@@ -1,5 +1,6 @@
 """Tests for fer_keras.data.faces: cropping, exclusion, caching and counts (fake detector);
-the real Haar cascade on a blank image and on the real CK+48 faces."""
+the search size relative to the frame; the real Haar cascade on blank images, synthetic faces
+and the real CK+48 faces."""
 
 from __future__ import annotations
 
@@ -119,11 +120,64 @@ def test_detect_upscales_small_images_and_sorts_largest_first(monkeypatch):
     assert boxes == [(0, 0, 40, 42), (10, 10, 25, 25)]
 
 
-def test_detect_leaves_large_images_at_their_size(monkeypatch):
+def test_detect_leaves_mid_size_images_at_their_size(monkeypatch):
     cascade = FakeCascade([])
     monkeypatch.setattr(faces, "_cascade", lambda: cascade)
-    assert faces.detect_faces(np.zeros((200, 300), np.uint8)) == []
-    assert cascade.seen_shape == (200, 300)
+    assert faces.detect_faces(np.zeros((160, 300), np.uint8)) == []
+    assert cascade.seen_shape == (160, 300) and cascade.min_size == (20, 20)  # 160 // 8 < 20: as before
+
+
+def test_detect_shrinks_large_frames_to_the_smallest_face_sought(monkeypatch):
+    cascade = FakeCascade([[10, 20, 40, 40], [100, 100, 24, 24]])
+    monkeypatch.setattr(faces, "_cascade", lambda: cascade)
+    boxes = faces.detect_faces(np.zeros((480, 640, 3), np.uint8))
+    # faces from 480 // 8 = 60 px up: the frame shrunk by 24 / 60 so 60 px maps to the 24 px window
+    assert cascade.seen_shape == (192, 256) and cascade.min_size == (24, 24)
+    assert boxes == [(25, 50, 100, 100), (250, 250, 60, 60)]  # scaled back by 2.5
+
+
+def test_smallest_face_grows_with_the_frame():
+    assert faces.smallest_face((48, 48)) == 20  # small images: min_size alone, as before
+    assert faces.smallest_face((159, 400)) == 20  # under 8 × min_size: as before
+    assert faces.smallest_face((199, 400)) == 24
+    assert faces.smallest_face((480, 640)) == 60
+    assert faces.smallest_face((1080, 1920)) == 135
+    assert faces.smallest_face((320, 320), min_size=50) == 50  # min_size still a floor
+    assert faces.detection_scale((480, 640)) == pytest.approx(0.4)
+    assert faces.detection_scale((1080, 1920)) == pytest.approx(24 / 135)
+    # never shrunk below DETECT_MIN_SIDE, where a face filling the image is still found
+    assert faces.detection_scale((250, 250), min_size=50) == pytest.approx(144 / 250)
+    assert faces.detection_scale((48, 48)) == 3.0
+
+
+def test_real_cascade_finds_a_small_face_above_the_relative_size():
+    from fer_keras.data.synthetic import draw_face
+    from fer_keras.inference.video import box_iou
+
+    face = draw_face(1, "happiness", 96, "rgb")  # 1.6× the 60 px sought in a 480×640 frame
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[145:241, 255:351] = face
+    (box,) = faces.detect_faces(frame)
+    (full,) = faces._cascade().detectMultiScale(faces.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
+    assert box_iou(box, tuple(full)) > 0.85  # the face the full-resolution search found
+    big = np.full((1080, 1920, 3), 90, np.uint8)
+    big[500:596, 900:996] = face
+    assert faces.detect_faces(big) == []  # below 1080 // 8 = 135 px: not sought in a larger frame
+    assert faces.detect_faces(big, min_size=20) == []
+
+
+def test_real_cascade_finds_a_face_filling_a_larger_image():
+    from fer_keras.data.synthetic import draw_face
+
+    image = draw_face(1, "neutral", 256, "rgb")
+    (x, y, w, h), = faces.detect_faces(image)
+    assert w >= 0.8 * 256 and faces.smallest_face(image.shape) == 32
+
+
+def test_box_cache_file_names_the_detection_rule(tmp_path, monkeypatch):
+    before = faces.BoxCache(tmp_path, 20).path
+    monkeypatch.setattr(faces, "MIN_FACE_DIVISOR", 10)
+    assert faces.BoxCache(tmp_path, 20).path != before
 
 
 def test_real_cascade_finds_no_face_in_blank_images():

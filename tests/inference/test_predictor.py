@@ -112,6 +112,37 @@ def test_preprocessing_matches_the_training_pipeline(predictor, monkeypatch):
     np.testing.assert_array_equal(predictor.prepare(image, box), training_input)
 
 
+@pytest.mark.parametrize("seed", [1, 3])
+def test_real_detection_on_a_synthetic_frame_matches_training_and_the_full_resolution_search(predictor, seed):
+    """Real Haar cascade: the box and probabilities equal training's crop_table + load_images of the same
+    frame, and box and label match the full-resolution search (the detection before the relative size)."""
+    from fer_keras.data import faces as faces_module
+    from fer_keras.data.pipeline import load_images
+    from fer_keras.inference.video import box_iou
+
+    frame = place(draw_face(seed, "happiness", 160, "rgb"))
+    (face,) = predictor.predict(frame)
+    table = pd.DataFrame({"path": [None], "image": [frame], "label": ["happiness"], "subject": ["s"], "dataset": ["x"]})
+    kept, _ = faces_module.crop_table(table, FaceCropConfig(enabled=True, margin=0.2, square=True, cache=False))
+    assert face.box == kept.loc[0, "face_box"]
+    training = predictor.probabilities(load_images(kept, (48, 48), "grayscale"))[0]
+    np.testing.assert_allclose(face.probabilities, training, atol=1e-6)
+    full = faces_module._cascade().detectMultiScale(faces_module.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
+    before = tuple(int(v) for v in max(full, key=lambda box: box[2] * box[3]))
+    assert box_iou(face.box, before) > 0.85
+    old = predictor.probabilities(predictor.prepare(frame, before)[None])[0]
+    assert np.argmax(face.probabilities) == np.argmax(old)
+
+
+def test_model_is_traced_once_for_any_number_of_faces(run_dir, monkeypatch):
+    fresh = Predictor.load(run_dir)
+    image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
+    for boxes in ([(10, 10, 120, 120)], [(10, 10, 120, 120), (200, 60, 80, 80)], [(5, 5, 60, 60)]):
+        monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20, boxes=boxes: boxes)
+        assert len(fresh.predict(image)) == len(boxes)
+    assert fresh.traced_model.experimental_get_tracing_count() == 1
+
+
 def test_no_detect_uses_the_whole_image(run_dir):
     whole = Predictor.load(run_dir, detect=False)
     image = draw_face(1, "neutral", 96, "rgb")

@@ -167,6 +167,23 @@ def test_smoothing_removes_flicker_on_a_synthetic_video(kind, expression_video, 
         assert sum(smoothed) == pytest.approx(1.0)
 
 
+def test_real_detection_follows_a_face_across_frames(tiny_predictor, tmp_path):
+    """The Haar cascade (faces from 240 // 8 = 30 px up, on a shrunk copy) finds the face in every frame."""
+    from fer_keras.data.faces import smallest_face
+
+    frames = [place(draw_face(np.random.default_rng(7), BEFORE, 128, "rgb"), size=(240, 320), at=(80 + 2 * i, 50),
+                    background=BACKGROUND) for i in range(8)]
+    tracker = FaceTracker(smoother=smoother_factory("ema"))
+    with VideoSource(write_video(tmp_path / "happy.mp4", frames)) as video:
+        found = [faces for _, _, faces in predict_frames(tiny_predictor, video, tracker)]
+    assert [len(faces) for faces in found] == [1] * 8
+    assert {faces[0].track for faces in found} == {0}
+    boxes = [faces[0].box for faces in found]
+    assert boxes[-1][0] - boxes[0][0] == pytest.approx(14, abs=4)  # the box follows the 2 px/frame drift
+    assert all(min(box[2:]) >= smallest_face((240, 320)) for box in boxes)
+    assert all(box_iou(box, (80 + 2 * i, 50, 128, 128)) > 0.6 for i, box in enumerate(boxes))
+
+
 def test_rows_for_frames_without_faces_and_without_smoothing():
     rows = video_rows("v.mp4", 3, 10.0, [], list(CLASSES_7), smoothed=True)
     assert rows[0]["face"] == -1 and rows[0]["status"] == "no face" and rows[0]["time_s"] == 0.3
