@@ -1,23 +1,24 @@
-"""On-the-fly augmentation of training batches with Keras preprocessing layers.
+"""On-the-fly augmentation of training batches with Keras layers.
 
 ``build_augmenter(config.augmentation, seed)`` returns a ``keras.Sequential`` (or ``None``
 when nothing is switched on) that takes float32 batches ``(B, H, W, C)`` in 0..255 with
 C = 1 or 3 and returns the same shape, dtype and range. Layers, in order:
 
-- ``flip``: ``RandomFlip("horizontal")``
-- ``rotation`` (degrees): ``RandomRotation``
-- ``zoom`` (fraction): ``RandomZoom``, same factor on both axes
-- ``stretch`` (fraction): ``RandomZoom`` with independent height and width factors
-  (each up to ±stretch/2, so the aspect ratio changes by up to about ±stretch)
-- ``shift`` (fraction of the size): ``RandomTranslation``
+- ``affine``: :class:`fer_keras.data.affine.RandomAffine`, ONE bilinear warp per image
+  composing ``flip`` (horizontal), ``rotation`` (degrees), ``zoom`` (fraction, same on both
+  axes), ``stretch`` (fraction: each axis up to ±stretch/2 more, so the aspect ratio changes by
+  up to about ±stretch) and ``shift`` (fraction of the size)
+- ``crop`` (fraction): ``RandomZoom`` zooming in only
+- ``brightness`` / ``contrast`` (fractions): ``RandomBrightness`` / ``RandomContrast``
 - ``blur`` (probability): ``RandomGaussianBlur`` on that fraction of images (5×5 kernel, sigma 0.5..1)
 - ``noise`` (std in 0..1 pixel units): ``GaussianNoise`` between two ``Rescaling`` layers
 - a ``ReLU(max_value=255)`` clip back to 0..255
 
-Only built-in layers are used, so the augmenter serialises with ``get_config``. Keras
-applies random layers only in training mode: call it with ``training=True`` (as
-:func:`augment_dataset` does). Every layer computes in float32 whatever the global
-mixed-precision policy is.
+Warps fill uncovered pixels with the nearest edge pixel. Every layer is a built-in one or
+registered with Keras (``RandomAffine``), so the augmenter serialises with ``get_config`` and
+``.keras`` files. Keras applies random layers only in training mode: call it with
+``training=True`` (as :func:`augment_dataset` does). Every layer computes in float32 whatever
+the global mixed-precision policy is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from fer_keras.config import AugmentationConfig
+from fer_keras.data.affine import RandomAffine
 
 #: How pixels uncovered by rotation, zoom and shift are filled (the legacy ImageDataGenerator's default).
 FILL_MODE = "nearest"
@@ -50,21 +52,9 @@ def build_augmenter(config: AugmentationConfig, seed: int = 0) -> keras.Sequenti
     common = {"dtype": "float32"}
     seeds = iter(range(seed, seed + 100))
     layers: list[keras.layers.Layer] = []
-    if config.flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=next(seeds), name="flip", **common))
-    if config.rotation > 0:
-        layers.append(keras.layers.RandomRotation(
-            config.rotation / 360.0, fill_mode=FILL_MODE, seed=next(seeds), name="rotation", **common))
-    if config.zoom > 0:
-        layers.append(keras.layers.RandomZoom(
-            (-config.zoom, config.zoom), fill_mode=FILL_MODE, seed=next(seeds), name="zoom", **common))
-    if config.stretch > 0:
-        half = config.stretch / 2.0
-        layers.append(keras.layers.RandomZoom(
-            (-half, half), (-half, half), fill_mode=FILL_MODE, seed=next(seeds), name="stretch", **common))
-    if config.shift > 0:
-        layers.append(keras.layers.RandomTranslation(
-            config.shift, config.shift, fill_mode=FILL_MODE, seed=next(seeds), name="shift", **common))
+    if config.flip or any(amount > 0 for amount in (config.rotation, config.zoom, config.stretch, config.shift)):
+        layers.append(RandomAffine(config.rotation, config.zoom, config.stretch, config.shift, config.flip,
+                                   seed=next(seeds), name="affine", **common))
     if config.crop > 0:  # a random crop resized back to the input size is a zoom-in
         layers.append(keras.layers.RandomZoom(
             (-config.crop, 0.0), fill_mode=FILL_MODE, seed=next(seeds), name="crop", **common))

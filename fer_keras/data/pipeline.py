@@ -4,12 +4,15 @@ Images are decoded once with OpenCV (which reads JAFFE's TIFFs, unlike ``tf.io``
 to the colour mode, resized to the model's input size and kept in memory as uint8
 ``(N, H, W, C)``. Every fold then draws batches by index from that array: shuffling,
 balancing (repeated indices) and augmentation happen per batch inside tf.data, with
-prefetching, so the array is never copied per fold or per balanced copy.
+prefetching, so the array is never copied per fold or per balanced copy. With an augmenter,
+small images are gathered and augmented in chunks of several batches (then split back into
+batches), which spreads tf.data's per-call cost over more images.
 Pixels reach the model as float32 in 0..255; each model rescales inside itself.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,6 +25,13 @@ from fer_keras.data.augment import augment_dataset
 from fer_keras.data.registry import DatasetError
 
 AUTOTUNE = tf.data.AUTOTUNE
+#: Pixels (height × width) per augmented chunk: 256 images of 48×48; images of 224×224 get one batch per chunk.
+AUGMENT_CHUNK_PIXELS = 256 * 48 * 48
+
+
+def augment_chunk_size(batch_size: int, image_shape: tuple[int, ...]) -> int:
+    """Images per augmenter call for ``(H, W, C)`` images: ``AUGMENT_CHUNK_PIXELS`` worth, at least one batch."""
+    return max(batch_size, AUGMENT_CHUNK_PIXELS // max(1, int(image_shape[0]) * int(image_shape[1])))
 
 
 def to_color_mode(image: np.ndarray, color_mode: str) -> np.ndarray:
@@ -86,6 +96,7 @@ def make_dataset(
     seed: int = 0,
     deterministic: bool = False,
     image_index: np.ndarray | None = None,
+    augment_chunk: int | None = None,
 ) -> tf.data.Dataset:
     """Batches of (float32 images 0..255, int32 labels) drawn from ``images[indices]``.
 
@@ -93,17 +104,24 @@ def make_dataset(
     ``images`` when several samples share one image (augmented copies), identity otherwise.
 
     ``indices`` may repeat (balancing); ``shuffle`` reshuffles them every epoch;
-    ``augmenter`` (a Keras layer/Sequential) runs on each training batch, one batch at a time
-    when ``deterministic`` (so a seed gives the same images).
+    ``augmenter`` (a Keras layer/Sequential) runs on each training batch, one call at a time
+    when ``deterministic`` (so a seed gives the same images). With an augmenter, it is called on
+    chunks of ``augment_chunk`` images (default :func:`augment_chunk_size`) that are then split
+    into the same batches, of the same samples in the same order, as without chunks.
     """
     images = tf.convert_to_tensor(images)
     labels = tf.convert_to_tensor(np.asarray(labels, dtype=np.int32))
     if indices is None:
         indices = np.arange(int(images.shape[0]))
+    if batch_size < 1:
+        raise DatasetError(f"batch_size={batch_size} is invalid; expected a positive number of images per batch")
+    chunk = batch_size
+    if augmenter is not None:
+        chunk = augment_chunk or augment_chunk_size(batch_size, tuple(images.shape[1:]))
     dataset = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
     if shuffle:
         dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
+    dataset = dataset.batch(chunk)
 
     image_rows = None if image_index is None else tf.convert_to_tensor(np.asarray(image_index, dtype=np.int64))
 
@@ -113,4 +131,7 @@ def make_dataset(
 
     dataset = dataset.map(gather, num_parallel_calls=AUTOTUNE)
     dataset = augment_dataset(dataset, augmenter, parallel=not deterministic)
+    if chunk != batch_size:
+        dataset = dataset.rebatch(batch_size).apply(
+            tf.data.experimental.assert_cardinality(math.ceil(len(indices) / batch_size)))
     return dataset.prefetch(AUTOTUNE)

@@ -9,6 +9,7 @@ import pytest
 import tensorflow as tf
 
 from fer_keras.config import AugmentationConfig
+from fer_keras.data.affine import RandomAffine
 from fer_keras.data.augment import (
     augment_dataset,
     augment_images,
@@ -51,6 +52,18 @@ def test_full_augmenter_keeps_shape_dtype_and_range(channels):
     assert out.shape == images.shape and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 255.0
     assert not np.allclose(out, images)
+
+
+def test_geometric_transforms_are_one_random_affine_layer():
+    config = aug_config(rotation=10, zoom=0.1, stretch=0.2, shift=0.05, flip=True, crop=0.1, noise=0.1)
+    augmenter = build_augmenter(config, seed=0)
+    names = [layer.name for layer in augmenter.layers]
+    assert names == ["affine", "crop", "to_unit", "noise", "to_pixels", "clip_0_255"]
+    affine = augmenter.get_layer("affine")
+    assert isinstance(affine, RandomAffine)
+    assert (affine.rotation, affine.zoom, affine.stretch, affine.shift, affine.flip) == (10, 0.1, 0.2, 0.05, True)
+    assert [layer.name for layer in build_augmenter(aug_config(shift=0.1), seed=0).layers] == ["affine", "clip_0_255"]
+    assert [layer.name for layer in build_augmenter(aug_config(blur=0.5), seed=0).layers] == ["blur", "clip_0_255"]
 
 
 def test_rotation_changes_every_image():
@@ -128,6 +141,21 @@ def test_augmenter_round_trips_through_get_config():
     assert [layer.name for layer in clone.layers] == [layer.name for layer in augmenter.layers]
     out = keras.ops.convert_to_numpy(clone(asymmetric_images(), training=True))
     assert out.shape == asymmetric_images().shape
+    original = keras.ops.convert_to_numpy(augmenter(asymmetric_images(), training=True))
+    np.testing.assert_allclose(out, original, atol=1e-4)  # same seeds, same draws
+
+
+def test_augmenter_saves_and_loads_as_a_keras_file(tmp_path):
+    images = asymmetric_images(channels=3)
+    augmenter = build_augmenter(aug_config(rotation=10, zoom=0.1, stretch=0.1, shift=0.1, flip=True, blur=0.3), seed=2)
+    augmenter.build(images.shape)
+    augmenter.save(tmp_path / "augmenter.keras")
+    loaded = keras.saving.load_model(tmp_path / "augmenter.keras")
+    assert isinstance(loaded.get_layer("affine"), RandomAffine)
+    assert loaded.get_layer("affine").get_config() == augmenter.get_layer("affine").get_config()
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(images, training=False)), images)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(images, training=True)),
+                               keras.ops.convert_to_numpy(augmenter(images, training=True)), atol=1e-4)
 
 
 def test_preview_grid_and_materialize(tmp_path):
