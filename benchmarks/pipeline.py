@@ -47,8 +47,6 @@ NO_AUGMENT = "profile: gather + cast only, no augmentation"
 KERAS_LAYERS = "profile: previous augmenter, one Keras warp layer per transform"
 ONE_WARP_TF = "profile: RandomAffine maps warped by TF ImageProjectiveTransformV3"
 ONE_WARP_XLA = "variant: make_dataset, augmenter per batch (no chunks)"
-#: No longer a row: chunked augmentation is what make_dataset ships (kept for importers).
-ONE_WARP_XLA_CHUNKS = "variant: RandomAffine on 256-image chunks, rebatched"
 
 
 def legacy_generator(config: AugmentationConfig = AUGMENTATION):

@@ -7,7 +7,9 @@
 Benchmarks: ``pipeline`` (tf.data vs legacy ImageDataGenerator), ``throughput`` (training
 images/s through the pipeline vs the in-memory ceiling, XLA on/off, FLOPs, and on a GPU mixed
 precision on/off and MFU), ``latency`` (one-image predict, fer_keras vs the ``fer`` package;
-run in fresh subprocesses, once with TensorFlow's default threads and once with one thread).
+run in fresh subprocesses, once with TensorFlow's default threads and once with one thread), ``zoo``
+(every registered model's parameters and one training epoch's time at 224 px, in a fresh
+subprocess, about 8 minutes on 2 cores; ``--no-zoo`` skips it).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from benchmarks import (  # noqa: E402
     REPO, gpu_names, load_average, load_sample, machine_info, markdown_table, subsample,
 )
 
-BENCHMARKS = ("pipeline", "throughput", "latency")
+BENCHMARKS = ("pipeline", "throughput", "latency", "zoo")
 DEFAULT_OUT = REPO / "reports" / "benchmarks.md"
 PIPELINE_TARGET = 10.0
 THROUGHPUT_TARGET = 0.90
@@ -115,6 +117,28 @@ def run_latency(quick: bool, data_root: Path | None) -> list[dict]:
     return results
 
 
+def run_zoo(quick: bool) -> dict:
+    """The model-zoo benchmark (benchmarks/models.py) in a fresh subprocess, so every model's memory is freed."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "models.json"
+        command = [sys.executable, "-m", "benchmarks.models", "--json", str(out)] + (["--quick"] if quick else [])
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                              env={**os.environ, "PYTHONPATH": str(REPO)})
+        if done.returncode != 0 or not out.exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            log(f"model zoo failed: {tail[0]}")
+            return {}
+        result = json.loads(out.read_text())
+    log(f"model zoo: {len(result['rows'])} rows ({result['seconds'] / 60:.1f} min)")
+    return result
+
+
+def zoo_section(result: dict) -> tuple[str, list[str]]:
+    from benchmarks.models import models_section
+
+    return models_section(result)
+
+
 def _verdict(value: float, target: float) -> str:
     return "**met**" if value >= target else "**missed**"
 
@@ -124,7 +148,7 @@ def _pick(rows: list[dict], key: str, value: str) -> dict | None:
 
 
 def pipeline_section(results: list[dict]) -> tuple[str, list[str]]:
-    from benchmarks.pipeline import AS_IS, ONE_WARP_XLA, ONE_WARP_XLA_CHUNKS
+    from benchmarks.pipeline import AS_IS, KERAS_LAYERS
 
     lines, summary = ["## 1. Input pipeline: tf.data augment + balance vs legacy ImageDataGenerator\n"], []
     lines.append(
@@ -141,49 +165,36 @@ def pipeline_section(results: list[dict]) -> tuple[str, list[str]]:
         lines.append(markdown_table(result["rows"], ["pipeline", "images_per_s", "vs_legacy", "repeats"]))
         lines.append(f"RandomAffine's XLA warp vs TF's `ImageProjectiveTransformV3` on the same random maps: largest "
                      f"pixel difference {result['warp_difference']:.4f} grey levels (0..255 scale).\n")
-        as_is, fixed = _pick(result["rows"], "pipeline", AS_IS), _pick(result["rows"], "pipeline", ONE_WARP_XLA)
+        as_is, before = _pick(result["rows"], "pipeline", AS_IS), _pick(result["rows"], "pipeline", KERAS_LAYERS)
         summary.append(
             f"Input pipeline {result['image_shape']} (batch {result['batch_size']}): fer_keras as committed "
             f"**{as_is['vs_legacy']:.1f}×** the legacy generator ({as_is['images_per_s']:,.0f} vs "
             f"{as_is['images_per_s'] / as_is['vs_legacy']:,.0f} images/s), target ≥ {PIPELINE_TARGET:.0f}× "
-            f"{_verdict(as_is['vs_legacy'], PIPELINE_TARGET)}; with the proposed RandomAffine layer "
-            f"**{fixed['vs_legacy']:.1f}×** {_verdict(fixed['vs_legacy'], PIPELINE_TARGET)}"
-            + (f"; RandomAffine on 256-image chunks **{chunks['vs_legacy']:.1f}×** "
-               f"{_verdict(chunks['vs_legacy'], PIPELINE_TARGET)}."
-               if (chunks := _pick(result["rows"], "pipeline", ONE_WARP_XLA_CHUNKS)) else "."))
+            f"{_verdict(as_is['vs_legacy'], PIPELINE_TARGET)}"
+            + (f" (the previous augmenter, one Keras layer per transform: **{before['vs_legacy']:.1f}×**)."
+               if before else "."))
     lines.append(PIPELINE_NOTES)
     return "\n".join(lines), summary
 
 
 PIPELINE_NOTES = """
-**Where the time goes.** Gathering and casting batches alone (no augmentation) is far faster
-than either augmenting pipeline, so the cost is the augmentation. `build_augmenter` stacks
-RandomRotation, RandomZoom (zoom), RandomZoom (stretch) and RandomTranslation: four full
-bilinear warps per image through TensorFlow's `ImageProjectiveTransformV3` CPU kernel, which
-is slow (tens of ns per pixel), and tf.data runs each map call on one thread
-(`threading.max_intra_op_parallelism` = 1), so parallel map calls are all the parallelism
-there is on 2 cores. In exploratory runs (not repeated here) bigger chunks (256 images per
-call, then `rebatch`) did not speed up the Keras layers, and tf.data options (intra-op
-parallelism 2, `deterministic=False`) changed nothing beyond noise; composing the transforms into one warp
-per image did help, and doing that warp as an XLA-compiled bilinear gather helped most.
-
-**Proposed change (not applied: `fer_keras/data/augment.py` belongs to another helper).**
-In `build_augmenter`, replace the `flip`, `rotation`, `zoom`, `stretch` and `shift` layers
-by one `RandomAffine(rotation, zoom, stretch, shift, flip, seed=...)` layer, exactly the
-class in `benchmarks/pipeline.py` (`affine_matrices` composes the per-image matrix from the
-same ranges; `warp_bilinear` is a `tf.function(jit_compile=True)` bilinear gather with
-nearest fill that matches the TF kernel's pixels). Register it with
-`@keras.saving.register_keras_serializable("fer_keras")` so augmenters still serialise;
-keep crop/brightness/contrast/blur/noise as they are. `make_dataset` needs no change for
-that. A second, optional change to `make_dataset` (in `fer_keras/data/pipeline.py`): when an
-augmenter is set, batch the shuffled indices by 256, gather + augment those chunks, then
-`rebatch(batch_size)`; it spreads tf.data's per-call cost over more images (the "256-image
-chunks" row). The random transforms stay per image, so training sees the same distribution.
+**Where the time went, and what changed.** Gathering and casting batches alone (no
+augmentation) is far faster than any augmenting pipeline, so the cost is the augmentation.
+The first `build_augmenter` stacked RandomRotation, RandomZoom (zoom), RandomZoom (stretch)
+and RandomTranslation: four full bilinear warps per image through TensorFlow's
+`ImageProjectiveTransformV3` CPU kernel (tens of ns per pixel), each tf.data map call on one
+thread; that is the "previous augmenter" row, barely faster than the legacy generator. Now
+`fer_keras.data.affine.RandomAffine` composes flip, rotation, zoom, stretch and shift into one
+matrix per image and warps once with an XLA-compiled bilinear gather (same pixels as the TF
+kernel, see the difference line above), and `make_dataset` augments small images in chunks of
+256 before rebatching, which spreads tf.data's per-call cost (the "per batch (no chunks)" row
+is the same augmenter without chunks). Under load the ratio drops: the legacy generator is
+single-threaded NumPy, while tf.data wants both cores.
 """
 
 
 def throughput_section(result: dict) -> tuple[str, list[str]]:
-    from benchmarks.throughput import CEILING, PIPELINE, PIPELINE_AFFINE
+    from benchmarks.throughput import CEILING, PIPELINE
 
     rows, summary = result["rows"], []
     lines = ["## 2. Training throughput: fer_keras pipeline vs the in-memory ceiling\n"]
@@ -191,9 +202,9 @@ def throughput_section(result: dict) -> tuple[str, list[str]]:
         "`model.fit` (the call fer_keras's `fit` makes) on a model compiled by fer_keras's `compile_model` (Adam, "
         "sparse cross-entropy, accuracy), random init (`weights=None`). **ceiling**: one fixed augmented batch "
         "served from memory; **fer_keras pipeline**: `make_dataset` + `build_augmenter` + `balanced_indices` as a "
-        "run builds them; **pipeline + RandomAffine**: the proposed augmentation layer. `steps` = warm-up + "
-        "timed steps × repeats (alternating datasets); a training step counts 3× the forward FLOPs. With XLA on, "
-        "the RandomAffine variant is not timed. On a CPU the 224 px models run with XLA off only: compiling and "
+        "run builds them (one RandomAffine warp per image). `steps` = warm-up + "
+        "timed steps × repeats (alternating datasets); a training step counts 3× the forward FLOPs. "
+        "On a CPU the 224 px models run with XLA off only: compiling and "
         "stepping them with XLA took minutes per model on 2 cores in a trial (`--xla-all` includes them).\n")
     lines.append("### One-off cost before fit: read, face crop, decode\n")
     lines.append(markdown_table(result["decode"], ["step", "images_in", "images_kept", "seconds", "images_per_s"]))
@@ -228,8 +239,6 @@ def throughput_section(result: dict) -> tuple[str, list[str]]:
         if PIPELINE not in found:
             continue
         text = f"{model} XLA {xla}{' mixed' if mixed == 'on' else ''}: {found[PIPELINE]['vs_ceiling']:.1%}"
-        if PIPELINE_AFFINE in found:
-            text += f" (RandomAffine {found[PIPELINE_AFFINE]['vs_ceiling']:.1%})"
         parts.append(text)
     met = [g[PIPELINE]["vs_ceiling"] >= THROUGHPUT_TARGET for g in groups.values() if PIPELINE in g]
     summary.append(f"Training throughput, fer_keras pipeline / ceiling (target ≥ {THROUGHPUT_TARGET:.0%}, met in "
@@ -302,19 +311,23 @@ def _ms(result: dict, prefix: str) -> float | None:
 
 def latency_notes(results: list[dict]) -> str:
     """Where the latency goes and what to change, from the measured stage rows."""
-    from benchmarks.latency import DETECT_STAGE, FER_DETECT_STAGE, FER_KERAS, MODEL_STAGE
+    from benchmarks.latency import DETECT_STAGE, FER_DETECT_STAGE, FER_KERAS, FULL_RESOLUTION_STAGE, MODEL_STAGE
 
     default = next((r for r in results if "error" not in r and "default" in r["tf_threads"]), None)
     single = next((r for r in results if "error" not in r and "default" not in r["tf_threads"]), None)
     text = ["", "**Where the time goes.** Both detect faces with OpenCV's frontal-face Haar cascade (scale 1.1, "
-            "5 neighbours); fer_keras starts its search at the run's `face_crop.min_size` (20 px by default), fer at "
-            "50 px, so fer_keras's cascade also scans the large pyramid levels that fer skips. fer's model is a 64×64 "
-            "CNN in a quantised TFLite interpreter; fer_keras calls custom_cnn2 (48×48) through a traced "
+            "5 neighbours). fer starts its search at 50 px; fer_keras seeks faces from "
+            "`max(face_crop.min_size, short side // 8)` up (40 px on these 320 px images) on a copy shrunk so that "
+            "size maps to the cascade's 24 px window, so it skips the large full-resolution pyramid levels it used to "
+            "scan (the 'cascade at full resolution' row is that old detection). Images under 8 × `min_size` (160 px "
+            "by default), such as the 48 px CK+48 crops used in training, take the old path unchanged. fer's model is "
+            "a 64×64 CNN in a quantised TFLite interpreter; fer_keras calls custom_cnn2 (48×48) through a traced "
             "`tf.function`."]
     if default:
         named = [("fer_keras detection (min_size 20)", f"{DETECT_STAGE} (min_size 20)"),
                  ("fer_keras detection (min_size 50)", f"{DETECT_STAGE} (min_size 50)"),
-                 ("fer_keras crop + resize + model", MODEL_STAGE), ("fer detection (min 50 px)", FER_DETECT_STAGE)]
+                 ("fer_keras crop + resize + model", MODEL_STAGE), ("fer detection (min 50 px)", FER_DETECT_STAGE),
+                 ("fer_keras cascade at full resolution (before)", FULL_RESOLUTION_STAGE)]
         found = [(label, _ms(default, prefix)) for label, prefix in named]
         text.append("Stage medians (default threads): "
                     + "; ".join(f"{label} {value:.0f} ms" for label, value in found if value is not None) + ".")
@@ -327,15 +340,10 @@ def latency_notes(results: list[dict]) -> str:
 
 
 LATENCY_PROPOSALS = """
-**Proposed changes (not applied: `fer_keras/inference/predictor.py` and `data/faces.py`
-belong to other helpers).** (1) For whole camera frames, search faces from a size relative
-to the frame (e.g. `max(face_crop.min_size, short side // 8)`), or run the cascade on a
-frame downscaled so that the smallest face sought maps to the cascade's 24 px window;
-(2) for single-image use, consider one TensorFlow intra/inter-op thread if the second table
-shows it faster. The `fer` package is in setup.cfg's `bench` extra, but its declared
-dependencies (`facenet-pytorch` → torch, `opencv-contrib-python`, which clobbers
-opencv-python-headless) are needed only for MTCNN; install it with `pip install --no-deps fer`
-for this benchmark.
+**Applied.** The relative minimum face size and the shrunk search copy (`fer_keras/data/faces.py`,
+`detect_faces`) are what closed the gap: before them fer_keras took 1.8× fer's time per image
+(45 vs 24 ms in the run of 2026-11-25), detection being nearly all of it. The `fer` package is
+installed for this benchmark alone with `pip install --no-deps fer` (benchmarks/README.md).
 """
 
 GPU_PENDING = """## GPU
@@ -352,7 +360,7 @@ def render_report(results: dict) -> str:
     """The Markdown report of one run (``results`` as built by :func:`main`)."""
     sections, summary = [], []
     for name, render in (("pipeline", pipeline_section), ("throughput", throughput_section),
-                         ("latency", latency_section)):
+                         ("latency", latency_section), ("zoo", zoo_section)):
         if results.get(name):
             text, lines = render(results[name])
             sections.append(text)
@@ -385,6 +393,7 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--models", default=None, help="comma-separated model names for the throughput benchmark "
                         f"(default: all; {', '.join(QUICK_MODELS)} with --quick)")
     parser.add_argument("--xla-all", action="store_true", help="on a CPU, also run the 224 px models with XLA on")
+    parser.add_argument("--no-zoo", action="store_true", help="skip the model-zoo benchmark (section 4)")
     parser.add_argument("--data-root", type=Path, default=None,
                         help="folder holding CK+48/ (default: ../shared/datasets; synthetic faces when absent)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report path (default: {DEFAULT_OUT})")
@@ -396,6 +405,7 @@ def main(argv: list[str] | None = None) -> Path:
         log(f"wrote {args.out} from {args.render}")
         return args.out
     only = [name.strip() for name in args.only.split(",") if name.strip()]
+    only = [name for name in only if not (args.no_zoo and name == "zoo")]
     unknown = sorted(set(only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
@@ -410,6 +420,8 @@ def main(argv: list[str] | None = None) -> Path:
         results["throughput"] = run_throughput(args.quick, args.data_root, models, args.xla_all)
     if "latency" in only:
         results["latency"] = run_latency(args.quick, args.data_root)
+    if "zoo" in only:
+        results["zoo"] = run_zoo(args.quick)
     results["seconds"] = time.perf_counter() - start
     results["load_end"] = load_average()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,13 @@
 """Training throughput: ``fit`` through the full fer_keras pipeline vs the same model on in-memory tensors.
 
 For each model the benchmark compiles it once with fer_keras's ``compile_model`` and then
-alternates ``model.fit`` calls (the call fer_keras's ``fit`` makes) on three datasets:
+alternates ``model.fit`` calls (the call fer_keras's ``fit`` makes) on two datasets:
 
 - **ceiling**: one fixed, already augmented batch served from a cached in-memory
   ``tf.data`` (no decode, no augmentation, no gather: the model's own speed);
 - **fer_keras pipeline**: ``make_dataset`` over the decoded uint8 array with the
-  ``build_augmenter`` augmentation and ``balanced_indices`` balancing, as a training run does;
-- **pipeline + RandomAffine**: the same with the one-warp XLA augmentation layer proposed in
-  :mod:`benchmarks.pipeline` (not yet in fer_keras).
+  ``build_augmenter`` augmentation (one RandomAffine warp per image) and ``balanced_indices``
+  balancing, as a training run does.
 
 Images/s are timed after warm-up steps inside each call (a callback stamps the step times);
 the ratio pipeline / ceiling is the share of the model's speed the pipeline keeps. Decoding and
@@ -32,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from benchmarks import Sample, gpu_names, interleaved, median, sample_table
-from benchmarks.pipeline import AUGMENTATION, random_affine, variant_dataset
+from benchmarks.pipeline import AUGMENTATION
 from fer_keras.config import ExperimentConfig, RuntimeConfig, TrainingConfig
 from fer_keras.data.augment import build_augmenter
 from fer_keras.data.balance import balanced_indices
@@ -42,7 +41,6 @@ from fer_keras.training.fit import compile_model, fit
 
 CEILING = "ceiling (in-memory batch)"
 PIPELINE = "fer_keras pipeline"
-PIPELINE_AFFINE = "pipeline + RandomAffine"
 #: Dense FP16/BF16 tensor-core peak, TFLOP/s, by GPU name fragment (vendor data sheets, SXM parts).
 PEAK_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "L4": 121.0, "A10": 125.0,
                "V100": 125.0, "T4": 65.0}
@@ -147,15 +145,13 @@ def ceiling_dataset(batch: tuple[tf.Tensor, tf.Tensor], batch_size: int) -> tf.d
 
 
 def case_datasets(case: ModelCase, sample: Sample, seed: int = 0) -> dict[str, tf.data.Dataset]:
-    """The ceiling, pipeline and pipeline + RandomAffine datasets of one case."""
+    """The ceiling and pipeline datasets of one case."""
     indices = balanced_indices(sample.labels, AUGMENTATION.balance, seed=seed)
     augmenter = build_augmenter(AUGMENTATION, seed=seed)
     pipeline = make_dataset(sample.images, sample.labels, case.batch_size, indices=indices, shuffle=True,
                             augmenter=augmenter, seed=seed).repeat()
     batch = next(iter(pipeline))
-    affine = variant_dataset(sample.images, sample.labels, indices, case.batch_size, random_affine(seed=seed),
-                             seed=seed).repeat()
-    return {CEILING: ceiling_dataset(batch, case.batch_size), PIPELINE: pipeline, PIPELINE_AFFINE: affine}
+    return {CEILING: ceiling_dataset(batch, case.batch_size), PIPELINE: pipeline}
 
 
 def compiled_model(case: ModelCase, num_classes: int, jit_compile: bool, mixed_precision: bool) -> keras.Model:
@@ -172,7 +168,7 @@ def compiled_model(case: ModelCase, num_classes: int, jit_compile: bool, mixed_p
 
 
 def measure_case(case: ModelCase, sample: Sample, jit_compile: bool, mixed_precision: bool = False,
-                 candidates: tuple[str, ...] = (CEILING, PIPELINE, PIPELINE_AFFINE)) -> dict[str, list[float]]:
+                 candidates: tuple[str, ...] = (CEILING, PIPELINE)) -> dict[str, list[float]]:
     """Images/s per candidate dataset (one value per repeat) for one model setting.
 
     One untimed call first takes tracing, XLA compiling and first-run allocations; every timed
@@ -204,7 +200,7 @@ def training_throughput(samples: dict[tuple, Sample], cases: tuple[ModelCase, ..
     """Every case under every setting; rows with images/s, ratios, FLOPs, GFLOP/s and MFU.
 
     ``samples`` maps ``(image_size, color_mode)`` to decoded images; ``xla_all`` runs XLA on
-    for cases that skip it on CPU. With XLA on, the RandomAffine variant is not timed.
+    for cases that skip it on CPU.
     """
     gpus = gpu_names()
     gpu = gpus[0] if gpus else None
@@ -219,7 +215,7 @@ def training_throughput(samples: dict[tuple, Sample], cases: tuple[ModelCase, ..
         flops = model_flops(build_model(case.name, case.input_shape, int(sample.labels.max()) + 1))
         keras.backend.clear_session()
         for jit, mixed in settings(bool(gpu), case.xla or xla_all):
-            candidates = (CEILING, PIPELINE) if jit else (CEILING, PIPELINE, PIPELINE_AFFINE)
+            candidates = (CEILING, PIPELINE)
             start = time.perf_counter()
             results = measure_case(case, sample, jit, mixed, candidates)
             log(f"  {case.name} xla={jit} mixed={mixed}: "

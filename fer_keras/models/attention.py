@@ -24,6 +24,27 @@ def _hidden_units(channels: int, reduction: int) -> int:
     return max(1, channels // reduction)
 
 
+def _channel_mlp(layer, channels: int, names: tuple[str, str], output_activation):
+    """The built two-layer MLP ``C -> C/r -> C`` (ReLU between) that SE and CBAM share."""
+    hidden = keras.layers.Dense(
+        _hidden_units(channels, layer.reduction),
+        activation="relu",
+        kernel_initializer=layer.kernel_initializer,
+        dtype=layer.dtype_policy,
+        name=names[0],
+    )
+    output = keras.layers.Dense(
+        channels,
+        activation=output_activation,
+        kernel_initializer=layer.kernel_initializer,
+        dtype=layer.dtype_policy,
+        name=names[1],
+    )
+    hidden.build((None, channels))
+    output.build((None, hidden.units))
+    return hidden, output
+
+
 def _check_reduction(reduction: int) -> int:
     if not isinstance(reduction, int) or isinstance(reduction, bool) or reduction < 1:
         raise ModelError(f"attention reduction ratio must be a positive integer, got {reduction!r}")
@@ -50,23 +71,7 @@ class SqueezeExcite(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
-        channels = input_shape[-1]
-        self.squeeze = keras.layers.Dense(
-            _hidden_units(channels, self.reduction),
-            activation="relu",
-            kernel_initializer=self.kernel_initializer,
-            dtype=self.dtype_policy,
-            name="squeeze",
-        )
-        self.excite = keras.layers.Dense(
-            channels,
-            activation="sigmoid",
-            kernel_initializer=self.kernel_initializer,
-            dtype=self.dtype_policy,
-            name="excite",
-        )
-        self.squeeze.build((None, channels))
-        self.excite.build((None, self.squeeze.units))
+        self.squeeze, self.excite = _channel_mlp(self, input_shape[-1], ("squeeze", "excite"), "sigmoid")
 
     def scale(self, inputs):
         """The per-channel gates, shape ``(batch, 1, 1, channels)``, each in (0, 1)."""
@@ -123,19 +128,7 @@ class CBAM(keras.layers.Layer):
 
     def build(self, input_shape):
         channels = input_shape[-1]
-        self.mlp_hidden = keras.layers.Dense(
-            _hidden_units(channels, self.reduction),
-            activation="relu",
-            kernel_initializer=self.kernel_initializer,
-            dtype=self.dtype_policy,
-            name="mlp_hidden",
-        )
-        self.mlp_output = keras.layers.Dense(
-            channels,
-            kernel_initializer=self.kernel_initializer,
-            dtype=self.dtype_policy,
-            name="mlp_output",
-        )
+        self.mlp_hidden, self.mlp_output = _channel_mlp(self, channels, ("mlp_hidden", "mlp_output"), None)
         self.spatial_conv = keras.layers.Conv2D(
             1,
             self.spatial_kernel_size,
@@ -146,8 +139,6 @@ class CBAM(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="spatial_conv",
         )
-        self.mlp_hidden.build((None, channels))
-        self.mlp_output.build((None, self.mlp_hidden.units))
         self.spatial_conv.build((*input_shape[:-1], 2))
 
     def channel_attention(self, inputs):

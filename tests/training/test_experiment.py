@@ -48,9 +48,9 @@ def test_cli_config_errors_are_one_line(tmp_path):
 
 def test_learns_synthetic_faces_well_above_chance(tmp_path):
     config = load_config("quickstart.yaml", [
-        "data.options.n_subjects=24", "data.options.images_per_class=3",
-        "model.name=simple_cnn", "runtime.verbose=0", "report.sample_predictions=0", "training.epochs=15",
+        "data.options.n_subjects=60", "data.options.images_per_class=3",
+        "model.name=simple_cnn", "runtime.verbose=0", "report.sample_predictions=0", "training.epochs=16",
     ])
     run_dir = run_experiment(config, run_dir=tmp_path / "run")
     stats = json.loads((run_dir / "metrics.json").read_text())["test_sets"]["synthetic"]
-    assert stats["accuracy"] > 0.6, stats  # chance is 1/7
+    assert stats["accuracy"] > 0.6, stats  # chance is 1/7; 0.92 measured on 2 cores
