@@ -97,7 +97,7 @@ def test_maps_have_input_shape_and_lie_in_unit_range(simple, method):
     assert np.isfinite(maps).all() and maps.min() >= 0 and maps.max() <= 1
     assert np.allclose(maps.max(axis=(1, 2)), 1) and np.allclose(maps.min(axis=(1, 2)), 0)
     # (N, H, W) grayscale input is accepted for one-channel models and gives the same maps.
-    again = gradcam.gradcam_maps(simple, images[..., 0], np.array([0, 1, 2, 0, 1]), method=method)
+    again = gradcam.gradcam_maps(simple, images[..., 0], np.array([0, 1, 2, 0, 1]), method=method, batch_size=2)
     np.testing.assert_allclose(again, maps, atol=1e-5)
 
 
