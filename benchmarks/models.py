@@ -9,7 +9,7 @@ give images/s. One epoch's seconds follow as ``N / images/s`` for the dataset si
 :data:`EPOCH_IMAGES`. A model whose first timed step takes longer than ``slow_step_s`` gets
 that single timed step only, so the whole zoo fits in minutes on 2 CPU cores.
 
-    python -m benchmarks.models --json /tmp/models.json            # every model (~8 min, 2 cores)
+    python -m benchmarks.models --json /tmp/models.json            # every model (~40 min on 2 shared cores)
     python -m benchmarks.models --models mobilenet_v2,resnet18 --steps 3
     python -m benchmarks.models --quick                           # 32 px, two small models
 """
@@ -158,9 +158,11 @@ def models_section(result: dict) -> tuple[str, list[str]]:
              f"first step alone (tracing + first run); then up to {result['steps']} timed steps (one when the "
              f"first took over {result['slow_step_s']:g} s). Epoch seconds = images ÷ images/s for JAFFE "
              f"(213 images, the MobileNetV2 paper) and KDEF's 90 % training part (4,410 of 4,900); they leave out "
-             f"the input pipeline and validation. The 48 px models also run at 224×224×3, where their dense "
-             f"heads grow. Load average (1, 5, 15 min) {result['load_start']} at the start, {result['load_end']} "
-             f"at the end; {result['seconds'] / 60:.1f} minutes in all.\n",
+             f"the input pipeline and validation. One or two steps per model on a shared CPU: `vgg16`, "
+             f"`vgg16_base` and `vgg16_attention` (its default, no attention) compute the same network (`vgg16` "
+             f"adds no head dropout), so their gap shows the noise. The 48 px models also run at 224×224×3, "
+             f"where their dense heads grow. Load average (1, 5, 15 min) {result['load_start']} at the start, "
+             f"{result['load_end']} at the end; {result['seconds'] / 60:.1f} minutes in all.\n",
              markdown_table(rows, COLUMNS)]
     timed = [row for row in result["rows"] if "images_per_s" in row and row["input"] == shape_text(IMAGE_SHAPE)]
     summary = []

@@ -1,6 +1,6 @@
 """Run the fer_keras benchmarks and write ``reports/benchmarks.md``.
 
-    python benchmarks/run.py                   # everything (about 10 minutes on 2 CPU cores)
+    python benchmarks/run.py                   # everything (about 10 minutes on 2 CPU cores, + ~40 for the zoo)
     python benchmarks/run.py --quick           # a fast pass with tiny counts (numbers are rough)
     python benchmarks/run.py --only pipeline,latency --out /tmp/bench.md
 
@@ -9,7 +9,7 @@ images/s through the pipeline vs the in-memory ceiling, XLA on/off, FLOPs, and o
 precision on/off and MFU), ``latency`` (one-image predict, fer_keras vs the ``fer`` package;
 run in fresh subprocesses, once with TensorFlow's default threads and once with one thread), ``zoo``
 (every registered model's parameters and one training epoch's time at 224 px, in a fresh
-subprocess, about 8 minutes on 2 cores; ``--no-zoo`` skips it).
+subprocess, about 40 minutes on 2 shared cores, mostly graph compiling; ``--no-zoo`` skips it).
 """
 
 from __future__ import annotations

@@ -104,3 +104,24 @@ def test_report_has_every_section(pipeline_result, throughput_result):
                     "## 3. Predict latency", "## GPU"):
         assert heading in report
     assert "the legacy generator" in report and "fer not measured" in report
+
+
+def test_model_zoo_rows_match_the_registry_and_fill_section_4():
+    from benchmarks import models as zoo_bench
+    from fer_keras.models import build_model
+
+    result = zoo_bench.model_zoo(["simple_cnn"], quick=True, steps=1, log=lambda _: None)
+    (row,) = result["rows"]
+    assert row["input"] == "32x32x3" and row["steps"] == 1
+    assert row["params_total"] == build_model("simple_cnn", (32, 32, 3), 7).count_params()
+    assert 0 < row["params_trainable"] <= row["params_total"]
+    assert row["images_per_s"] > 0 and row["epoch_s_kdef_4410"] == pytest.approx(4410 / row["images_per_s"])
+    assert result["load_start"] and result["load_end"]
+    capped = zoo_bench.measure_model("simple_cnn", (32, 32, 3), max_train_params=1)
+    assert capped["params_total"] == row["params_total"] and "images_per_s" not in capped and capped["note"]
+    big = {**row, "input": "224x224x3", "images_per_s": 2.0, "epoch_s_jaffe_213": 107.0, "epoch_s_kdef_4410": 2205.0}
+    text, summary = zoo_bench.models_section({**result, "rows": [row, big]})
+    assert "## 4. Model zoo" in text and f"| simple_cnn | 32x32x3 | {row['params_total']:,} |" in text
+    assert "| 2 | 107 | 2,205 |" in text and "2,205 s (simple_cnn)" in summary[0]
+    cases = zoo_bench.model_cases()
+    assert ("custom_cnn2", (48, 48, 1)) in cases and ("vgg16_cbam", (224, 224, 3)) in cases
