@@ -1,6 +1,7 @@
 """Run the fer_keras benchmarks and write ``reports/benchmarks.md``.
 
-    python benchmarks/run.py                   # everything (about 10 minutes on 2 CPU cores, + ~40 for the zoo)
+    python benchmarks/run.py                   # pipeline, throughput, latency (about 10 minutes on 2 CPU cores)
+    python benchmarks/run.py --zoo-json /tmp/models.json   # + section 4 from a zoo run saved earlier
     python benchmarks/run.py --quick           # a fast pass with tiny counts (numbers are rough)
     python benchmarks/run.py --only pipeline,latency --out /tmp/bench.md
 
@@ -9,7 +10,8 @@ images/s through the pipeline vs the in-memory ceiling, XLA on/off, FLOPs, and o
 precision on/off and MFU), ``latency`` (one-image predict, fer_keras vs the ``fer`` package;
 run in fresh subprocesses, once with TensorFlow's default threads and once with one thread), ``zoo``
 (every registered model's parameters and one training epoch's time at 224 px, in a fresh
-subprocess, about 40 minutes on 2 shared cores, mostly graph compiling; ``--no-zoo`` skips it).
+subprocess, about 40 minutes on 2 shared cores, mostly graph compiling, so it runs only when asked:
+``--only ...,zoo``, or ``--zoo-json`` to include the JSON of an earlier ``python -m benchmarks.models`` run).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from benchmarks import (  # noqa: E402
 )
 
 BENCHMARKS = ("pipeline", "throughput", "latency", "zoo")
+#: What a plain run measures: the zoo takes ~40 minutes on a CPU and is opt-in.
+DEFAULT_BENCHMARKS = ("pipeline", "throughput", "latency")
 DEFAULT_OUT = REPO / "reports" / "benchmarks.md"
 PIPELINE_TARGET = 10.0
 THROUGHPUT_TARGET = 0.90
@@ -370,7 +374,7 @@ def render_report(results: dict) -> str:
     head = [
         "# fer_keras benchmarks\n",
         f"Written by `python benchmarks/run.py{' --quick' if results['quick'] else ''}"
-        f"{' --only ' + ','.join(results['only']) if results['only'] != list(BENCHMARKS) else ''}` on "
+        f"{' --only ' + ','.join(results['only']) if results['only'] != list(DEFAULT_BENCHMARKS) else ''}` on "
         f"{results['date']} in {results['seconds'] / 60:.1f} minutes. Speed is measured here, never in tests. "
         "Every ratio compares candidates measured side by side in one run, with alternating repeats and medians.\n",
         "## Machine\n",
@@ -387,13 +391,14 @@ def render_report(results: dict) -> str:
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description="Run the fer_keras benchmarks and write reports/benchmarks.md.")
-    parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: all)")
+    parser.add_argument("--only", default=",".join(DEFAULT_BENCHMARKS),
+                        help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: {','.join(DEFAULT_BENCHMARKS)})")
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run, numbers are rough")
     parser.add_argument("--models", default=None, help="comma-separated model names for the throughput benchmark "
                         f"(default: all; {', '.join(QUICK_MODELS)} with --quick)")
     parser.add_argument("--xla-all", action="store_true", help="on a CPU, also run the 224 px models with XLA on")
-    parser.add_argument("--no-zoo", action="store_true", help="skip the model-zoo benchmark (section 4)")
+    parser.add_argument("--zoo-json", type=Path, default=None, metavar="JSON",
+                        help="include section 4 from this saved `python -m benchmarks.models --json` result")
     parser.add_argument("--data-root", type=Path, default=None,
                         help="folder holding CK+48/ (default: ../shared/datasets; synthetic faces when absent)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"report path (default: {DEFAULT_OUT})")
@@ -405,7 +410,6 @@ def main(argv: list[str] | None = None) -> Path:
         log(f"wrote {args.out} from {args.render}")
         return args.out
     only = [name.strip() for name in args.only.split(",") if name.strip()]
-    only = [name for name in only if not (args.no_zoo and name == "zoo")]
     unknown = sorted(set(only) - set(BENCHMARKS))
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
@@ -420,7 +424,10 @@ def main(argv: list[str] | None = None) -> Path:
         results["throughput"] = run_throughput(args.quick, args.data_root, models, args.xla_all)
     if "latency" in only:
         results["latency"] = run_latency(args.quick, args.data_root)
-    if "zoo" in only:
+    if args.zoo_json:
+        results["zoo"] = json.loads(args.zoo_json.read_text())
+        results["only"] = [*only, "zoo"] if "zoo" not in only else only
+    elif "zoo" in only:
         results["zoo"] = run_zoo(args.quick)
     results["seconds"] = time.perf_counter() - start
     results["load_end"] = load_average()
