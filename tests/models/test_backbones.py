@@ -36,14 +36,6 @@ def n_trainable(model: keras.Model) -> int:
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
-@pytest.fixture
-def empty_search(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.delenv(weights.WEIGHTS_DIR_ENV, raising=False)
-    monkeypatch.setattr(weights, "SHARED_WEIGHTS_DIR", tmp_path / "no_shared")
-    return tmp_path
-
-
 @pytest.fixture(scope="module")
 def vgg16():
     return build_model("vgg16", (32, 32, 1), 7, fine_tune="full", dense_units=16, dropout=0.5)

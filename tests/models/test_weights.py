@@ -18,15 +18,6 @@ from fer_keras.models.weights import (
 TF = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
-@pytest.fixture
-def empty_search(tmp_path, monkeypatch):
-    """No cache, no FER_KERAS_WEIGHTS_DIR, no shared folder: every lookup starts empty."""
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.delenv(weights.WEIGHTS_DIR_ENV, raising=False)
-    monkeypatch.setattr(weights, "SHARED_WEIGHTS_DIR", tmp_path / "no_shared")
-    return tmp_path
-
-
 @pytest.mark.parametrize(
     ("name", "include_top", "file_name", "url"),
     [
