@@ -49,16 +49,18 @@ def test_strategies_and_precision_on_cpu():
     apply_precision(RuntimeConfig(mixed_precision="off"))
 
 
-def test_mirrored_strategy_trains_a_run(tmp_path):
+def test_mirrored_strategy_trains_a_run_with_tensorboard_logs(tmp_path):
     from fer_keras.training.experiment import run_experiment
 
     config = load_config("quickstart.yaml", [
         "data.options.n_subjects=10", "data.options.images_per_class=1", "model.name=simple_cnn",
         "model.options.filters=[4, 8]", "training.epochs=1", "runtime.strategy=mirrored", "runtime.verbose=0",
-        "report.sample_predictions=0",
+        "report.sample_predictions=0", "training.tensorboard=true",
     ])
     run = run_experiment(config, run_dir=tmp_path / "run")
     assert len(pd.read_csv(run / "predictions.csv")) > 0
+    events = list((run / "tensorboard").rglob("events.out.tfevents.*"))
+    assert {path.parent.name for path in events} >= {"train"}, events
 
 
 def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
