@@ -12,7 +12,7 @@ from the same in-memory uint8 images, with the same random transforms: rotation,
   (one :class:`~fer_keras.data.affine.RandomAffine` warp per image, on chunks of small
   images that are then rebatched).
 
-Profile rows (variants built here, not in fer_keras) show where the time goes: gathering
+Profile rows (``make_dataset`` per batch with other augmenters built here) show where the time goes: gathering
 batches with no augmentation (the pipeline's own ceiling); the previous augmenter (one Keras
 warp layer per transform); RandomAffine's composed maps warped by TensorFlow's
 ``ImageProjectiveTransformV3`` kernel instead of the XLA gather; and the shipped augmenter
@@ -86,17 +86,22 @@ def random_affine(config: AugmentationConfig = AUGMENTATION, seed: int = 0) -> R
     return RandomAffine(config.rotation, config.zoom, config.stretch, config.shift, config.flip, seed=seed)
 
 
+def tf_kernel_warp(images: tf.Tensor, matrices: tf.Tensor) -> tf.Tensor:
+    """``images`` resampled through ``(B, 6)`` affine maps by TF's ``ImageProjectiveTransformV3`` (bilinear, nearest fill)."""
+    shape = tf.shape(images)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images, transforms=tf.concat([matrices, tf.zeros([shape[0], 2])], axis=1),
+        output_shape=shape[1:3], fill_value=0.0, interpolation="BILINEAR", fill_mode="NEAREST",
+    )
+
+
 def tf_kernel_affine(config: AugmentationConfig = AUGMENTATION, seed: int = 0) -> Callable:
     """RandomAffine's composed maps warped by TF's ``ImageProjectiveTransformV3`` kernel (an augment callable)."""
     layer = random_affine(config, seed)
 
     def augment(images, training=True):
         shape = tf.shape(images)
-        matrices = layer.random_matrices(shape[0], shape[1], shape[2])
-        return tf.raw_ops.ImageProjectiveTransformV3(
-            images=images, transforms=tf.concat([matrices, tf.zeros([shape[0], 2])], axis=1),
-            output_shape=shape[1:3], fill_value=0.0, interpolation="BILINEAR", fill_mode="NEAREST",
-        )
+        return tf_kernel_warp(images, layer.random_matrices(shape[0], shape[1], shape[2]))
 
     return augment
 
@@ -108,30 +113,7 @@ def warp_difference(size: tuple[int, int, int] = (48, 48, 1), batch: int = 8, se
     config = AUGMENTATION
     matrices = affine_matrices(batch, size[0], size[1], config.rotation, config.zoom, config.stretch, config.shift,
                                config.flip, lambda shape, low, high: generator.uniform(shape, low, high))
-    reference = tf.raw_ops.ImageProjectiveTransformV3(
-        images=images, transforms=tf.concat([matrices, tf.zeros([batch, 2])], axis=1), output_shape=size[:2],
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="NEAREST",
-    )
-    return float(tf.reduce_max(tf.abs(warp_bilinear(images, matrices) - reference)))
-
-
-def variant_dataset(images: np.ndarray, labels: np.ndarray, indices: np.ndarray, batch_size: int,
-                    augment: Callable | None, chunk: int | None = None, seed: int = 0) -> tf.data.Dataset:
-    """make_dataset's structure (shuffled index batches → gather → augment → prefetch) with another augment step.
-
-    ``chunk`` augments ``chunk`` images per call and rebatches to ``batch_size`` afterwards.
-    """
-    pixels = tf.convert_to_tensor(images)
-    label_ids = tf.convert_to_tensor(np.asarray(labels, np.int32))
-    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(indices, np.int64))
-    dataset = dataset.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True).batch(chunk or batch_size)
-    dataset = dataset.map(lambda rows: (tf.cast(tf.gather(pixels, rows), tf.float32), tf.gather(label_ids, rows)),
-                          num_parallel_calls=tf.data.AUTOTUNE)
-    if augment is not None:
-        dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
-    if chunk:
-        dataset = dataset.rebatch(batch_size)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return float(tf.reduce_max(tf.abs(warp_bilinear(images, matrices) - tf_kernel_warp(images, matrices))))
 
 
 def dataset_rate(make: Callable[[], tf.data.Dataset], count: int, warmup_batches: int = 2,
@@ -199,11 +181,10 @@ def pipeline_throughput(sample: Sample, batch_size: int = 32, images_per_repeat:
     if profile:
         candidates[AS_IS_DETERMINISTIC] = rate(lambda: make_dataset(
             images, labels, batch_size, indices=indices, shuffle=True, augmenter=augmenter, deterministic=True))
-        candidates[NO_AUGMENT] = rate(lambda: variant_dataset(images, labels, indices, batch_size, None))
-        candidates[KERAS_LAYERS] = rate(lambda: variant_dataset(images, labels, indices, batch_size,
-                                                                keras_layers_augmenter()))
-        candidates[ONE_WARP_TF] = rate(lambda: variant_dataset(images, labels, indices, batch_size,
-                                                               tf_kernel_affine()))
+        for name, other in ((NO_AUGMENT, None), (KERAS_LAYERS, keras_layers_augmenter()),
+                            (ONE_WARP_TF, tf_kernel_affine())):
+            candidates[name] = rate(lambda other=other: make_dataset(
+                images, labels, batch_size, indices=indices, shuffle=True, augmenter=other, augment_chunk=batch_size))
     candidates[ONE_WARP_XLA] = rate(lambda: make_dataset(images, labels, batch_size, indices=indices, shuffle=True,
                                                          augmenter=augmenter, augment_chunk=batch_size))
     results = interleaved(candidates, repeats)
