@@ -4,7 +4,8 @@ Images: CK+48 faces (48×48) upscaled to 320×320 RGB, or synthetic faces when C
 Every method sees every image once per repeat, in rotating order; the per-image median over
 repeats, then the median (and 90th percentile) over images, is reported in milliseconds.
 
-- **fer_keras**: ``Predictor.predict`` on an (untrained) ``custom_cnn2`` saved as ``.keras``
+- **fer_keras**: ``Predictor.predict`` on an (untrained) ``custom_cnn2`` saved as ``.keras``,
+  with its default engine (the model converted to TFLite at load) and with the Keras engine
   (Haar cascade with the run's ``face_crop.min_size``: 20 px by default, and also 50 px, the
   ``fer`` package's default; on these 320 px images faces are sought from 320 // 8 = 40 px up,
   on a copy shrunk so 40 px maps to the cascade's 24 px window), plus its detection and model
@@ -60,7 +61,7 @@ def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | No
     return images, f"{len(images)} {source.split(' (')[0]} images upscaled to {side}x{side} RGB"
 
 
-def fer_keras_predictor(folder: Path, min_size: int | None = None):
+def fer_keras_predictor(folder: Path, min_size: int | None = None, engine: str = "auto"):
     """A Predictor on an untrained custom_cnn2 (48×48 grayscale, 7 classes) saved under ``folder``."""
     import keras
 
@@ -74,12 +75,12 @@ def fer_keras_predictor(folder: Path, min_size: int | None = None):
         keras.utils.set_random_seed(0)
         build_model("custom_cnn2", (48, 48, 1), len(CLASSES_7)).save(path)
         (folder / "metrics.json").write_text(json.dumps({"classes": list(CLASSES_7)}))
-    predictor = Predictor.load(path)
+    predictor = Predictor.load(path, engine=engine)
     if min_size is not None:
         face_crop = FaceCropConfig(min_size=min_size)
         predictor = Predictor(predictor.model, predictor.classes,
                               Preprocessing(predictor.preprocessing.image_size, predictor.preprocessing.color_mode,
-                                            face_crop))
+                                            face_crop), engine=engine)
     return predictor
 
 
@@ -110,6 +111,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
     ``include_fer`` false leaves fer out (its status says so).
     """
     predictor = fer_keras_predictor(folder)
+    keras_engine = fer_keras_predictor(folder, engine="keras")
     matched = fer_keras_predictor(folder, min_size=50)
     settings = predictor.preprocessing.face_crop
 
@@ -121,8 +123,8 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         found = predictor.find_faces(image)
         known_boxes[id(image)] = found[0] if found else (0, 0, image.shape[1], image.shape[0])
 
-    def model_only(image: np.ndarray) -> int:
-        predictor.probabilities(predictor.prepare(image, known_boxes[id(image)])[None])
+    def model_only(image: np.ndarray, which=predictor) -> int:
+        which.probabilities(which.prepare(image, known_boxes[id(image)])[None])
         return 1
 
     def full_resolution_detection(image: np.ndarray) -> int:
@@ -133,13 +135,16 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         return len(found)
 
     calls: dict[str, Callable[[np.ndarray], int]] = {
-        f"{FER_KERAS} (min_size {settings.min_size}, default)": lambda im: len(predictor.predict(im)),
-        f"{FER_KERAS} (min_size 50, as fer)": lambda im: len(matched.predict(im)),
+        f"{FER_KERAS} (min_size {settings.min_size}, {predictor.engine} engine, default)":
+            lambda im: len(predictor.predict(im)),
+        f"{FER_KERAS} (min_size {settings.min_size}, keras engine)": lambda im: len(keras_engine.predict(im)),
+        f"{FER_KERAS} (min_size 50 as fer, {matched.engine} engine)": lambda im: len(matched.predict(im)),
     }
     if stages:
         calls[f"{DETECT_STAGE} (min_size {settings.min_size})"] = detect_only
         calls[f"{DETECT_STAGE} (min_size 50)"] = lambda im: detect_only(im, matched)
-        calls[MODEL_STAGE] = model_only
+        calls[f"{MODEL_STAGE} ({predictor.engine} engine)"] = model_only
+        calls[f"{MODEL_STAGE} (keras engine)"] = lambda im: model_only(im, keras_engine)
         calls[FULL_RESOLUTION_STAGE] = full_resolution_detection
     available, status = fer_status() if include_fer else (False, "fer left out")
     if available:

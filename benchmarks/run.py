@@ -325,12 +325,15 @@ def latency_notes(results: list[dict]) -> str:
             "size maps to the cascade's 24 px window, so it skips the large full-resolution pyramid levels it used to "
             "scan (the 'cascade at full resolution' row is that old detection). Images under 8 × `min_size` (160 px "
             "by default), such as the 48 px CK+48 crops used in training, take the old path unchanged. fer's model is "
-            "a 64×64 CNN in a quantised TFLite interpreter; fer_keras calls custom_cnn2 (48×48) through a traced "
-            "`tf.function`."]
+            "a 64×64 CNN in a TFLite interpreter; fer_keras converts its model (custom_cnn2, 48×48) to float32 TFLite "
+            "when the Predictor loads (its default `auto` engine) and can still call it as a traced `tf.function` "
+            "(`--engine keras`)."]
     if default:
         named = [("fer_keras detection (min_size 20)", f"{DETECT_STAGE} (min_size 20)"),
                  ("fer_keras detection (min_size 50)", f"{DETECT_STAGE} (min_size 50)"),
-                 ("fer_keras crop + resize + model", MODEL_STAGE), ("fer detection (min 50 px)", FER_DETECT_STAGE),
+                 ("fer_keras crop + resize + model, TFLite engine", f"{MODEL_STAGE} (tflite"),
+                 ("fer_keras crop + resize + model, Keras engine", f"{MODEL_STAGE} (keras"),
+                 ("fer detection (min 50 px)", FER_DETECT_STAGE),
                  ("fer_keras cascade at full resolution (before)", FULL_RESOLUTION_STAGE)]
         found = [(label, _ms(default, prefix)) for label, prefix in named]
         text.append("Stage medians (default threads): "
@@ -348,6 +351,12 @@ LATENCY_PROPOSALS = """
 `detect_faces`) are what closed the gap: before them fer_keras took 1.8× fer's time per image
 (45 vs 24 ms in the run of 2026-11-25), detection being nearly all of it. The `fer` package is
 installed for this benchmark alone with `pip install --no-deps fer` (benchmarks/README.md).
+That left fer_keras level with fer (21 vs 20 ms in the run of 2026-11-30 07:58), the model step
+through a traced `tf.function` taking about 4 ms of the 7 ms crop + model stage. The Predictor
+now converts the model to float32 TFLite when it loads (about 1.5 s once; `engine: auto`, which
+keeps Keras when a GPU is visible or when TFLite's probabilities differ from Keras's by more than
+1e-4) and XNNPACK runs the 48×48 CNN in under 1 ms, which puts fer_keras clearly ahead (the
+'tflite engine' vs 'keras engine' rows above); `--engine keras` keeps the old path.
 """
 
 GPU_PENDING = """## GPU

@@ -38,7 +38,7 @@ def export(argv: list[str] | None = None) -> int:
     from fer_keras.inference.predictor import Predictor, find_model_file
 
     _, run_dir = find_model_file(args.model)
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, engine="keras")  # the Keras model is the reference
     images = sample_images(predictor.preprocessing.input_shape, args.samples, run_dir)
     out = Path(args.out)
     artifacts = export_model(predictor.model, out, formats, images)

@@ -38,6 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="output rows as CSV or JSON records")
     parser.add_argument("--annotate", action="store_true",
                         help="write annotated images (DIR/annotated/) or an annotated video (mp4v); needs --out")
+    parser.add_argument("--engine", choices=("auto", "tflite", "keras"), default="auto",
+                        help="run the model as TFLite (fastest on a CPU) or Keras; auto: TFLite when it converts "
+                             "and matches Keras, else Keras")
     parser.add_argument("--no-detect", action="store_true",
                         help="skip face detection: the whole image is the face (as for runs trained without face_crop)")
     parser.add_argument("--smooth", choices=("ema", "window", "none"), default="ema",
@@ -230,7 +233,7 @@ def predict(argv: list[str] | None = None) -> int:
         read_image(args.input)  # an unreadable image fails before the model loads
     from fer_keras.inference.predictor import NO_FACE, Predictor, rows_frame
 
-    predictor = Predictor.load(args.model, detect=not args.no_detect)
+    predictor = Predictor.load(args.model, detect=not args.no_detect, engine=args.engine)
     viewer = Viewer(args.show)
     try:
         if kind in (IMAGE, FOLDER):

@@ -83,6 +83,15 @@ def test_single_image_json_to_stdout(run_dir, folder, fixed_detector, capsys):
     assert "1 face(s)" in captured.err
 
 
+def test_keras_and_tflite_engines_give_the_same_rows(run_dir, folder, fixed_detector, capsys):
+    probabilities = {}
+    for engine in ("keras", "tflite"):
+        assert main(["--model", str(run_dir), str(folder / "a.png"), "--format", "json", "--engine", engine]) == 0
+        (row,) = json.loads(capsys.readouterr().out)
+        probabilities[engine] = [row[k] for k in sorted(row) if k.startswith("prob_")]
+    np.testing.assert_allclose(probabilities["tflite"], probabilities["keras"], atol=1e-5)
+
+
 def test_no_detect_uses_whole_image(run_dir, folder, capsys):
     assert main(["--model", str(run_dir), str(folder / "wall.png"), "--no-detect"]) == 0
     row = pd.read_csv(io.StringIO(capsys.readouterr().out)).iloc[0]

@@ -20,14 +20,17 @@ import json
 import shutil
 import tempfile
 import time
-import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from fer_keras.inference import InferenceError
+from fer_keras.inference.runners import Runner, keras_runner, savedmodel_runner, tflite_runner
+
+__all__ = ["Artifact", "ExportError", "Runner", "check_formats", "check_tflite_matches", "export_model",
+           "export_savedmodel", "keras_runner", "sample_images", "savedmodel_runner", "single_image_latency",
+           "tflite_bytes", "tflite_runner", "write_export_info"]
 
 FORMATS = ("savedmodel", "tflite", "tflite_int8dr")
 FILE_NAMES = {"savedmodel": "saved_model", "tflite": "model_float32.tflite",
@@ -36,9 +39,6 @@ FILE_NAMES = {"savedmodel": "saved_model", "tflite": "model_float32.tflite",
 TFLITE_FLOAT_ATOL = 1e-4
 #: The same for dynamic-range quantised TFLite (int8 weights); measured differences are well below it.
 TFLITE_DYNAMIC_RANGE_ATOL = 0.05
-
-Runner = Callable[[np.ndarray], np.ndarray]
-
 
 class ExportError(InferenceError):
     """An export that failed or whose outputs do not match the Keras model."""
@@ -76,17 +76,22 @@ def export_savedmodel(model, folder: Path) -> Path:
     return folder
 
 
-def convert_tflite(saved_model: Path, path: Path, quantize: bool = False) -> Path:
-    """A SavedModel → a ``.tflite`` file (float32, or dynamic-range quantised with ``quantize``)."""
+def tflite_flatbuffer(saved_model: Path, quantize: bool = False) -> bytes:
+    """A SavedModel → TFLite flatbuffer bytes (float32, or dynamic-range quantised with ``quantize``)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     if quantize:
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     try:
-        flatbuffer = converter.convert()
+        return converter.convert()
     except Exception as error:  # the converter raises ConverterError and others
         raise ExportError(f"TFLite conversion of {saved_model} failed: {str(error).strip().splitlines()[0]}") from None
+
+
+def convert_tflite(saved_model: Path, path: Path, quantize: bool = False) -> Path:
+    """A SavedModel → a ``.tflite`` file, written to a temporary name and renamed."""
+    flatbuffer = tflite_flatbuffer(saved_model, quantize)
     path = Path(path)
     temporary = path.with_name(f".tmp_{path.name}")
     temporary.write_bytes(flatbuffer)
@@ -94,48 +99,10 @@ def convert_tflite(saved_model: Path, path: Path, quantize: bool = False) -> Pat
     return path
 
 
-def keras_runner(model) -> Runner:
-    return lambda images: np.asarray(model(np.asarray(images, np.float32), training=False), np.float64)
-
-
-def savedmodel_runner(folder: Path) -> Runner:
-    """Probabilities from a reloaded SavedModel (``tf.saved_model.load(...).serve``)."""
-    import tensorflow as tf
-
-    loaded = tf.saved_model.load(str(folder))
-    return lambda images: np.asarray(loaded.serve(tf.constant(images, tf.float32)), np.float64)
-
-
-def _interpreter_class():
-    """LiteRT's interpreter when installed, else ``tf.lite.Interpreter`` (deprecated, still works)."""
-    try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:
-        import tensorflow as tf
-
-        Interpreter = tf.lite.Interpreter
-    return Interpreter
-
-
-def tflite_runner(path: Path) -> Runner:
-    """Probabilities from a ``.tflite`` file, one image per invoke (as an app runs it)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-        interpreter = _interpreter_class()(model_path=str(path))
-    source = interpreter.get_input_details()[0]
-    target = interpreter.get_output_details()[0]
-    interpreter.resize_tensor_input(source["index"], [1, *source["shape"][1:]])
-    interpreter.allocate_tensors()
-
-    def run(images: np.ndarray) -> np.ndarray:
-        outputs = []
-        for image in np.asarray(images, np.float32):
-            interpreter.set_tensor(source["index"], image[None])
-            interpreter.invoke()
-            outputs.append(interpreter.get_tensor(target["index"])[0].copy())
-        return np.asarray(outputs, np.float64)
-
-    return run
+def tflite_bytes(model) -> bytes:
+    """A Keras model as float32 TFLite flatbuffer bytes, through a SavedModel in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="fer_keras_tflite_") as scratch:
+        return tflite_flatbuffer(export_savedmodel(model, Path(scratch) / "saved_model"))
 
 
 def runner_for(fmt: str, path: Path) -> Runner:

@@ -135,12 +135,12 @@ def test_real_detection_on_a_synthetic_frame_matches_training_and_the_full_resol
 
 
 def test_model_is_traced_once_for_any_number_of_faces(run_dir, monkeypatch):
-    fresh = Predictor.load(run_dir)
+    fresh = Predictor.load(run_dir, engine="keras")
     image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
     for boxes in ([(10, 10, 120, 120)], [(10, 10, 120, 120), (200, 60, 80, 80)], [(5, 5, 60, 60)]):
         monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20, boxes=boxes: boxes)
         assert len(fresh.predict(image)) == len(boxes)
-    assert fresh.traced_model.experimental_get_tracing_count() == 1
+    assert fresh.keras_runner.traced.experimental_get_tracing_count() == 1
 
 
 def test_no_detect_uses_the_whole_image(run_dir):
@@ -194,3 +194,38 @@ def test_real_ckplus_faces_are_detected_and_classified(predictor, ckplus48_root,
         x, y, w, h = face.box
         assert 20 <= x + w / 2 - 60 <= 172 and 20 <= y + h / 2 - 40 <= 172  # centre inside the pasted face
         assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_tflite_engine_is_chosen_and_matches_keras_for_several_faces(run_dir, predictor):
+    assert predictor.engine == "tflite"
+    keras_only = Predictor.load(run_dir, engine="keras")
+    assert keras_only.engine == "keras"
+    faces = np.stack([draw_face(seed, "surprise", 48, "grayscale") for seed in range(3)]).astype(np.float32)
+    tflite_probabilities = predictor.probabilities(faces)
+    assert tflite_probabilities.shape == (3, len(CLASSES_7))
+    np.testing.assert_allclose(tflite_probabilities, keras_only.probabilities(faces), atol=1e-5)
+    assert not np.allclose(tflite_probabilities[0], tflite_probabilities[1])  # one invoke per face, not one reused
+
+
+def test_auto_engine_falls_back_to_keras_when_tflite_fails(run_dir, monkeypatch, caplog):
+    from fer_keras.inference import export
+
+    def broken(model):
+        raise export.ExportError("converter says no")
+
+    monkeypatch.setattr(export, "tflite_bytes", broken)
+    fallback = Predictor.load(run_dir)
+    assert fallback.engine == "keras"
+    assert "TFLite unavailable: converter says no" in caplog.text
+    with pytest.raises(InferenceError, match="engine tflite unavailable for this model: converter says no"):
+        Predictor.load(run_dir, engine="tflite")
+    with pytest.raises(InferenceError, match="unknown engine 'onnx'"):
+        Predictor.load(run_dir, engine="onnx")
+
+
+def test_auto_engine_keeps_keras_when_a_gpu_is_visible(run_dir, monkeypatch):
+    from fer_keras.inference import export
+
+    monkeypatch.setattr(predictor_module, "gpu_present", lambda: True)
+    monkeypatch.setattr(export, "tflite_bytes", lambda model: pytest.fail("converted although a GPU is present"))
+    assert Predictor.load(run_dir).engine == "keras"
