@@ -257,8 +257,28 @@ def throughput_section(result: dict) -> tuple[str, list[str]]:
                if _ceiling(rows, model, "on", "off") is None]
     summary.append("XLA `jit_compile` on / off, ceiling images/s: " + ", ".join(speedups)
                    + (f" (not run with XLA: {', '.join(skipped)})" if skipped else "") + ".")
+    if result["gpu"]:
+        summary.append(gpu_summary(result))
     lines.append(THROUGHPUT_NOTES)
     return "\n".join(lines), summary
+
+
+def gpu_summary(result: dict) -> str:
+    """One line for a GPU run: per model, the fastest pipeline setting with its images/s and MFU,
+    and mixed precision's gain on the ceiling (XLA off)."""
+    from benchmarks.throughput import PIPELINE
+
+    parts = []
+    for model in dict.fromkeys(row["model"] for row in result["rows"]):
+        piped = [row for row in result["rows"] if row["model"] == model and row["dataset"] == PIPELINE]
+        best = max(piped, key=lambda row: row["images_per_s"])
+        text = (f"{model} {best['images_per_s']:,.0f} images/s (XLA {best['xla']}, mixed precision "
+                f"{best['mixed_precision']}" + (f", MFU {best['mfu']:.1%}" if best["mfu"] is not None else "") + ")")
+        off, on = _ceiling(result["rows"], model, "off", "off"), _ceiling(result["rows"], model, "off", "on")
+        if off and on:
+            text += f", mixed precision {on / off:.2f}×"
+        parts.append(text)
+    return f"GPU {result['gpu']}, fastest fer_keras pipeline setting per model: " + "; ".join(parts) + "."
 
 
 def _ceiling(rows: list[dict], model: str, xla: str, mixed: str) -> float | None:

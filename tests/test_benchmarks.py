@@ -125,3 +125,30 @@ def test_model_zoo_rows_match_the_registry_and_fill_section_4():
     assert "| 2 | 107 | 2,205 |" in text and "2,205 s (simple_cnn)" in summary[0]
     cases = zoo_bench.model_cases()
     assert ("custom_cnn2", (48, 48, 1)) in cases and ("vgg16_cbam", (224, 224, 3)) in cases
+
+
+def test_gpu_path_adds_mixed_precision_mfu_and_a_gpu_summary(tiny_sample, monkeypatch):
+    """The GPU branch, run on the CPU under a GPU's name: every setting, MFU against its peak, no 'pending'."""
+    from benchmarks.run import throughput_section
+
+    monkeypatch.setattr(throughput_bench, "gpu_names", lambda: ["NVIDIA H200"])
+    case = throughput_bench.ModelCase("simple_cnn", (16, 16), "grayscale", 4, 1, 1, 1, xla=False)
+    result = throughput_bench.training_throughput({((16, 16), "grayscale"): tiny_sample}, cases=(case,),
+                                                  log=lambda _: None)
+    rows = result["rows"]
+    assert result["gpu"] == "NVIDIA H200" and result["peak_flops"] == 989e12
+    assert {(row["xla"], row["mixed_precision"]) for row in rows} == {("off", "off"), ("on", "off"), ("off", "on"),
+                                                                       ("on", "on")}
+    for row in rows:
+        assert row["mfu"] == pytest.approx(row["achieved_gflop_s"] * 1e9 / 989e12)
+    text, summary = throughput_section({**result, "decode": [{"step": "read", "images_in": 1, "images_kept": 1,
+                                                              "seconds": 0.1, "images_per_s": 10.0, "source": "t"}]})
+    assert "MFU against NVIDIA H200's dense FP16/BF16 peak of 989 TFLOP/s" in text
+    (line,) = [line for line in summary if line.startswith("GPU NVIDIA H200")]
+    assert "simple_cnn" in line and "MFU" in line and "mixed precision" in line
+    report = render_report({"machine": {"CPU": "test", "GPU": "NVIDIA H200"}, "quick": True, "only": ["throughput"],
+                            "date": "today", "seconds": 1.0, "load_end": "1.0",
+                            "throughput": {**result, "decode": [{"step": "read", "images_in": 1, "images_kept": 1,
+                                                                 "seconds": 0.1, "images_per_s": 10.0, "source": "t"}],
+                                           "fit_overhead": None}})
+    assert "GPU rows are pending" not in report and "GPU NVIDIA H200" in report
