@@ -99,10 +99,45 @@ def convert_tflite(saved_model: Path, path: Path, quantize: bool = False) -> Pat
     return path
 
 
+def float32_policies(config):
+    """A model config with every ``mixed_*`` dtype policy replaced by ``float32`` (nested configs too)."""
+    if isinstance(config, list):
+        return [float32_policies(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    if config.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
+        name = config.get("config", {}).get("name", "")
+        if str(name).startswith("mixed_"):
+            return {**config, "config": {**config["config"], "name": "float32"}}
+        return config
+    return {key: float32_policies(value) for key, value in config.items()}
+
+
+def float32_model(model):
+    """``model`` itself when it computes in float32, else a float32 copy with the same weights.
+
+    A model trained under mixed precision (``mixed_float16`` on a GPU) computes in float16,
+    which TFLite's converter rejects; its weights are float32, so the copy is exact up to
+    float16 rounding of activations.
+    """
+    import keras
+
+    if all(not layer.dtype_policy.name.startswith("mixed_") for layer in model._flatten_layers()):
+        return model
+    import fer_keras.models  # noqa: F401  (registers custom layers)
+
+    copy = keras.saving.deserialize_keras_object(float32_policies(keras.saving.serialize_keras_object(model)))
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def tflite_bytes(model) -> bytes:
-    """A Keras model as float32 TFLite flatbuffer bytes, through a SavedModel in a temporary folder."""
+    """A Keras model as float32 TFLite flatbuffer bytes, through a SavedModel in a temporary folder.
+
+    Mixed-precision models are converted from their float32 copy (:func:`float32_model`).
+    """
     with tempfile.TemporaryDirectory(prefix="fer_keras_tflite_") as scratch:
-        return tflite_flatbuffer(export_savedmodel(model, Path(scratch) / "saved_model"))
+        return tflite_flatbuffer(export_savedmodel(float32_model(model), Path(scratch) / "saved_model"))
 
 
 def runner_for(fmt: str, path: Path) -> Runner:
@@ -165,6 +200,7 @@ def export_model(model, out_dir: Path, formats: list[str] | str = FORMATS, image
 
     Each TFLite file must match Keras on ``images`` within its tolerance (``atol`` per format;
     defaults :data:`TFLITE_FLOAT_ATOL`, :data:`TFLITE_DYNAMIC_RANGE_ATOL`), else ExportError.
+    A mixed-precision model is exported (and compared) as its float32 copy (:func:`float32_model`).
     """
     formats = check_formats(formats)
     tolerances = {"savedmodel": TFLITE_FLOAT_ATOL, "tflite": TFLITE_FLOAT_ATOL,
@@ -173,6 +209,7 @@ def export_model(model, out_dir: Path, formats: list[str] | str = FORMATS, image
     out_dir.mkdir(parents=True, exist_ok=True)
     if images is None:
         images = sample_images(tuple(model.input_shape[1:]))
+    model = float32_model(model)
     reference = keras_runner(model)
     artifacts = []
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".tmp_export_") as scratch:

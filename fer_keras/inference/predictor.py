@@ -21,7 +21,7 @@ face on a CPU; or ``keras``, the model traced as one ``tf.function``. ``auto`` (
 takes ``keras`` when TensorFlow sees a GPU (the model runs there), otherwise ``tflite`` when the
 conversion succeeds and its probabilities match Keras's within
 :data:`~fer_keras.inference.export.TFLITE_FLOAT_ATOL` on a sample input, else ``keras`` with a
-warning saying why.
+warning saying why. A model trained under mixed precision is converted from its float32 copy.
 """
 
 from __future__ import annotations
@@ -219,12 +219,14 @@ def choose_engine(engine: str, model, keras_run: Runner, input_shape: tuple[int,
         raise InferenceError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
     if engine == "keras" or (engine == "auto" and gpu_present()):
         return "keras", keras_run
-    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, tflite_bytes
+    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, float32_model, tflite_bytes
 
     try:
-        tflite_run = tflite_runner(tflite_bytes(model))
+        deployable = float32_model(model)  # a mixed-precision model: its float32 copy
+        reference = keras_run if deployable is model else keras_runner(deployable, input_shape)
+        tflite_run = tflite_runner(tflite_bytes(deployable))
         sample = np.random.default_rng(0).uniform(0, 255, (1, *input_shape)).astype(np.float32)
-        difference = float(np.max(np.abs(tflite_run(sample) - keras_run(sample))))
+        difference = float(np.max(np.abs(tflite_run(sample) - reference(sample))))
         if not difference <= TFLITE_FLOAT_ATOL:
             raise ExportError(f"TFLite differs from Keras by {difference:.1e} (tolerance {TFLITE_FLOAT_ATOL:.0e})")
     except Exception as error:  # conversion, interpreter or mismatch: Keras still predicts

@@ -11,6 +11,7 @@ from fer_keras.inference.export import (
     FILE_NAMES, FORMATS, TFLITE_DYNAMIC_RANGE_ATOL, ExportError, check_formats, check_tflite_matches, export_model,
     keras_runner, sample_images, savedmodel_runner,
 )
+from fer_keras.models import build_model
 from tests.inference.fakes import make_run_dir
 
 
@@ -106,3 +107,28 @@ def test_export_cli_errors_are_one_line(tmp_path, capsys):
     assert capsys.readouterr().err.strip().startswith("error: --model")
     assert main(["--model", str(tmp_path), "--out", str(tmp_path / "o"), "--formats", "coreml"]) == 2
     assert "unknown export format coreml" in capsys.readouterr().err
+
+
+def test_mixed_precision_model_exports_and_predicts_through_its_float32_copy(tmp_path):
+    import keras
+
+    from fer_keras.inference.export import float32_model
+    from fer_keras.inference.predictor import Predictor, Preprocessing
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        keras.utils.set_random_seed(0)
+        mixed = build_model("simple_cnn", (48, 48, 1), 7)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    copy = float32_model(mixed)
+    assert copy is not mixed and float32_model(copy) is copy
+    assert {layer.dtype_policy.name for layer in copy._flatten_layers()} == {"float32"}
+    images = sample_images((48, 48, 1), count=4)
+    mixed_probabilities = keras_runner(mixed)(images)
+    np.testing.assert_allclose(keras_runner(copy)(images), mixed_probabilities, atol=1e-2)
+    artifacts = export_model(mixed, tmp_path, ["tflite"], images, repeats=2)
+    assert artifacts[0].max_abs_diff <= 1e-4
+    predictor = Predictor(mixed, [f"c{i}" for i in range(7)], Preprocessing((48, 48), "grayscale"))
+    assert predictor.engine == "tflite"
+    np.testing.assert_allclose(predictor.probabilities(images), mixed_probabilities, atol=1e-2)
