@@ -113,6 +113,16 @@ def float32_policies(config):
     return {key: float32_policies(value) for key, value in config.items()}
 
 
+def all_layers(model) -> list:
+    """Every layer of ``model``, nested models' layers included (depth first)."""
+    found = []
+    for layer in model.layers:
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found += all_layers(layer)
+    return found
+
+
 def float32_model(model):
     """``model`` itself when it computes in float32, else a float32 copy with the same weights.
 
@@ -122,7 +132,7 @@ def float32_model(model):
     """
     import keras
 
-    if all(not layer.dtype_policy.name.startswith("mixed_") for layer in model._flatten_layers()):
+    if all(not layer.dtype_policy.name.startswith("mixed_") for layer in all_layers(model)):
         return model
     import fer_keras.models  # noqa: F401  (registers custom layers)
 
