@@ -40,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="write annotated images (DIR/annotated/) or an annotated video (mp4v); needs --out")
     parser.add_argument("--engine", choices=("auto", "tflite", "keras"), default="auto",
                         help="run the model as TFLite (fastest on a CPU) or Keras; auto: TFLite when it converts "
-                             "and matches Keras, else Keras")
+                             "and matches Keras (Keras with a GPU, and for one image until a conversion is cached)")
     parser.add_argument("--no-detect", action="store_true",
                         help="skip face detection: the whole image is the face (as for runs trained without face_crop)")
     parser.add_argument("--smooth", choices=("ema", "window", "none"), default="ema",
@@ -233,7 +233,7 @@ def predict(argv: list[str] | None = None) -> int:
         read_image(args.input)  # an unreadable image fails before the model loads
     from fer_keras.inference.predictor import NO_FACE, Predictor, rows_frame
 
-    predictor = Predictor.load(args.model, detect=not args.no_detect, engine=args.engine)
+    predictor = Predictor.load(args.model, detect=not args.no_detect, engine=engine_for(args.engine, kind, args.model))
     viewer = Viewer(args.show)
     try:
         if kind in (IMAGE, FOLDER):
@@ -251,8 +251,17 @@ def predict(argv: list[str] | None = None) -> int:
     summary = f"{faces} face(s); {no_face} {unit}(s) with no face"
     if unreadable:
         summary += f"; {unreadable} unreadable"
-    print(summary + (f"; rows: {path}" if path else ""), file=sys.stderr)
+    print(summary + f"; model engine {predictor.engine}" + (f"; rows: {path}" if path else ""), file=sys.stderr)
     return 0
+
+
+def engine_for(engine: str, kind: str, model: str) -> str:
+    """``auto`` on one image: Keras unless a TFLite conversion is already cached (one image never repays it)."""
+    if engine != "auto" or kind != IMAGE:
+        return engine
+    from fer_keras.inference.predictor import find_model_file, tflite_cache_path
+
+    return engine if tflite_cache_path(find_model_file(model)[0]).is_file() else "keras"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,6 +92,18 @@ def test_keras_and_tflite_engines_give_the_same_rows(run_dir, folder, fixed_dete
     np.testing.assert_allclose(probabilities["tflite"], probabilities["keras"], atol=1e-5)
 
 
+def test_auto_engine_on_one_image_uses_keras_until_a_conversion_is_cached(run_dir, folder, tmp_path, capsys):
+    import shutil
+
+    run = shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns(".tflite_cache"))
+    assert main(["--model", str(run), str(folder / "a.png")]) == 0
+    assert "model engine keras" in capsys.readouterr().err and not (run / ".tflite_cache").exists()
+    assert main(["--model", str(run), str(folder)]) == 0  # a folder converts and caches
+    assert "model engine tflite" in capsys.readouterr().err and list((run / ".tflite_cache").glob("*.tflite"))
+    assert main(["--model", str(run), str(folder / "a.png")]) == 0
+    assert "model engine tflite" in capsys.readouterr().err
+
+
 def test_no_detect_uses_whole_image(run_dir, folder, capsys):
     assert main(["--model", str(run_dir), str(folder / "wall.png"), "--no-detect"]) == 0
     row = pd.read_csv(io.StringIO(capsys.readouterr().out)).iloc[0]
