@@ -41,8 +41,13 @@ FER_DETECT_STAGE = "fer stage: find_faces only (min_face_size 50)"
 FULL_RESOLUTION_STAGE = "fer_keras stage: cascade at full resolution from 20 px (the detection before)"
 
 
-def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | None = None) -> tuple[list[np.ndarray], str]:
-    """``count`` RGB uint8 face images ``side``×``side`` spread over the classes, and their source."""
+def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | None = None,
+                   frame: tuple[int, int] | None = None) -> tuple[list[np.ndarray], str]:
+    """``count`` RGB uint8 face images ``side``×``side`` spread over the classes, and their source.
+
+    With ``frame`` (width, height) each face is centred in a grey frame of that size, as a
+    camera frame with one face in it.
+    """
     from fer_keras.data.faces import load_row_image
 
     table, source, _, _ = sample_table(data_root)
@@ -58,7 +63,14 @@ def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | No
         if image.shape[-1] == 1:
             image = np.repeat(image, 3, axis=-1)
         images.append(cv2.resize(image[..., :3], (side, side), interpolation=cv2.INTER_CUBIC))
-    return images, f"{len(images)} {source.split(' (')[0]} images upscaled to {side}x{side} RGB"
+    described = f"{len(images)} {source.split(' (')[0]} images upscaled to {side}x{side} RGB"
+    if frame is not None:
+        width, height = frame
+        top, left = (height - side) // 2, (width - side) // 2
+        images = [cv2.copyMakeBorder(image, top, height - side - top, left, width - side - left,
+                                     cv2.BORDER_CONSTANT, value=(128, 128, 128)) for image in images]
+        described += f", each centred in a {width}x{height} grey frame"
+    return images, described
 
 
 def fer_keras_predictor(folder: Path, min_size: int | None = None, engine: str = "auto"):
@@ -159,9 +171,9 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
 
 
 def predict_latency(count: int = 36, repeats: int = 3, warmup: int = 3, data_root: Path | None = None,
-                    include_fer: bool = True, stages: bool = True) -> dict:
+                    include_fer: bool = True, stages: bool = True, frame: tuple[int, int] | None = None) -> dict:
     """Median/p90 milliseconds per image and images with a face found, per method."""
-    images, source = latency_images(count, data_root=data_root)
+    images, source = latency_images(count, data_root=data_root, frame=frame)
     with tempfile.TemporaryDirectory(prefix="fer_keras_bench_") as folder:
         calls, status = methods(Path(folder), images, include_fer, stages)
         for call in calls.values():
@@ -188,7 +200,8 @@ def predict_latency(count: int = 36, repeats: int = 3, warmup: int = 3, data_roo
 
     threads = (tf.config.threading.get_intra_op_parallelism_threads(),
                tf.config.threading.get_inter_op_parallelism_threads())
-    return {"source": source, "repeats": repeats, "fer_status": status, "rows": rows,
+    height, width = images[0].shape[:2]
+    return {"source": source, "repeats": repeats, "fer_status": status, "rows": rows, "image": f"{width}x{height}",
             "tf_threads": "default (0 = all cores)" if threads == (0, 0) else f"intra {threads[0]}, inter {threads[1]}"}
 
 
@@ -205,7 +218,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tf-threads", type=int, default=0, help="TensorFlow intra/inter-op threads (0: default)")
     parser.add_argument("--no-stages", action="store_true", help="time whole predictions only")
     parser.add_argument("--data-root", type=Path, default=None)
+    parser.add_argument("--frame", default=None, metavar="WxH",
+                        help="centre each face in a grey frame of this size (e.g. 640x480, a camera frame)")
     args = parser.parse_args(argv)
+    frame = tuple(int(v) for v in args.frame.lower().split("x")) if args.frame else None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     warnings.filterwarnings("ignore")
     import tensorflow as tf
@@ -213,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.tf_threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.tf_threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.tf_threads)
-    result = predict_latency(args.count, args.repeats, data_root=args.data_root, stages=not args.no_stages)
+    result = predict_latency(args.count, args.repeats, data_root=args.data_root, stages=not args.no_stages,
+                             frame=frame)
     args.json.write_text(json.dumps(result, indent=1))
 
 

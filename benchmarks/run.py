@@ -96,15 +96,20 @@ def run_throughput(quick: bool, data_root: Path | None, models: list[str] | None
     return result
 
 
+#: The camera frame size of the third latency pass (a face centred in it).
+CAMERA_FRAME = "640x480"
+
+
 def run_latency(quick: bool, data_root: Path | None) -> list[dict]:
-    """The latency benchmark in fresh subprocesses: default TF threads (with stages), then one thread."""
+    """The latency benchmark in fresh subprocesses: default TF threads (with stages), one thread, camera frames."""
     results = []
-    for threads, stages in ((0, True), (1, False)):
+    for threads, stages, frame in ((0, True, None), (1, False, None), (0, False, CAMERA_FRAME)):
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "latency.json"
             command = [sys.executable, "-m", "benchmarks.latency", "--json", str(out), "--tf-threads", str(threads),
                        "--count", "6" if quick else "30", "--repeats", "1" if quick else "3"]
             command += [] if stages else ["--no-stages"]
+            command += ["--frame", frame] if frame else []
             command += ["--data-root", str(data_root)] if data_root else []
             start = time.perf_counter()
             done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
@@ -309,20 +314,22 @@ def latency_section(results: list[dict]) -> tuple[str, list[str]]:
         if "error" in result:
             lines.append(f"TF threads {result['tf_threads']}: {result['error']}\n")
             continue
-        lines.append(f"### TensorFlow threads: {result['tf_threads']}\n")
+        image = result.get("image", "320x320")
+        lines.append(f"### {image} images, TensorFlow threads: {result['tf_threads']}\n")
         lines.append(f"{result['source']}; each method sees each image {result['repeats']}× in rotating order; "
                      f"per-image medians, then median and 90th percentile over images. {result['fer_status']}.\n")
         lines.append(markdown_table(result["rows"], ["method", "median_ms", "p90_ms", "images_with_face"]))
         ours = [row for row in result["rows"] if row["method"].startswith(FER_KERAS)]
         theirs = _pick(result["rows"], "method", f"{FER} (tflite)")
         if theirs is None:
-            summary.append(f"Predict latency ({result['tf_threads']}): fer_keras {ours[0]['median_ms']:.0f} ms per "
-                           f"image; fer not measured ({result['fer_status']}).")
+            summary.append(f"Predict latency ({image}, {result['tf_threads']}): fer_keras "
+                           f"{ours[0]['median_ms']:.0f} ms per image; fer not measured ({result['fer_status']}).")
             continue
         parts = [f"{row['method'].removeprefix(FER_KERAS).strip()} {row['median_ms']:.0f} ms "
                  f"({row['median_ms'] / theirs['median_ms']:.2f}× fer)" for row in ours]
         verdict = "**met**" if ours[0]["median_ms"] <= theirs["median_ms"] else "**missed**"
-        summary.append(f"Predict latency, TF threads {result['tf_threads']}: fer {theirs['median_ms']:.0f} ms vs "
+        summary.append(f"Predict latency, {image} images, TF threads {result['tf_threads']}: fer "
+                       f"{theirs['median_ms']:.0f} ms vs "
                        f"fer_keras " + ", ".join(parts) + f"; target fer_keras no slower (default settings) {verdict}.")
     lines.append(latency_notes(results))
     return "\n".join(lines), summary
@@ -337,8 +344,9 @@ def latency_notes(results: list[dict]) -> str:
     """Where the latency goes and what to change, from the measured stage rows."""
     from benchmarks.latency import DETECT_STAGE, FER_DETECT_STAGE, FER_KERAS, FULL_RESOLUTION_STAGE, MODEL_STAGE
 
-    default = next((r for r in results if "error" not in r and "default" in r["tf_threads"]), None)
-    single = next((r for r in results if "error" not in r and "default" not in r["tf_threads"]), None)
+    square = [r for r in results if "error" not in r and r.get("image", "320x320") == "320x320"]
+    default = next((r for r in square if "default" in r["tf_threads"]), None)
+    single = next((r for r in square if "default" not in r["tf_threads"]), None)
     text = ["", "**Where the time goes.** Both detect faces with OpenCV's frontal-face Haar cascade (scale 1.1, "
             "5 neighbours). fer starts its search at 50 px; fer_keras seeks faces from "
             "`max(face_crop.min_size, short side // 8)` up (40 px on these 320 px images) on a copy shrunk so that "
