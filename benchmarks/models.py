@@ -22,6 +22,7 @@ import json
 import os
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository importable
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> dict:
     models = [name.strip() for name in args.models.split(",") if name.strip()] if args.models else None
     result = model_zoo(models, args.quick, args.batch, args.steps, args.slow_step_s, args.max_train_params)
     result["machine"] = machine_info()
+    result["date"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     text, _ = models_section(result)

@@ -416,8 +416,11 @@ def render_report(results: dict) -> str:
     head = [
         "# fer_keras benchmarks\n",
         f"Written by `python benchmarks/run.py{' --quick' if results['quick'] else ''}"
-        f"{' --only ' + ','.join(results['only']) if results['only'] != list(DEFAULT_BENCHMARKS) else ''}` on "
-        f"{results['date']} in {results['seconds'] / 60:.1f} minutes. Speed is measured here, never in tests. "
+        f"{' --only ' + ','.join(results['only']) if results['only'] != list(DEFAULT_BENCHMARKS) else ''}"
+        f"{' --zoo-json ' + Path(results['zoo_json']).name if results.get('zoo_json') else ''}` on "
+        f"{results['date']} in {results['seconds'] / 60:.1f} minutes"
+        f"{'; section 4 is the saved model-zoo run of ' + results['zoo']['date'] if results.get('zoo_json') else ''}"
+        ". Speed is measured here, never in tests. "
         "Every ratio compares candidates measured side by side in one run, with alternating repeats and medians.\n",
         "## Machine\n",
         markdown_table([{"": key, "value": value} for key, value in machine.items()], ["", "value"]),
@@ -468,7 +471,8 @@ def main(argv: list[str] | None = None) -> Path:
         results["latency"] = run_latency(args.quick, args.data_root)
     if args.zoo_json:
         results["zoo"] = json.loads(args.zoo_json.read_text())
-        results["only"] = [*only, "zoo"] if "zoo" not in only else only
+        results["zoo"].setdefault("date", "an earlier run")
+        results["zoo_json"] = str(args.zoo_json)
     elif "zoo" in only:
         results["zoo"] = run_zoo(args.quick)
     results["seconds"] = time.perf_counter() - start

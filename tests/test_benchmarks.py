@@ -152,3 +152,17 @@ def test_gpu_path_adds_mixed_precision_mfu_and_a_gpu_summary(tiny_sample, monkey
                                                                  "seconds": 0.1, "images_per_s": 10.0, "source": "t"}],
                                            "fit_overhead": None}})
     assert "GPU rows are pending" not in report and "GPU NVIDIA H200" in report
+
+
+def test_report_header_names_a_saved_zoo_run():
+    from benchmarks import models as zoo_bench
+
+    zoo = {"rows": [{"model": "simple_cnn", "input": "32x32x3", "params_total": 10, "params_trainable": 10}],
+           "batch": 8, "steps": 1, "slow_step_s": 4.0, "epoch_images": {}, "load_start": "1", "load_end": "1",
+           "seconds": 60.0, "max_train_params": 1, "quick": True, "date": "2026-01-02 03:04 UTC"}
+    zoo_bench.models_section(zoo)  # the section renders from these keys
+    report = render_report({"machine": {"CPU": "test", "GPU": "none"}, "quick": False,
+                            "only": ["pipeline", "throughput", "latency"], "date": "today", "seconds": 60.0,
+                            "load_end": "1.0", "zoo": zoo, "zoo_json": "/tmp/zoo.json"})
+    assert "`python benchmarks/run.py --zoo-json zoo.json`" in report
+    assert "section 4 is the saved model-zoo run of 2026-01-02 03:04 UTC" in report
