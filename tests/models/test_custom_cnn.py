@@ -107,6 +107,7 @@ def test_minimum_input_size_builds_and_smaller_is_a_model_error(name):
         ((48, 48), {}, "input_shape"),
         ((48, 48, 1), {"dropout": 1.0}, "dropout"),
         ((48, 48, 1), {"dropout": -0.1}, "dropout"),
+        ((48, 48, 1), {"kernel_initializer": "he_sideways"}, "unknown kernel_initializer 'he_sideways'"),
     ],
 )
 def test_bad_arguments_are_one_line_model_errors(shape, options, message):
@@ -140,3 +141,31 @@ def test_save_and_load_round_trip_gives_identical_predictions(models, name, tmp_
     np.testing.assert_array_equal(before, after)
     assert loaded.get_layer(LAST_CONV_LAYER) is not None
     assert loaded.count_params() == PAPER_COUNTS[name][0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_he_normal_option_keeps_the_paper_counts_and_reaches_every_conv_and_hidden_dense(name):
+    model = build_model(name, (48, 48, 1), 7, kernel_initializer="he_normal")
+    assert (model.count_params(), count(model.trainable_weights)) == PAPER_COUNTS[name][:2]
+    hidden = [layer for layer in model.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+              and layer.name != "predictions"]
+    assert hidden and all(type(layer.kernel_initializer).__name__ == "HeNormal" for layer in hidden)
+    first, second = hidden[0].kernel_initializer, hidden[1].kernel_initializer
+    assert first is not second  # each layer draws its own weights
+
+
+def test_he_normal_keeps_model2_signal_alive_where_glorot_lets_it_fade():
+    """Model 2 under Glorot shrinks a face's signal ~25x by its flatten; He-normal keeps its scale."""
+    from fer_keras.data.synthetic import draw_face
+    from fer_keras.labels import CLASSES_7
+
+    faces = np.stack([draw_face(seed, CLASSES_7[seed % 7], 48, "grayscale") for seed in range(64)]).astype("float32")
+    spread = {}
+    for init in ("glorot_uniform", "he_normal"):
+        keras.utils.set_random_seed(0)
+        model = build_model("custom_cnn2", (48, 48, 1), 7, kernel_initializer=init)
+        flatten = keras.Model(model.input, model.get_layer("flatten").output)
+        spread[init] = float(np.std(keras.ops.convert_to_numpy(flatten(faces, training=False))))
+    input_std = float(np.std(faces / 255.0))
+    assert spread["glorot_uniform"] < input_std / 10
+    assert spread["he_normal"] > input_std and spread["he_normal"] > 20 * spread["glorot_uniform"]
