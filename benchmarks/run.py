@@ -386,9 +386,9 @@ LATENCY_PROPOSALS = """
 installed for this benchmark alone with `pip install --no-deps fer` (benchmarks/README.md).
 That left fer_keras level with fer (21 vs 20 ms in the run of 2026-11-30 07:58), the model step
 through a traced `tf.function` taking about 4 ms of the 7 ms crop + model stage. The Predictor
-now converts the model to float32 TFLite when it loads (about 1.5 s once; `engine: auto`, which
-keeps Keras when a GPU is visible or when TFLite's probabilities differ from Keras's by more than
-1e-4) and XNNPACK runs the 48×48 CNN in under 1 ms, which puts fer_keras clearly ahead (the
+now converts the model to float32 TFLite when it loads (about 2 s for this CNN, then kept in
+the run's `.tflite_cache/`; `engine: auto`, which keeps Keras when a GPU is visible or when
+TFLite's probabilities differ from Keras's by more than 1e-4) and XNNPACK runs the 48×48 CNN in under 1 ms, which puts fer_keras clearly ahead (the
 'tflite engine' vs 'keras engine' rows above); `--engine keras` keeps the old path.
 """
 
