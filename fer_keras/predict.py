@@ -233,7 +233,8 @@ def predict(argv: list[str] | None = None) -> int:
         read_image(args.input)  # an unreadable image fails before the model loads
     from fer_keras.inference.predictor import NO_FACE, Predictor, rows_frame
 
-    predictor = Predictor.load(args.model, detect=not args.no_detect, engine=engine_for(args.engine, kind, args.model))
+    # one image never repays a TFLite conversion: auto then uses only an already cached one
+    predictor = Predictor.load(args.model, detect=not args.no_detect, engine=args.engine, convert=kind != IMAGE)
     viewer = Viewer(args.show)
     try:
         if kind in (IMAGE, FOLDER):
@@ -253,15 +254,6 @@ def predict(argv: list[str] | None = None) -> int:
         summary += f"; {unreadable} unreadable"
     print(summary + f"; model engine {predictor.engine}" + (f"; rows: {path}" if path else ""), file=sys.stderr)
     return 0
-
-
-def engine_for(engine: str, kind: str, model: str) -> str:
-    """``auto`` on one image: Keras unless a TFLite conversion is already cached (one image never repays it)."""
-    if engine != "auto" or kind != IMAGE:
-        return engine
-    from fer_keras.inference.predictor import find_model_file, tflite_cache_path
-
-    return engine if tflite_cache_path(find_model_file(model)[0]).is_file() else "keras"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,9 +25,9 @@ warning saying why. A model trained under mixed precision is converted from its 
 Conversion takes 2 s for a custom CNN and about 20 s for MobileNetV2 on 2 CPU cores, so
 ``Predictor.load`` keeps the converted model beside the ``.keras`` file
 (``.tflite_cache/<name>_<content hash>.tflite``; in memory only where the folder is read-only)
-and reuses it while the ``.keras`` file is unchanged; ``python -m fer_keras.predict`` on one image
-with ``--engine auto`` uses that cache when it exists and Keras otherwise, since one image never
-repays the conversion.
+and reuses it while the ``.keras`` file is unchanged. ``convert=False`` (what
+``python -m fer_keras.predict`` passes for one image, which never repays a conversion) makes
+``auto`` use that cache when it exists and Keras otherwise.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class Predictor:
     """Detect faces, crop and preprocess them as in training, and predict class probabilities."""
 
     def __init__(self, model, classes: list[str], preprocessing: Preprocessing, detect: bool = True,
-                 engine: str = "auto", tflite_cache: Path | None = None):
+                 engine: str = "auto", tflite_cache: Path | None = None, convert: bool = True):
         outputs = int(model.output_shape[-1])
         if len(classes) != outputs:
             raise InferenceError(f"the model has {outputs} outputs but {len(classes)} class names: {classes}")
@@ -161,10 +161,10 @@ class Predictor:
         self.detect = detect
         self.keras_runner = keras_runner(model, preprocessing.input_shape)
         self.engine, self.runner = choose_engine(engine, model, self.keras_runner, preprocessing.input_shape,
-                                                 tflite_cache)
+                                                 tflite_cache, convert)
 
     @classmethod
-    def load(cls, path: str | Path, detect: bool = True, engine: str = "auto") -> Predictor:
+    def load(cls, path: str | Path, detect: bool = True, engine: str = "auto", convert: bool = True) -> Predictor:
         """From a run directory or a ``.keras`` file (see the module docstring)."""
         model_file, run_dir = find_model_file(path)
         model = load_keras_model(model_file)
@@ -180,7 +180,7 @@ class Predictor:
             log.warning("no metrics.json or predictions table beside %s: classes are named %s..%s",
                         model_file, classes[0], classes[-1])
         return cls(model, classes, preprocessing, detect=detect, engine=engine,
-                   tflite_cache=tflite_cache_path(model_file))
+                   tflite_cache=tflite_cache_path(model_file), convert=convert)
 
     def find_faces(self, image: np.ndarray) -> list[Box]:
         """Face boxes, largest first; the whole image when detection is off."""
@@ -250,20 +250,24 @@ def converted_tflite(model, cache: Path | None) -> bytes:
 
 
 def choose_engine(engine: str, model, keras_run: Runner, input_shape: tuple[int, int, int],
-                  cache: Path | None = None) -> tuple[str, Runner]:
-    """(engine name, runner) for ``engine`` in :data:`ENGINES`; see the module docstring."""
+                  cache: Path | None = None, convert: bool = True) -> tuple[str, Runner]:
+    """(engine name, runner) for ``engine`` in :data:`ENGINES`; see the module docstring.
+
+    ``convert`` false: ``auto`` runs TFLite only from an existing ``cache`` file.
+    """
     if engine not in ENGINES:
         raise InferenceError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    if engine == "keras" or (engine == "auto" and gpu_present()):
+    uncached = not convert and (cache is None or not cache.is_file())
+    if engine == "keras" or (engine == "auto" and (uncached or gpu_present())):
         return "keras", keras_run
-    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, float32_model
+    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, float32_model, max_abs_difference
 
     try:
         deployable = float32_model(model)  # a mixed-precision model: its float32 copy
         reference = keras_run if deployable is model else keras_runner(deployable, input_shape)
         tflite_run = tflite_runner(converted_tflite(deployable, cache))
         sample = np.random.default_rng(0).uniform(0, 255, (1, *input_shape)).astype(np.float32)
-        difference = float(np.max(np.abs(tflite_run(sample) - reference(sample))))
+        difference = max_abs_difference(reference, tflite_run, sample)
         if not difference <= TFLITE_FLOAT_ATOL:
             raise ExportError(f"TFLite differs from Keras by {difference:.1e} (tolerance {TFLITE_FLOAT_ATOL:.0e})")
     except Exception as error:  # conversion, interpreter or mismatch: Keras still predicts
