@@ -139,6 +139,25 @@ FACES_CODES: dict[str, str] = {
 }
 
 
+#: Words redistributors use for class folders (``1 - Happy``, ``angry``, ``Sadness``), lower case.
+CLASS_WORDS: dict[str, str] = {
+    "anger": ANGER, "angry": ANGER, "an": ANGER,
+    "disgust": DISGUST, "disgusted": DISGUST, "di": DISGUST,
+    "fear": FEAR, "afraid": FEAR, "fearful": FEAR, "fe": FEAR,
+    "happiness": HAPPINESS, "happy": HAPPINESS, "ha": HAPPINESS,
+    "sadness": SADNESS, "sad": SADNESS, "sa": SADNESS,
+    "surprise": SURPRISE, "surprised": SURPRISE, "su": SURPRISE,
+    "neutral": NEUTRAL, "ne": NEUTRAL,
+    "contempt": CONTEMPT, "co": CONTEMPT,
+}
+
+
+def class_of_folder(name: str) -> str | None:
+    """The canonical class a class-folder name stands for (``"3 - Surprise"`` → surprise), or None."""
+    word = name.strip().lower().lstrip("0123456789").strip(" -_.")
+    return CLASS_WORDS.get(word)
+
+
 class UnknownLabelError(UserError):
     """A dataset code or class name that fer_keras does not know."""
 

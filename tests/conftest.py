@@ -28,3 +28,22 @@ def ckplus48_root(shared_datasets: Path) -> Path:
     if not root.is_dir():
         pytest.skip("CK+48 is absent from ../shared/datasets")
     return root
+
+
+def _real(shared_datasets: Path, name: str) -> Path:
+    root = shared_datasets / name
+    if not root.is_dir():
+        pytest.skip(f"{name} is absent from ../shared/datasets")
+    return root
+
+
+@pytest.fixture(scope="session")
+def fer2013_root(shared_datasets: Path) -> Path:
+    """The real FER2013 image folders (train/, test/); skips the test when absent."""
+    return _real(shared_datasets, "FER2013")
+
+
+@pytest.fixture(scope="session")
+def jaffe_root(shared_datasets: Path) -> Path:
+    """The real JAFFE redistribution (Data/<n - Class>/); skips the test when absent."""
+    return _real(shared_datasets, "JAFFE")

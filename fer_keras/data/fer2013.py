@@ -6,8 +6,13 @@ PublicTest → ``val``, PrivateTest → ``test`` (the official split; 28,709/3,5
 A row with malformed pixels is excluded (path ``<csv> row <n>``) with a reason.
 
 Image folders (``train/angry/…``, ``test/…``, class names as in
-:data:`fer_keras.labels.FER2013_FOLDERS`): ``usage`` is ``train``/``val``/``test`` from
-the split folder name; files are checked, not decoded.
+:data:`fer_keras.labels.FER2013_FOLDERS`): ``usage`` comes from the file-name prefix when
+there is one (``Training_…`` → ``train``, ``PublicTest_…`` → ``val``, ``PrivateTest_…`` →
+``test``: the common Kaggle image-folder copy keeps the official split only there, with
+PublicTest and PrivateTest mixed in ``test/``), else from the split folder name. A prefix
+that contradicts its folder (``PublicTest_`` under ``train/``) stops with one line; a tree
+where some files carry prefixes and others in the same split folder do not is refused too
+(the split would be half official). Files are checked, not decoded.
 
 FER2013 has no subject ids: every image is its own ``subject`` (``row-00042`` for the CSV,
 ``train/angry/im0`` for folders), so "subject-independent" splits are plain splits here.
@@ -15,6 +20,7 @@ FER2013 has no subject ids: every image is its own ``subject`` (``row-00042`` fo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -46,6 +52,11 @@ SPLIT_FOLDERS = {
     "test": "test",
     "privatetest": "test",
 }
+#: File-name prefix of the image-folder variant (lower case) → ``usage``.
+PREFIXES = {"training": "train", "publictest": "val", "privatetest": "test"}
+PREFIX = re.compile(r"^(?P<usage>training|publictest|privatetest)[_-]", re.IGNORECASE)
+#: Which prefixed usages each split folder may hold (``test/`` holds both public and private).
+FOLDER_ALLOWS = {"train": {"train"}, "val": {"val"}, "test": {"val", "test"}}
 LAYOUT = "fer2013.csv (emotion,pixels,Usage) or train/<class>/*.png and test/<class>/*.png folders"
 
 
@@ -119,16 +130,35 @@ def _emotion_code(value):
 
 
 def read_folders(folder: Path, strict: bool = False, check: str = "header") -> DatasetTable:
-    """``train/<class>/*`` and ``test/<class>/*`` → table with ``usage`` from the split folder."""
+    """``train/<class>/*`` and ``test/<class>/*`` → table with ``usage`` from the file prefix or split folder."""
     rows = []
     for split in _split_folders(folder):
-        usage = SPLIT_FOLDERS[split.name.lower()]
+        folder_usage = SPLIT_FOLDERS[split.name.lower()]
+        prefixed = unprefixed = None
         for class_folder in subfolders(split):
             label = lookup_label(FER2013_FOLDERS, class_folder.name.lower(), NAME, class_folder)
             files = list_images(class_folder, recursive=True)
             if not files:
                 raise DatasetError(f"{NAME}: class folder {class_folder} has no images")
             for path in files:
+                usage = _prefix_usage(path)
+                if usage is None:
+                    unprefixed = unprefixed or path
+                    usage = folder_usage
+                else:
+                    prefixed = prefixed or path
+                    if usage not in FOLDER_ALLOWS[folder_usage]:
+                        raise DatasetError(f"{NAME}: {path} is named as {usage} data but lies in {split.name}/; "
+                                           "the file-name prefix and the split folder disagree")
                 subject = path.relative_to(folder).with_suffix("").as_posix()
                 rows.append({"path": str(path), "label": label, "subject": subject, "usage": usage})
+        if prefixed is not None and unprefixed is not None:
+            raise DatasetError(f"{NAME}: {split} mixes files named by split ({prefixed.name}) with files that are not "
+                               f"({unprefixed.name}); the official split cannot be told apart, keep one naming")
     return screen_files(rows, NAME, strict=strict, check=check)
+
+
+def _prefix_usage(path: Path) -> str | None:
+    """``train``/``val``/``test`` from a ``Training_``/``PublicTest_``/``PrivateTest_`` file name, else None."""
+    match = PREFIX.match(path.name)
+    return PREFIXES[match["usage"].lower()] if match else None

@@ -77,6 +77,26 @@ def make_jaffe(tmp_path: Path, subjects: int = 3, repeats: int = 1, seed: int = 
     return folder
 
 
+#: The redistributed JAFFE's class folders (``Data/3 - Surprise/…``).
+JAFFE_CLASS_FOLDERS = {"HA": "1 - Happy", "SA": "2 - Sad", "SU": "3 - Surprise", "DI": "4 - Disgust",
+                       "FE": "5 - Fear", "AN": "6 - Anger", "NE": "7 - Neutral"}
+
+
+def make_jaffe_class_folders(tmp_path: Path, subjects: int = 3, seed: int = 0) -> Path:
+    """The common redistribution: the flat fixture's files moved to ``JAFFE/Data/<n - Class>/``,
+    plus the redistributor's stray JPEG copy of one TIFF. Returns ``JAFFE/``."""
+    flat = make_jaffe(tmp_path / "flat", subjects=subjects, seed=seed)
+    root = tmp_path / "JAFFE"
+    for path in sorted(flat.glob("*.tiff")):
+        target = root / "Data" / JAFFE_CLASS_FOLDERS[path.name.split(".")[1][:2]] / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    stray = next((root / "Data" / "3 - Surprise").glob("*.tiff"))
+    image = cv2.imread(str(stray), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(str(stray.with_suffix(".jpg")), image)
+    return root
+
+
 def make_fer2013_csv(tmp_path: Path, per_usage: dict[str, int] | None = None, seed: int = 0) -> Path:
     """``fer2013/fer2013.csv``: for each Usage, ``per_usage[usage]`` rows of every emotion 0–6."""
     per_usage = per_usage or {"Training": 2, "PublicTest": 1, "PrivateTest": 1}
@@ -101,6 +121,20 @@ def make_fer2013_folders(tmp_path: Path, per_class: int = 2, splits=("train", "t
         for folder, label in FER2013_FOLDERS.items():
             for index in range(per_class):
                 write_image(root / split / folder / f"im{index}.png", face(rng, label))
+    return root
+
+
+def make_fer2013_kaggle_folders(tmp_path: Path, per_class: int = 2, seed: int = 0) -> Path:
+    """The common Kaggle image-folder copy: ``train/<class>/Training_<id>.jpg`` and, mixed in
+    ``test/<class>/``, ``PublicTest_<id>.jpg`` and ``PrivateTest_<id>.jpg`` (``per_class`` of each)."""
+    rng = np.random.default_rng(seed)
+    root = tmp_path / "FER2013"
+    number = 1000
+    for folder, label in FER2013_FOLDERS.items():
+        for split, prefix in (("train", "Training"), ("test", "PublicTest"), ("test", "PrivateTest")):
+            for _ in range(per_class):
+                write_image(root / split / folder / f"{prefix}_{number}.jpg", face(rng, label))
+                number += 7
     return root
 
 

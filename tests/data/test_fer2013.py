@@ -9,7 +9,7 @@ import pytest
 from fer_keras.data.fer2013 import read_fer2013
 from fer_keras.data.registry import DatasetError, read_dataset
 from fer_keras.labels import CLASSES_7
-from tests.data.fixtures import corrupt, face, make_fer2013_csv, make_fer2013_folders, write_image
+from tests.data.fixtures import corrupt, face, make_fer2013_csv, make_fer2013_folders, make_fer2013_kaggle_folders, write_image
 
 
 def test_csv_gives_images_usage_and_unique_subjects(tmp_path):
@@ -127,3 +127,28 @@ def test_full_size_csv_parses_in_seconds(tmp_path):
     start = time.perf_counter()
     table = read_fer2013(tmp_path).table
     assert len(table) == 35887 and time.perf_counter() - start < 30
+
+
+def test_kaggle_image_folders_keep_the_official_split_from_file_prefixes(tmp_path):
+    # the real copy mixes PublicTest (validation) and PrivateTest (test) in test/: the prefix decides
+    root = make_fer2013_kaggle_folders(tmp_path, per_class=2)
+    table = read_fer2013(root).table
+    assert table["usage"].value_counts().to_dict() == {"train": 14, "val": 14, "test": 14}
+    assert table.loc[table["usage"] == "val", "path"].str.contains("/PublicTest_").all()
+    assert table.loc[table["usage"] == "test", "path"].str.contains("/PrivateTest_").all()
+
+
+def test_prefix_that_contradicts_its_split_folder_stops(tmp_path):
+    root = make_fer2013_kaggle_folders(tmp_path, per_class=1)
+    moved = next((root / "test" / "sad").glob("PublicTest_*.jpg"))
+    moved.rename(root / "train" / "sad" / moved.name)
+    with pytest.raises(DatasetError, match=r"PublicTest_.*named as val data but lies in train/") as raised:
+        read_fer2013(root)
+    assert "\n" not in str(raised.value)
+
+
+def test_half_prefixed_split_folder_is_refused(tmp_path):
+    root = make_fer2013_kaggle_folders(tmp_path, per_class=1)
+    write_image(root / "test" / "happy" / "im0.jpg", face(0, "happiness"))
+    with pytest.raises(DatasetError, match="mixes files named by split"):
+        read_fer2013(root)
