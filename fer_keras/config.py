@@ -156,6 +156,9 @@ class ReportConfig(Section):
     paper: dict[str, Any] = Field(default_factory=dict, description="the paper's numbers, e.g. {accuracy: 61.58, source: ...}")
     html: bool = Field(True, description="also write report.html with figures inline")
     sample_predictions: int = Field(8, ge=0, description="test images shown with probability bars")
+    sample_faces: bool = Field(True, description="show figures made of dataset faces (emotion analysis, Grad-CAM "
+                               "overlays); false for reports shared publicly when the dataset's licence forbids "
+                               "redistributing its images")
     gradcam: GradcamConfig = Field(default_factory=GradcamConfig)
 
 

@@ -137,6 +137,11 @@ def paper_comparison(paper: dict, measured: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["what", "paper (%)", "measured (%)", "difference"])
 
 
+#: The one line a report shows where figures of dataset faces were left out (``report.sample_faces: false``).
+SAMPLE_FACES_LEFT_OUT = ("Figures made of dataset faces are left out of this report (report.sample_faces: false): "
+                         "the dataset's licence forbids redistributing its images.")
+
+
 def build_report(run_dir: str | Path) -> Path:
     """Write metrics.json, figures, report.md and report.html into ``run_dir``; returns report.md."""
     run_dir = Path(run_dir)
@@ -173,7 +178,7 @@ def build_report(run_dir: str | Path) -> Path:
         doc.heading("Classical baselines")
         doc.text("scikit-learn classifiers on the same folds (accuracy mean ± SD over folds, %; seconds per fold).")
         doc.table(pd.read_csv(baselines)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
-    _figures(doc, run_dir, frame, classes, measured)
+    _figures(doc, run_dir, frame, classes, measured, config.report.sample_faces)
     _gradcam(doc, run_dir, config)
     _data_tables(doc, run_dir)
 
@@ -219,7 +224,8 @@ def _protocol(doc: Document, run_dir: Path) -> None:
     doc.text(words)
 
 
-def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[str], measured: dict) -> None:
+def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[str], measured: dict,
+             sample_faces: bool = True) -> None:
     doc.heading("Confusion matrices")
     for test_set, rows in frame.groupby("test_set", sort=False):
         suffix = "" if len(measured) == 1 else "_" + _slug(test_set)
@@ -252,7 +258,10 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
         doc.heading("Fold accuracies")
         doc.image(plots.folds_boxplot(folds, run_dir / "folds_boxplot.png"), "fold accuracy boxplot (whiskers 1.5 IQR)")
     samples = run_dir / "samples.npz"
-    if samples.exists():
+    if samples.exists() and not sample_faces:
+        doc.heading("Emotion analysis")
+        doc.text(SAMPLE_FACES_LEFT_OUT)
+    elif samples.exists():
         stored = np.load(samples, allow_pickle=False)
         first_set = frame[frame["test_set"] == frame["test_set"].iloc[0]].drop_duplicates("key")
         chosen = first_set.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
@@ -270,10 +279,12 @@ def _gradcam(doc: Document, run_dir: Path, config) -> None:
     from fer_keras.evaluation.explain_run import comparisons, load_maps, slug
 
     doc.heading("Grad-CAM")
+    if not config.report.sample_faces:
+        doc.text(SAMPLE_FACES_LEFT_OUT)
     doc.text(f"{config.report.gradcam.method} on the true class of up to {config.report.gradcam.max_images} images per "
              "set (fold 0), averaged per class; masks keep pixels at or above "
              f"{config.report.gradcam.threshold:.0%} of a map's maximum.")
-    for path in saved:
+    for path in saved if config.report.sample_faces else ():
         name, _ = load_maps(path)
         doc.image(run_dir / f"gradcam_{slug(name)}.png", f"mean Grad-CAM per class, {name}")
     table = comparisons(run_dir, config.report.gradcam, config.report.gradcam.compare_runs)

