@@ -25,9 +25,21 @@ class ConfigError(UserError):
 
 
 class Section(BaseModel):
-    """Base of every config section: unknown keys are errors, values are checked on assignment."""
+    """Base of every config section: unknown keys are errors, values are checked on assignment.
+
+    A YAML ``true``/``false`` is never read as a number (``epochs: true`` is an error, not 1).
+    """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_as_number(cls, value, info):
+        annotation = cls.model_fields[info.field_name].annotation
+        numeric = {int, float, int | None, float | None}
+        if isinstance(value, bool) and annotation in numeric:
+            raise ValueError(f"must be a number, not {str(value).lower()}")
+        return value
 
 
 class FaceCropConfig(Section):
@@ -123,7 +135,7 @@ class TrainingConfig(Section):
     """The one fit loop's settings."""
 
     optimizer: Literal["adam", "sgd", "rmsprop"] = Field("adam", description="optimizer")
-    learning_rate: float = Field(1e-3, gt=0.0, description="constant learning rate")
+    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, allow_inf_nan=False, description="constant learning rate")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="SGD momentum")
     beta_1: float = Field(0.9, gt=0.0, lt=1.0, description="Adam beta 1")
     batch_size: int = Field(32, ge=1, description="global batch size (split across replicas)")
@@ -206,9 +218,10 @@ class RuntimeConfig(Section):
 class ExperimentConfig(Section):
     """A whole experiment."""
 
-    experiment: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]+$", description="run name (folder under out_dir)")
+    experiment: str = Field("experiment", pattern=r"^[A-Za-z0-9_.-]*[A-Za-z0-9_-][A-Za-z0-9_.-]*$",
+                            description="run name (folder under out_dir; letters, digits, _ - ., not only dots)")
     description: str = Field("", description="one paragraph shown at the top of the report")
-    seed: int = Field(42, description="seeds data generation, splits, augmentation and weights")
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="seeds data generation, splits, augmentation and weights")
     data: DataConfig = Field(default_factory=DataConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     augmentation: AugmentationConfig = Field(default_factory=AugmentationConfig)
@@ -257,17 +270,34 @@ def load_config(name: str | Path | dict, overrides: list[str] | None = None) -> 
     """
     raw = dict(name) if isinstance(name, dict) else read_raw(name)
     if "extends" in raw:  # a dict config; a file resolves its own chain in read_raw
+        if not isinstance(raw["extends"], str):
+            raise ConfigError(f"extends must be a config file name, got {raw['extends']!r}")
         raw = deep_merge(read_raw(raw.pop("extends")), raw)
     for item in overrides or []:
         apply_override(raw, item)
     return validate(raw)
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_raw(name: str | Path, seen: tuple[str, ...] = ()) -> dict:
     """The raw mapping of a YAML config, with its own ``extends`` chain resolved."""
     path = resolve_config_path(name)
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -276,6 +306,8 @@ def read_raw(name: str | Path, seen: tuple[str, ...] = ()) -> dict:
         raise ConfigError(f"{path}: a config must be a mapping of sections, got {type(raw).__name__}")
     if "extends" in raw:
         base = raw.pop("extends")
+        if not isinstance(base, str):
+            raise ConfigError(f"{path}: extends must be a config file name, got {base!r}")
         if str(base) in seen or len(seen) > 10:
             raise ConfigError(f"{path}: extends {base!r} makes a loop")
         nearby = path.parent / base

@@ -12,10 +12,16 @@ import shutil
 from pathlib import Path
 
 import keras
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 
 from fer_keras.config import ExperimentConfig, TrainingConfig
+from fer_keras.errors import UserError
+
+
+class DivergedError(UserError):
+    """The training loss became NaN or infinite: no result is reported."""
 
 
 def make_optimizer(training: TrainingConfig) -> keras.optimizers.Optimizer:
@@ -63,6 +69,7 @@ def fit(
     backup_dir = run_dir / f".backup_{name}"
     history_path = run_dir / f"history_{name}.csv"
     callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(backup_dir)),
         keras.callbacks.CSVLogger(str(history_path), append=backup_dir.exists()),
     ]
@@ -82,12 +89,24 @@ def fit(
         callbacks=callbacks,
         verbose=config.runtime.verbose,
     )
+    check_finite(history_path, training)
     if training.checkpoint_best and best_path.exists():
         model.load_weights(str(best_path))
     save_model(model, run_dir / f"model_{name}.keras")
     best_path.unlink(missing_ok=True)
     shutil.rmtree(backup_dir, ignore_errors=True)
     return pd.read_csv(history_path)
+
+
+def check_finite(history_path: Path, training: TrainingConfig) -> None:
+    """Raise :class:`DivergedError` (one line) when training stopped on a NaN/inf loss."""
+    history = pd.read_csv(history_path) if history_path.exists() else pd.DataFrame()
+    losses = pd.to_numeric(history.get("loss", pd.Series(dtype=float)), errors="coerce")
+    bad = losses.index[~np.isfinite(losses.to_numpy(float))]
+    if len(bad):
+        epoch = int(history["epoch"].iloc[bad[0]]) + 1 if "epoch" in history else int(bad[0]) + 1
+        raise DivergedError(f"training diverged in epoch {epoch}: the loss became NaN or infinite, so there is no "
+                            f"result to report; try a smaller training.learning_rate (now {training.learning_rate:g})")
 
 
 def save_model(model: keras.Model, path: Path) -> None:
