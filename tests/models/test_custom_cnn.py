@@ -54,7 +54,7 @@ def test_structure_rescaling_first_softmax_last_named_last_conv(models, name):
     model = models[name]
     rescale = model.layers[1]
     assert isinstance(rescale, keras.layers.Rescaling)
-    assert rescale.count_params() == 0 and rescale.scale == pytest.approx(1 / 255)
+    assert rescale.count_params() == 0 and (rescale.scale, rescale.offset) == (pytest.approx(1 / 127.5), -1.0)
     head = model.get_layer("predictions")
     assert head is model.layers[-1]
     assert head.dtype_policy.compute_dtype == "float32"
