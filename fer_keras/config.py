@@ -50,6 +50,10 @@ class FaceCropConfig(Section):
     square: bool = Field(True, description="widen the box to a square before cropping")
     min_size: int = Field(20, ge=1, description="smallest face side in pixels")
     cache: bool = Field(True, description="remember detections on disk (runtime.out_dir/.cache)")
+    predict: Literal["auto", "detect", "whole_image"] = Field(
+        "auto", description="what predict does with a new image: detect faces and crop them as in training, or use the "
+        "whole image as the face; auto detects when training cropped faces (enabled) or the dataset's images are "
+        "face crops already (fer2013), and uses the whole image otherwise (what the model saw in training)")
 
 
 class DataConfig(Section):

@@ -1,10 +1,11 @@
 """``python -m fer_keras.predict --model RUN_DIR_or_model.keras INPUT [--out DIR] [--annotate] [--smooth ema]``.
 
 Predicts the expression of every face in INPUT: an image, a folder of images (searched
-recursively), a video file, or a camera index (digits, e.g. 0). Faces are detected and cropped
-with the run's own settings (data.face_crop in its config.yaml), so predictions match evaluation;
-faces are detected even for runs trained on whole images, and --no-detect treats the whole image
-as the face (what such a run saw in training). Images with no face get a row with face -1 and
+recursively), a video file, or a camera index (digits, e.g. 0). Images are prepared as the run
+prepared its training images, so predictions match evaluation: a run that cropped faces (or
+trained on face crops such as FER2013) detects and crops faces with its own settings
+(data.face_crop in its config.yaml); a run trained on whole images uses the whole image.
+--detect / --no-detect override that. Images with no face get a row with face -1 and
 status "no face". Video faces keep an identity across frames (track, by box overlap) and their
 probabilities are smoothed over time (--smooth); rows then hold raw prob_<class> and smoothed_prob_<class>.
 Rows go to DIR/predictions.csv (or .json), or to standard output without --out.
@@ -41,8 +42,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--engine", choices=("auto", "tflite", "keras"), default="auto",
                         help="run the model as TFLite (fastest on a CPU) or Keras; auto: TFLite when it converts "
                              "and matches Keras (Keras with a GPU, and for one image until a conversion is cached)")
-    parser.add_argument("--no-detect", action="store_true",
-                        help="skip face detection: the whole image is the face (as for runs trained without face_crop)")
+    detection = parser.add_mutually_exclusive_group()
+    detection.add_argument("--detect", dest="detect", action="store_const", const=True, default=None,
+                           help="detect and crop faces even if the run trained on whole images")
+    detection.add_argument("--no-detect", dest="detect", action="store_const", const=False,
+                           help="skip face detection: the whole image is the face")
     parser.add_argument("--smooth", choices=("ema", "window", "none"), default="ema",
                         help="video only: smooth each tracked face's probabilities over time (default ema)")
     parser.add_argument("--alpha", type=float, default=0.6,
@@ -234,7 +238,7 @@ def predict(argv: list[str] | None = None) -> int:
     from fer_keras.inference.predictor import NO_FACE, Predictor, rows_frame
 
     # one image never repays a TFLite conversion: auto then uses only an already cached one
-    predictor = Predictor.load(args.model, detect=not args.no_detect, engine=args.engine, convert=kind != IMAGE)
+    predictor = Predictor.load(args.model, detect=args.detect, engine=args.engine, convert=kind != IMAGE)
     viewer = Viewer(args.show)
     try:
         if kind in (IMAGE, FOLDER):

@@ -10,9 +10,10 @@ searched on a shrunk copy, which keeps camera frames fast), cropped with
 :func:`fer_keras.data.pipeline.to_color_mode` and resized with
 :func:`~fer_keras.data.pipeline.resize` to the run's ``image_size``; the model gets float32 0..255.
 
-Faces are detected even when the run was trained on whole images (``face_crop.enabled: false``),
-because an app sees whole camera frames; ``detect=False`` (``--no-detect``) treats the whole
-image as the face, which is what such a run saw in training. Class names come from the run's
+Whether faces are detected follows the run's ``data.face_crop.predict`` (``auto``: detect when
+training cropped faces or trained on a dataset of face crops such as FER2013; otherwise the whole
+image is the face, which is what the model saw in training); ``detect=True``/``False``
+(``--detect`` / ``--no-detect``) overrides it. A bare ``.keras`` file without its run detects. Class names come from the run's
 ``metrics.json`` (``classes``), else from a predictions table's ``prob_<class>`` columns.
 
 The model runs in one of two engines (``engine``): ``tflite``, the model converted once at load
@@ -65,11 +66,12 @@ class Preprocessing:
     image_size: tuple[int, int]
     color_mode: str
     face_crop: FaceCropConfig = field(default_factory=FaceCropConfig)
+    detect: bool = True
 
     @classmethod
     def from_config(cls, config: ExperimentConfig) -> Preprocessing:
         data = config.data
-        return cls(tuple(data.image_size), data.color_mode, data.face_crop)
+        return cls(tuple(data.image_size), data.color_mode, data.face_crop, detects_faces(config))
 
     @classmethod
     def from_input_shape(cls, shape: tuple[int, int, int]) -> Preprocessing:
@@ -82,6 +84,18 @@ class Preprocessing:
     @property
     def input_shape(self) -> tuple[int, int, int]:
         return (*self.image_size, 1 if self.color_mode == "grayscale" else 3)
+
+
+#: Datasets whose images are face crops already: a model trained on them needs detection on a photo.
+FACE_CROP_DATASETS = frozenset({"fer2013"})
+
+
+def detects_faces(config: ExperimentConfig) -> bool:
+    """Whether predict detects faces for a run (``data.face_crop.predict``, see the module docstring)."""
+    rule = config.data.face_crop.predict
+    if rule != "auto":
+        return rule == "detect"
+    return config.data.face_crop.enabled or config.data.dataset in FACE_CROP_DATASETS
 
 
 @dataclass
@@ -164,8 +178,8 @@ class Predictor:
                                                  tflite_cache, convert)
 
     @classmethod
-    def load(cls, path: str | Path, detect: bool = True, engine: str = "auto", convert: bool = True) -> Predictor:
-        """From a run directory or a ``.keras`` file (see the module docstring)."""
+    def load(cls, path: str | Path, detect: bool | None = None, engine: str = "auto", convert: bool = True) -> Predictor:
+        """From a run directory or a ``.keras`` file; ``detect`` None follows the run (see the module docstring)."""
         model_file, run_dir = find_model_file(path)
         model = load_keras_model(model_file)
         if run_dir is not None:
@@ -179,7 +193,7 @@ class Predictor:
             classes = [f"class_{i}" for i in range(int(model.output_shape[-1]))]
             log.warning("no metrics.json or predictions table beside %s: classes are named %s..%s",
                         model_file, classes[0], classes[-1])
-        return cls(model, classes, preprocessing, detect=detect, engine=engine,
+        return cls(model, classes, preprocessing, detect=preprocessing.detect if detect is None else detect, engine=engine,
                    tflite_cache=tflite_cache_path(model_file), convert=convert)
 
     def find_faces(self, image: np.ndarray) -> list[Box]:

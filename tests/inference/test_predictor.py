@@ -266,3 +266,27 @@ def test_read_only_run_directory_converts_in_memory(run_dir, tmp_path, monkeypat
     monkeypatch.setattr(Path, "write_bytes", refuse)
     predictor = Predictor.load(run)
     assert predictor.engine == "tflite" and not tflite_cache_path(run / "model_fold0.keras").exists()
+
+
+def test_run_trained_on_whole_images_predicts_on_the_whole_image_unless_told(tmp_path, monkeypatch):
+    # the quickstart trains on whole synthetic faces: detecting would feed it crops it never saw
+    run = make_run_dir(tmp_path / "whole", face_crop=False)
+    monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20: [(1, 2, 30, 30)])
+    image = draw_face(1, "neutral", 96, "rgb")
+    assert Predictor.load(run).find_faces(image) == [(0, 0, 96, 96)]
+    assert Predictor.load(run, detect=True).find_faces(image) == [(1, 2, 30, 30)]
+    assert Predictor.load(make_run_dir(tmp_path / "crops", face_crop=True)).find_faces(image) == [(1, 2, 30, 30)]
+
+
+@pytest.mark.parametrize(("dataset", "rule", "detects"), [
+    ("fer2013", "auto", True),  # face crops already: a photo needs detection
+    ("synthetic", "auto", False),
+    ("synthetic", "detect", True),
+    ("fer2013", "whole_image", False),
+])
+def test_detection_rule_follows_the_run_config(dataset, rule, detects):
+    from fer_keras.config import load_config
+    from fer_keras.inference.predictor import detects_faces
+
+    config = load_config("quickstart.yaml", [f"data.dataset={dataset}", f"data.face_crop.predict={rule}"])
+    assert detects_faces(config) is detects
