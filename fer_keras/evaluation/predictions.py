@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -62,3 +65,20 @@ def probability_columns(frame: pd.DataFrame) -> list[str]:
 def classes_of(frame: pd.DataFrame) -> list[str]:
     """The class order a predictions table was written with."""
     return [c.removeprefix(PROB_PREFIX) for c in probability_columns(frame)]
+
+
+def run_classes(folder: Path) -> list[str] | None:
+    """Class order of a run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
+    metrics = folder / "metrics.json"
+    if metrics.is_file():
+        try:
+            classes = json.loads(metrics.read_text()).get("classes")
+        except (OSError, ValueError, AttributeError):
+            classes = None
+        if classes:
+            return [str(c) for c in classes]
+    for table in sorted(folder.glob("predictions*.csv")):
+        classes = classes_of(pd.read_csv(table, nrows=0))
+        if classes:
+            return classes
+    return None

@@ -47,6 +47,7 @@ from fer_keras.config import ExperimentConfig, FaceCropConfig
 from fer_keras.data.faces import Box, crop_face, detect_faces
 from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.inference import InferenceError
+from fer_keras.evaluation.predictions import run_classes  # noqa: F401  (re-exported)
 from fer_keras.inference.runners import Runner, keras_runner, tflite_runner
 
 log = logging.getLogger(__name__)
@@ -122,25 +123,6 @@ def find_model_file(path: str | Path) -> tuple[Path, Path | None]:
     if path.suffix != ".keras":
         raise InferenceError(f"--model {path} is neither a run directory nor a .keras file")
     return path, path.parent if (path.parent / "config.yaml").is_file() else None
-
-
-def run_classes(folder: Path) -> list[str] | None:
-    """Class order of a run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
-    from fer_keras.evaluation.predictions import classes_of
-
-    metrics = folder / "metrics.json"
-    if metrics.is_file():
-        try:
-            classes = json.loads(metrics.read_text()).get("classes")
-        except (OSError, ValueError, AttributeError):
-            classes = None
-        if classes:
-            return [str(c) for c in classes]
-    for table in sorted(folder.glob("predictions*.csv")):
-        classes = classes_of(pd.read_csv(table, nrows=0))
-        if classes:
-            return classes
-    return None
 
 
 def load_keras_model(path: Path):

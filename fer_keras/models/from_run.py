@@ -1,4 +1,9 @@
-"""Start from a model trained here: a run directory or a ``.keras`` file, head rebuilt when classes differ."""
+"""Start from a model trained here: a run directory or a ``.keras`` file, head rebuilt when classes differ.
+
+Classes are compared by name and order (the run's ``metrics.json``): a head trained on
+``[anger, …, neutral]`` is kept only for exactly those classes in that order. Without the
+names (a bare ``.keras`` file), only the count can be compared, and the caller says so.
+"""
 
 from __future__ import annotations
 
@@ -25,9 +30,9 @@ def trained_model_path(source: str | Path) -> Path:
 
 
 def load_trained_model(
-    source: str | Path, num_classes: int | None = None, input_shape=None, fine_tune: str = "full"
-) -> tuple[keras.Model, bool]:
-    """Load a trained model; returns it and whether its head was rebuilt for ``num_classes``.
+    source: str | Path, classes: list[str] | None = None, input_shape=None, fine_tune: str = "full"
+) -> tuple[keras.Model, bool, list[str] | None]:
+    """Load a trained model; returns it, whether its head was rebuilt for ``classes``, and its own classes.
 
     ``fine_tune="full"`` keeps every layer trainable (the cross-dataset paper fine-tunes all
     layers); ``"head"`` freezes everything but the classifier head.
@@ -44,12 +49,15 @@ def load_trained_model(
             f"{path} expects input {tuple(model.input_shape[1:])}, the data gives {tuple(input_shape)}; "
             "set data.image_size / data.color_mode to match the starting model"
         )
-    rebuilt = num_classes is not None and model.output_shape[-1] != num_classes
+    from fer_keras.evaluation.predictions import run_classes
+
+    own = run_classes(path.parent)
+    rebuilt = classes is not None and (model.output_shape[-1] != len(classes) or (own is not None and own != list(classes)))
     if rebuilt:
-        model = replace_head(model, num_classes)
+        model = replace_head(model, len(classes))
     for layer in model.layers:
         layer.trainable = fine_tune == "full" or layer is model.layers[-1]
-    return model, rebuilt
+    return model, rebuilt, own
 
 
 def replace_head(model: keras.Model, num_classes: int) -> keras.Model:

@@ -241,12 +241,19 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
     """A fresh registry model, or a trained one (head rebuilt, noted in the report, when classes differ)."""
     if start is None:
         return make_model(config, loaded.input_shape, len(loaded.classes))
-    model, rebuilt = load_trained_model(start, len(loaded.classes), loaded.input_shape, config.model.init_fine_tune)
+    model, rebuilt, own = load_trained_model(start, loaded.classes, loaded.input_shape, config.model.init_fine_tune)
+    trained = "only the head is trained" if config.model.init_fine_tune == "head" else "all layers fine-tuned"
     if rebuilt:
+        was = f" (it was trained on {', '.join(own)})" if own else ""
         rundir.add_note(run_dir, f"Started from {start}: its classifier head was rebuilt for {len(loaded.classes)} "
-                                 f"classes ({', '.join(loaded.classes)}); all other layers keep their trained weights.")
+                                 f"classes ({', '.join(loaded.classes)}){was}; the other layers start from their "
+                                 f"trained weights; {trained}.")
+    elif own is None:
+        rundir.add_note(run_dir, f"Started from {start}, whose class names are unknown (no metrics.json beside it): its "
+                                 f"head was kept because it has {len(loaded.classes)} outputs, assumed to be "
+                                 f"{', '.join(loaded.classes)} in that order; {trained}.")
     else:
-        rundir.add_note(run_dir, f"Started from {start} (same classes); all layers fine-tuned.")
+        rundir.add_note(run_dir, f"Started from {start} (same classes, same order); {trained}.")
     return model
 
 
