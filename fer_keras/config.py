@@ -331,7 +331,8 @@ def deep_merge(base: dict, update: dict) -> dict:
 
 
 def apply_override(raw: dict, item: str) -> None:
-    """Set ``a.b.c=value`` in a raw config dict (value parsed as YAML)."""
+    """Set ``a.b.c=value`` in a raw config dict (value parsed as YAML); a number picks a list item
+    (``test_datasets.0.root=/data/jaffe``)."""
     if "=" not in item:
         raise ConfigError(f"override {item!r} must look like section.key=value")
     dotted, value_text = item.split("=", 1)
@@ -341,12 +342,22 @@ def apply_override(raw: dict, item: str) -> None:
     except yaml.YAMLError:
         value = value_text
     node = raw
-    for key in keys[:-1]:
-        child = node.setdefault(key, {})
-        if not isinstance(child, dict):
+    for depth, key in enumerate(keys):
+        last = depth == len(keys) - 1
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                raise ConfigError(f"override {item!r}: {'.'.join(keys[:depth]) or 'it'} is a list of {len(node)}; "
+                                  f"use an index 0..{len(node) - 1}")
+            key = int(key)
+        if last:
+            node[key] = value
+            return
+        child = node[key] if isinstance(node, list) else node.setdefault(key, {})
+        if child is None and isinstance(node, dict):
+            child = node[key] = {}
+        if not isinstance(child, (dict, list)):
             raise ConfigError(f"override {item!r}: {key!r} is not a section")
         node = child
-    node[keys[-1]] = value
 
 
 def validate(raw: dict) -> ExperimentConfig:

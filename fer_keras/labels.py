@@ -183,8 +183,8 @@ def resolve_classes(classes: str | Sequence[str] | None, present: Iterable[str] 
     """Turn a config ``classes`` value into an ordered list of canonical classes.
 
     ``None`` keeps the classes present in the data, in canonical order; ``"6"``/``"7"``/``"8"``
-    pick a view; a list is checked against the canonical names (custom names are allowed
-    only through a folder reader's label map, which calls ``canonical_order`` instead).
+    pick a view; a list keeps its order and is checked: every name must be a canonical class or
+    one the data has (a folder reader's own label names), and none may repeat.
     """
     if classes is None:
         return canonical_order(present)
@@ -192,7 +192,16 @@ def resolve_classes(classes: str | Sequence[str] | None, present: Iterable[str] 
         if classes not in VIEWS:
             raise UnknownLabelError(f"classes: unknown view {classes!r}; use one of 6, 7, 8 or a list")
         return list(VIEWS[classes])
-    return list(classes)
+    classes = [str(c) for c in classes]
+    repeated = sorted({c for c in classes if classes.count(c) > 1})
+    if repeated:
+        raise UnknownLabelError(f"classes: {', '.join(repeated)} listed more than once")
+    known = set(CLASSES_8) | set(present)
+    unknown = [c for c in classes if c not in known]
+    if unknown:
+        raise UnknownLabelError(f"classes: unknown class {', '.join(map(repr, unknown))}; "
+                                f"use names from {', '.join(canonical_order(known))}")
+    return classes
 
 
 def canonical_order(names: Iterable[str]) -> list[str]:

@@ -90,3 +90,10 @@ def test_extends_loop_is_caught(tmp_path):
     (tmp_path / "b.yaml").write_text("extends: a.yaml\n")
     with pytest.raises(ConfigError, match="loop"):
         load_config(tmp_path / "a.yaml")
+
+
+def test_override_reaches_list_items_by_index():
+    config = load_config("synthetic_cross_dataset.yaml", ["test_datasets.0.root=/data/x", "test_datasets.0.name=renamed"])
+    assert config.test_datasets[0].root == "/data/x" and config.test_datasets[0].name == "renamed"
+    with pytest.raises(ConfigError, match=r"test_datasets is a list of \d+; use an index 0\.\."):
+        load_config("synthetic_cross_dataset.yaml", ["test_datasets.9.root=/data/x"])

@@ -43,3 +43,18 @@ def test_canonical_order_and_abbreviations():
     assert labels.abbreviation("zebra") == "ZE"
     with pytest.raises(labels.UnknownLabelError):
         labels.resolve_classes("5")
+
+
+def test_class_list_is_checked_against_canonical_and_present_names():
+    assert labels.resolve_classes(["happiness", "anger"]) == ["happiness", "anger"]
+    assert labels.resolve_classes(["cat", "anger"], present=["cat", "anger"]) == ["cat", "anger"]
+    with pytest.raises(labels.UnknownLabelError, match=r"unknown class 'happy'; use names from anger, "):
+        labels.resolve_classes(["happy", "anger"], present=["anger", "happiness"])
+    with pytest.raises(labels.UnknownLabelError, match="anger listed more than once"):
+        labels.resolve_classes(["anger", "anger"])
+
+
+def test_class_folder_names_map_to_canonical_classes():
+    assert labels.class_of_folder("3 - Surprise") == "surprise"
+    assert labels.class_of_folder("angry") == "anger" and labels.class_of_folder("Happiness") == "happiness"
+    assert labels.class_of_folder("train") is None

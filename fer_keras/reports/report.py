@@ -134,7 +134,21 @@ def paper_comparison(paper: dict, measured: dict) -> pd.DataFrame:
         add(f"accuracy on {first}", accuracy, first, "accuracy", sds if not isinstance(sds, dict) else None)
     for name, value in (paper.get("per_class_accuracy") or {}).items():
         add(f"{name} accuracy", value, first, name)
+    if paper.get("accuracy_range"):
+        low, high = (float(v) for v in paper["accuracy_range"])
+        mean = 100 * measured[first]["fold_mean_sd"]["mean"]
+        where = "inside" if low <= mean <= high else ("below" if mean < low else "above")
+        rows.append({"what": f"accuracy on {first}", "paper (%)": f"{low:.2f}–{high:.2f} (range)",
+                     "measured (%)": f"{mean:.2f}", "difference": where})
     return pd.DataFrame(rows, columns=["what", "paper (%)", "measured (%)", "difference"])
+
+
+def unmatched_paper_numbers(paper: dict, measured: dict) -> list[str]:
+    """The paper's accuracy keys that name a test set this run did not produce (said in the report, never silent)."""
+    accuracy = paper.get("accuracy")
+    if isinstance(accuracy, dict):
+        return [name for name in accuracy if name not in measured]
+    return []
 
 
 #: The one line a report shows where figures of dataset faces were left out (``report.sample_faces: false``).
@@ -167,11 +181,16 @@ def build_report(run_dir: str | Path) -> Path:
         for line in notes.read_text().splitlines():
             doc.text(line)
     comparison = paper_comparison(config.report.paper, measured) if config.report.paper else None
-    if comparison is not None and len(comparison):
+    if comparison is not None:
         doc.heading("Paper vs measured")
         if "source" in config.report.paper:
             doc.text(f"Paper: {config.report.paper['source']}")
-        doc.table(comparison)
+        if len(comparison):
+            doc.table(comparison)
+        missing = unmatched_paper_numbers(config.report.paper, measured)
+        if missing or not len(comparison):
+            doc.text(f"No measured counterpart here for the paper's {', '.join(missing) or 'numbers'} "
+                     f"(this run's test sets: {', '.join(measured)}); that comparison is not shown.")
     _protocol(doc, run_dir)
     baselines = run_dir / "baselines.csv"
     if baselines.exists():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import load_config
-from fer_keras.reports.report import ReportError, build_report, paper_comparison
+from fer_keras.reports.report import ReportError, build_report, paper_comparison, unmatched_paper_numbers
 
 CLASSES = ["anger", "happiness", "neutral"]
 
@@ -80,6 +80,14 @@ def test_paper_comparison_per_test_set():
     table = paper_comparison({"accuracy": {"A": 99.0, "B": 43.0}}, measured)
     assert table["measured (%)"].tolist() == ["90.00 ± 1.00", "40.00 ± 5.00"]
     assert table["difference"].tolist() == ["-9.00", "-3.00"]
+
+
+def test_paper_range_gets_a_row_and_unmatched_paper_keys_are_named():
+    measured = {"kdef": {"fold_mean_sd": {"mean": 0.95, "sd": 0.01, "n": 10}, "per_class_accuracy": {}}}
+    table = paper_comparison({"accuracy_range": [93.47, 98.78]}, measured)
+    assert table.values.tolist() == [["accuracy on kdef", "93.47–98.78 (range)", "95.00", "inside"]]
+    paper = {"accuracy": {"ckplus · fine-tuned": 68.81, "kdef": 90.0}}
+    assert unmatched_paper_numbers(paper, measured) == ["ckplus · fine-tuned"]
 
 
 def test_empty_run_dir_is_one_line_error(tmp_path):
