@@ -93,7 +93,8 @@ class SplitConfig(Section):
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0, description="share of all images used for validation (0: none)")
     folds: int = Field(10, ge=2, description="number of folds (kfold)")
     subject_independent: bool = Field(False, description="keep every subject's images in one part only")
-    stratify: bool = Field(True, description="keep class proportions equal across parts")
+    stratify: bool = Field(True, description="keep class proportions equal across parts (subject-independent splits "
+                           "always stratify as far as whole subjects allow)")
     protocol: Literal["split_then_augment", "augment_then_split"] = Field(
         "split_then_augment",
         description="augment_then_split reproduces the MobileNetV2 paper: balanced augmented copies are made first, "
@@ -149,7 +150,8 @@ class TrainingConfig(Section):
     )
     shuffle: bool = Field(True, description="reshuffle training samples every epoch")
     early_stopping_patience: int | None = Field(None, ge=1, description="stop after this many epochs without improvement")
-    checkpoint_best: bool = Field(True, description="keep the weights of the best validation epoch")
+    checkpoint_best: bool = Field(True, description="keep the weights of the best epoch by training.monitor (validation accuracy; training "
+                                 "accuracy when there is no validation part)")
     monitor: str = Field("val_accuracy", description="metric for the best checkpoint and early stopping")
     tensorboard: bool = Field(False, description="write TensorBoard logs to <run>/tensorboard")
 
@@ -182,7 +184,7 @@ class TransferConfig(Section):
     """Source → target: stage 1 trains on ``source``; stage 2 fine-tunes every layer on the target data."""
 
     source: DataConfig = Field(description="stage-1 dataset (e.g. fer2013)")
-    source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"), description="stage-1 split")
+    source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"), description="stage-1 split (default: kind official, the dataset's own split)")
     source_epochs: int | None = Field(None, ge=1, description="stage-1 epochs (default: training.epochs)")
     source_model: str | None = Field(None, description="a finished stage-1 run directory or .keras file: skip stage 1")
     compare_scratch: bool = Field(True, description="also train the same architecture from scratch on the target")

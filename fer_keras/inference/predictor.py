@@ -17,7 +17,7 @@ image is the face, which is what the model saw in training); ``detect=True``/``F
 ``metrics.json`` (``classes``), else from a predictions table's ``prob_<class>`` columns.
 
 The model runs in one of two engines (``engine``): ``tflite``, the model converted once at load
-to float32 TFLite (about 1.5 s for a custom CNN) and run by XNNPACK, several times faster per
+to float32 TFLite (about 2 s for a custom CNN) and run by XNNPACK, several times faster per
 face on a CPU; or ``keras``, the model traced as one ``tf.function``. ``auto`` (the default)
 takes ``keras`` when TensorFlow sees a GPU (the model runs there), otherwise ``tflite`` when the
 conversion succeeds and its probabilities match Keras's within

@@ -310,6 +310,10 @@ def _gradcam(doc: Document, run_dir: Path, config) -> None:
     if len(table):
         rundir.write_csv(table, run_dir / "gradcam_comparison.csv")
         doc.table(table)
+    for other in config.report.gradcam.compare_runs:
+        if not sorted(Path(other).glob("gradcam_*.npz")):
+            doc.text(f"No comparison with {other}: it holds no Grad-CAM maps (gradcam_*.npz); "
+                     "is it a finished run with report.gradcam.enabled?")
 
 
 def _data_tables(doc: Document, run_dir: Path) -> None:
