@@ -73,3 +73,54 @@ def test_nan_training_stops_with_one_line_and_no_report(tmp_path, capsys, monkey
     assert code == 2 and len(err.splitlines()) == 1, err
     assert re.search(r"training diverged in epoch [1-3]: the loss became NaN", err) and "training.learning_rate" in err
     assert not (tmp_path / "run" / "report.md").exists()
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    return err
+
+
+def test_failed_fresh_run_leaves_no_run_directory(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = ["--set", "data.dataset=jaffe", "--set", "data.options={}", "--set", f"data.root={tmp_path / 'nowhere'}"]
+    assert train.main(TINY + bad) == 2 and "does not exist" in one_line_error(capsys)
+    assert train.main(TINY + bad + ["--out", str(tmp_path / "run")]) == 2
+    one_line_error(capsys)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "reports").exists()
+
+
+def test_resume_with_another_config_names_the_keys(tmp_path, capsys):
+    from fer_keras.config import load_config
+    from fer_keras.training.rundir import write_status
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(load_config(TINY[1], TINY[3::2]).to_yaml())
+    write_status(run, "failed", "killed")
+    assert train.main(TINY + ["--set", "seed=1", "--set", "training.learning_rate=0.01", "--out", str(run)]) == 2
+    err = one_line_error(capsys)
+    assert "was started with another config (seed, training.learning_rate differ)" in err
+    assert "seed: 42" in (run / "config.yaml").read_text()  # the saved config still describes the run
+
+
+def test_second_training_on_a_locked_run_directory_is_one_line(tmp_path, capsys):
+    from fer_keras.training.rundir import _lock
+
+    run = tmp_path / "run"
+    run.mkdir()
+    holder = _lock(run, ".lock")
+    try:
+        assert train.main(TINY + ["--out", str(run)]) == 2
+        assert "is in use by another training" in one_line_error(capsys)
+    finally:
+        holder.close()
+
+
+def test_out_that_is_a_file_or_under_a_file_is_one_line(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for out in (afile, afile / "run"):
+        assert train.main(TINY + ["--out", str(out)]) == 2
+        one_line_error(capsys)
+    assert afile.read_text() == "x"

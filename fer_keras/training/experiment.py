@@ -47,10 +47,13 @@ def run_experiment(
     """Train and evaluate every fold (or only ``fold``) of ``config``; returns the run directory."""
     set_seeds(config.seed, config.runtime.deterministic)
     apply_precision(config.runtime)
-    run_dir = Path(run_dir) if run_dir else rundir.new_run_dir(config.runtime.out_dir, config.experiment)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    rundir.write_text(run_dir / "config.yaml", config.to_yaml())
+    lock = ".lock" if fold is None else f".lock_fold{fold}"
+    with rundir.open_run(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, lock) as run_dir:
+        return _run(config, run_dir, fold, build_report)
 
+
+def _run(config: ExperimentConfig, run_dir: Path, fold: int | None, build_report: bool) -> Path:
+    """The body of :func:`run_experiment` inside its (locked) run directory."""
     if config.ensemble is not None:
         for k, rows in enumerate(run_ensemble(config)):
             rundir.write_csv(rows, run_dir / f"predictions_fold{k}.csv")

@@ -1,4 +1,4 @@
-"""Run directories: where they go, and writing files so a killed run never leaves half a file.
+"""Run directories: where they go, who owns them, and writing files so a killed run never leaves half a file.
 
 A run lives in ``<out_dir>/<experiment>/<timestamp>/``. Every file is written to a hidden
 temporary name in the same folder and renamed into place, so a reader (the report, a
@@ -7,12 +7,20 @@ resumed run) only ever sees whole files.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
 import os
+import shutil
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+
+from fer_keras.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 def new_run_dir(out_dir: str | Path, experiment: str) -> Path:
@@ -63,3 +71,132 @@ def add_note(run_dir: Path, text: str) -> None:
     notes = path.read_text().splitlines() if path.exists() else []
     if text not in notes:
         write_text(path, "\n".join(notes + [text]) + "\n")
+
+
+class RunDirError(UserError):
+    """A run directory that cannot be used as asked (in use, or resumed with another config)."""
+
+
+#: What a run directory says about itself (``status.json``): running / failed / finished.
+STATUS_FILE = "status.json"
+#: Config keys a resumed run may change (they do not change what is computed).
+RESUMABLE_CHANGES = ("runtime.verbose",)
+
+
+def _flat(mapping: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def config_differences(saved_yaml: str, config_yaml: str) -> list[str]:
+    """Dotted keys whose values differ between two resolved configs (``runtime.verbose`` ignored)."""
+    import yaml
+
+    old, new = _flat(yaml.safe_load(saved_yaml) or {}), _flat(yaml.safe_load(config_yaml) or {})
+    return [key for key in sorted(set(old) | set(new))
+            if old.get(key) != new.get(key) and key not in RESUMABLE_CHANGES]
+
+
+def write_status(run_dir: Path, state: str, reason: str = "") -> None:
+    """Record the run's state (``running``, ``failed`` with the one-line reason, ``finished``)."""
+    write_json({"state": state, "reason": reason, "pid": os.getpid(),
+                "time": datetime.now().isoformat(timespec="seconds")}, Path(run_dir) / STATUS_FILE)
+
+
+def read_status(run_dir: Path) -> dict:
+    """The run's ``status.json`` (empty when the run predates it)."""
+    path = Path(run_dir) / STATUS_FILE
+    try:
+        return read_json(path)
+    except (OSError, ValueError):
+        return {}
+
+
+@contextmanager
+def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experiment: str, lock_name: str = ".lock"):
+    """The run directory for one training, locked, with its status kept; yields its path.
+
+    - a new directory (none given, or ``--out`` not there yet) is created; if the run fails before
+      any fold finished, it is removed again, so a failure leaves nothing half-written;
+    - an existing directory is resumed only with the same config (else one line naming the keys);
+    - a second training on the same directory (same ``lock_name``) gets one line instead of a crash;
+      separate ``--fold K`` jobs lock ``.lock_fold<K>`` and may share a directory;
+    - ``status.json`` says running, then failed (with the reason) or finished.
+    """
+    fresh = run_dir is None or not Path(run_dir).exists()
+    target = Path(run_dir) if run_dir is not None else Path(out_dir) / experiment / "_"
+    created = [p for p in (target, *target.parents) if not p.exists()]  # removed again if the run fails
+    if run_dir is None:
+        for sibling in sorted((Path(out_dir) / experiment).glob("*")):
+            state = read_status(sibling).get("state")
+            if state in ("running", "failed") and not _locked(sibling):
+                log.warning("unfinished run %s (%s): resume it with --out %s, or delete it", sibling, state, sibling)
+        run_dir = new_run_dir(out_dir, experiment)
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"--out {run_dir} is a file, not a run directory")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunDirError(f"cannot create run directory {run_dir}: {error.strerror or error}") from None
+    saved = run_dir / "config.yaml"
+    if not fresh and saved.exists():
+        changed = config_differences(saved.read_text(), config_yaml)
+        if changed:
+            raise RunDirError(f"{run_dir} was started with another config ({', '.join(changed[:6])}"
+                              f"{' …' if len(changed) > 6 else ''} differ); resume with the same config, "
+                              "or start a new run with another --out")
+    handle = _lock(run_dir, lock_name)
+    try:
+        write_text(saved, config_yaml)
+        write_status(run_dir, "running")
+        yield run_dir
+    except BaseException as error:
+        finished_any = any(run_dir.glob("predictions_fold*.csv"))
+        if fresh and not finished_any:
+            handle.close()
+            handle = None
+            shutil.rmtree(run_dir, ignore_errors=True)
+            for folder in created:
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+        else:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            write_status(run_dir, "failed", reason)
+        raise
+    else:
+        write_status(run_dir, "finished")
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _lock(run_dir: Path, name: str):
+    """An exclusive, non-blocking lock on ``run_dir/name`` (released when the handle closes)."""
+    handle = open(run_dir / name, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise RunDirError(f"{run_dir} is in use by another training; wait for it to finish, "
+                          "or give this one another --out") from None
+    return handle
+
+
+def _locked(run_dir: Path) -> bool:
+    path = run_dir / ".lock"
+    if not path.exists():
+        return False
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
