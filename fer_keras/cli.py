@@ -7,6 +7,8 @@ import os
 import sys
 from collections.abc import Callable
 
+from pathlib import Path
+
 from fer_keras.errors import UserError
 
 #: Errors caused by the user's input (config, data, model choice): shown as one line.
@@ -25,3 +27,28 @@ def run_cli(command: Callable[[list[str] | None], int], argv: list[str] | None =
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2
+
+
+def check_output_dir(out: str | Path, files: list[str] = (), force: bool = True) -> Path:
+    """Make sure ``out`` can take ``files`` before any work is done; one-line UserError otherwise.
+
+    ``out`` must be (or become) a writable folder; none of ``files`` may be a folder; without
+    ``force`` none of them may exist yet (the command would overwrite them).
+    """
+    out = Path(out)
+    for folder in (out, *out.parents):
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"--out {out}: {folder} is a file, not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--out {out}: cannot create it ({error.strerror or error})") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UserError(f"--out {out}: not writable")
+    for name in files:
+        target = out / name
+        if target.is_dir() and "." in name:
+            raise UserError(f"--out {out}: {target} is a folder; remove it or choose another --out")
+        if target.exists() and not force:
+            raise UserError(f"--out {out} already holds {name}; add --force to replace it, or choose another --out")
+    return out

@@ -14,7 +14,8 @@ import logging
 import sys
 from pathlib import Path
 
-from fer_keras.cli import run_cli
+from fer_keras.cli import check_output_dir, run_cli
+from fer_keras.errors import UserError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -23,7 +24,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, help="folder to write the artifacts into")
     parser.add_argument("--formats", default="savedmodel,tflite,tflite_int8dr",
                         help="comma-separated: savedmodel, tflite (float32), tflite_int8dr (dynamic-range int8)")
-    parser.add_argument("--samples", type=int, default=8, help="images the outputs are compared on (default 8)")
+    parser.add_argument("--samples", type=int, default=8, help="images the outputs are compared on (at least 1; default 8)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace artifacts a previous export left in --out (only the files export writes)")
     return parser.parse_args(argv)
 
 
@@ -33,6 +36,11 @@ def export(argv: list[str] | None = None) -> int:
     from fer_keras.inference.export import check_formats
 
     formats = check_formats(args.formats)  # before TensorFlow loads: a typo fails fast
+    if args.samples < 1:
+        raise UserError(f"--samples must be at least 1, got {args.samples}")
+    from fer_keras.inference.export import FILE_NAMES
+
+    check_output_dir(args.out, [FILE_NAMES[f] for f in formats] + ["export_info.json"], force=args.force)
     logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
     from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
     from fer_keras.inference.predictor import Predictor, find_model_file

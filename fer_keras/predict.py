@@ -226,6 +226,10 @@ def predict(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else None
     if args.annotate and out is None:
         raise InferenceError("--annotate needs --out DIR to write the annotated files into")
+    if out is not None:  # before any work: a bad --out must not cost a whole folder or video
+        from fer_keras.cli import check_output_dir
+
+        check_output_dir(out, [f"predictions.{args.format}"])
     smoother = None
     if kind in (VIDEO, CAMERA):
         from fer_keras.inference.video import smoother_factory

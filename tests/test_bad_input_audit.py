@@ -124,3 +124,53 @@ def test_out_that_is_a_file_or_under_a_file_is_one_line(tmp_path, capsys):
         assert train.main(TINY + ["--out", str(out)]) == 2
         one_line_error(capsys)
     assert afile.read_text() == "x"
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    from tests.inference.fakes import make_run_dir
+
+    return make_run_dir(tmp_path_factory.mktemp("trained") / "run")
+
+
+@pytest.fixture
+def photo(tmp_path):
+    import cv2
+
+    from fer_keras.data.synthetic import draw_face
+
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), draw_face(0, "happiness", 96, "grayscale"))
+    return path
+
+
+def test_predict_checks_out_before_predicting(trained_run, photo, tmp_path, capsys, monkeypatch):
+    from fer_keras import predict
+    from fer_keras.inference import predictor as predictor_module
+
+    calls = []
+    monkeypatch.setattr(predictor_module.Predictor, "load", classmethod(lambda cls, *a, **k: calls.append(1)))
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    (tmp_path / "taken" / "predictions.csv").mkdir(parents=True)
+    for out in (afile, afile / "sub", tmp_path / "taken"):
+        assert predict.main(["--model", str(trained_run), str(photo), "--out", str(out)]) == 2
+        one_line_error(capsys)
+    assert calls == [] and afile.read_text() == "x"
+
+
+def test_export_refuses_to_overwrite_without_force_and_checks_samples(trained_run, tmp_path, capsys):
+    from fer_keras import export
+
+    out = tmp_path / "export"
+    (out / "saved_model").mkdir(parents=True)
+    (out / "saved_model" / "mine.txt").write_text("keep me")
+    assert export.main(["--model", str(trained_run), "--out", str(out)]) == 2
+    assert "already holds saved_model; add --force" in one_line_error(capsys)
+    assert (out / "saved_model" / "mine.txt").read_text() == "keep me"
+    assert export.main(["--model", str(trained_run), "--out", str(tmp_path / "e2"), "--samples", "0"]) == 2
+    assert "--samples must be at least 1" in one_line_error(capsys)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert export.main(["--model", str(trained_run), "--out", str(afile)]) == 2
+    assert "is a file, not a folder" in one_line_error(capsys)
