@@ -14,7 +14,7 @@ import pandas as pd
 
 from fer_keras.config import DataConfig
 from fer_keras.data.faces import counts_table, crop_table
-from fer_keras.data.pipeline import load_images
+from fer_keras.data.pipeline import decode_or_exclude
 from fer_keras.data.registry import DatasetError, read_dataset, restrict_classes
 from fer_keras.labels import resolve_classes
 
@@ -80,7 +80,10 @@ def load_data(
         table, no_face = crop_table(table, data.face_crop, cache_dir=cache_dir)
         excluded = pd.concat([excluded, no_face], ignore_index=True)
     table = table.reset_index(drop=True)
-    images = load_images(table, data.image_size, data.color_mode)
+    images, decoded, undecodable = decode_or_exclude(table, data.image_size, data.color_mode, strict=data.strict)
+    if len(undecodable):  # passed the quick header check, but OpenCV cannot decode it
+        excluded = pd.concat([excluded, undecodable], ignore_index=True)
+        table = table[decoded].reset_index(drop=True)
     label_ids = table["label"].map({name: i for i, name in enumerate(classes)}).to_numpy(np.int32)
     found = pd.concat([before, result.excluded])
     counts = counts_table(found[found["label"].isin(wanted)], table)

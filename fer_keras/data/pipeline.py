@@ -86,6 +86,35 @@ def load_images(
     return np.stack(images)
 
 
+def decode_or_exclude(
+    table: pd.DataFrame, image_size: tuple[int, int], color_mode: str, strict: bool = False, workers: int = 4
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Like :func:`load_images`, but a file that fails to decode is left out instead of stopping the run.
+
+    Returns the images of the rows that decoded, a boolean mask of those rows, and the
+    exclusion rows (path, label, reason) of the others; with ``strict`` the first failure raises.
+    """
+    from fer_keras.data.image_io import ImageError, read_image
+
+    failures: dict[str, str] = {}
+
+    def read(path: str) -> np.ndarray:
+        try:
+            return read_image(path)
+        except ImageError as error:
+            if strict:
+                raise DatasetError(f"{error} (strict mode)") from None
+            failures[str(path)] = error.reason
+            return np.zeros((*image_size, 1), np.uint8)
+
+    images = load_images(table, image_size, color_mode, read=read, workers=workers)
+    paths = table["path"].astype(str) if "path" in table.columns else pd.Series([""] * len(table))
+    keep = ~paths.isin(failures).to_numpy()
+    excluded = pd.DataFrame({"path": paths[~keep].to_numpy(), "label": table.loc[~keep, "label"].to_numpy(),
+                             "reason": [failures[p] for p in paths[~keep]]})
+    return images[keep], keep, excluded
+
+
 def make_dataset(
     images: np.ndarray | tf.Tensor,
     labels: np.ndarray,

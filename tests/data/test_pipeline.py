@@ -104,3 +104,23 @@ def test_deterministic_augmentation_is_seeded_with_chunks():
 def test_bad_batch_size_raises():
     with pytest.raises(DatasetError):
         make_dataset(np.zeros((4, 4, 4, 1), np.uint8), np.arange(4), batch_size=0)
+
+
+def test_a_file_that_passes_the_header_check_but_cannot_decode_is_excluded_not_fatal(tmp_path):
+    # a PNG with its signature and IEND intact but garbage in between used to stop the run at decode
+    from fer_keras.config import DataConfig
+    from fer_keras.data.load import load_data
+    from tests.data.fixtures import make_class_folders
+
+    root = make_class_folders(tmp_path, {"happy": 3, "angry": 3})
+    broken = root / "happy" / "happy_1.png"
+    data = broken.read_bytes()
+    broken.write_bytes(data[:16] + bytes(range(256)) * 4 + data[-16:])
+    config = DataConfig(dataset="folder", root=str(root))
+    loaded = load_data(config)
+    assert len(loaded.table) == 5 and len(loaded.images) == 5 and len(loaded.label_ids) == 5
+    assert str(broken) not in set(loaded.table["path"])
+    row = loaded.excluded[loaded.excluded["path"] == str(broken)]
+    assert row["reason"].tolist() == ["unreadable (OpenCV cannot decode it)"] and row["label"].tolist() == ["happiness"]
+    with pytest.raises(DatasetError, match=r"happy_1\.png: unreadable .*\(strict mode\)"):
+        load_data(DataConfig(dataset="folder", root=str(root), strict=True))
