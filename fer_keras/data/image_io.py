@@ -77,8 +77,18 @@ def natural_key(path: str | os.PathLike) -> list:
 
 
 def subfolders(folder: str | os.PathLike) -> list[Path]:
-    """Visible sub-folders of ``folder``, sorted (``.git``, ``__MACOSX`` and the like skipped)."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_dir() and not p.name.startswith((".", "__")))
+    """Visible sub-folders of ``folder``, sorted (``.git``, ``__MACOSX`` and the like skipped).
+
+    A symbolic link back to the folder or one above it (``ln -s . loop``) is skipped: it would
+    read every image a second time as a new class.
+    """
+    folder = Path(folder)
+    here = folder.resolve()
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith((".", "__"))
+        and not (p.is_symlink() and (p.resolve() == here or p.resolve() in here.parents))
+    )
 
 
 def _format(data: bytes) -> str | None:

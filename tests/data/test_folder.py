@@ -77,3 +77,11 @@ def test_real_ck48_as_plain_folders(ckplus48_root):
     table = read_folder(ckplus48_root, subject_pattern=r"^(S\d+)_").table
     assert len(table) == 981 and table["subject"].nunique() == 118
     assert table["label"].value_counts()["contempt"] == 54
+
+
+def test_a_symlink_loop_is_not_read_as_a_class(tmp_path):
+    root = make_class_folders(tmp_path)
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    (root / "up").symlink_to(root.parent, target_is_directory=True)
+    table = read_folder(root).table
+    assert len(table) == 5 and set(table["label"]) == {"happiness", "anger", "sadness"}
