@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fer_keras.errors import UserError
 
@@ -68,7 +68,6 @@ class DataConfig(Section):
     color_mode: Literal["grayscale", "rgb"] = Field("grayscale", description="channels the model sees (1 or 3)")
     face_crop: FaceCropConfig = Field(default_factory=FaceCropConfig)
     strict: bool = Field(False, description="raise on unreadable images instead of listing them in excluded.csv")
-    cache: bool = Field(True, description="cache decoded images in memory (tf.data cache)")
 
     @field_validator("image_size")
     @classmethod
@@ -241,6 +240,19 @@ class ExperimentConfig(Section):
     transfer: TransferConfig | None = Field(None, description="source → target transfer (see transfer.*)")
     ensemble: EnsembleConfig | None = Field(None, description="average finished runs instead of training")
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
+
+    @model_validator(mode="after")
+    def _test_sets_take_the_model_input(self):
+        """A test set is decoded at the model's input size and colour mode; saying otherwise is an error."""
+        for k, test in enumerate(self.test_datasets):
+            for key in ("image_size", "color_mode"):
+                mine, theirs = getattr(test, key), getattr(self.data, key)
+                if key in test.model_fields_set and mine != theirs:
+                    raise ValueError(f"test_datasets.{k}.{key} is {mine!r} but the model takes data.{key} "
+                                     f"{theirs!r}; a test set is always decoded like the training data (leave it out)")
+                object.__setattr__(test, key, theirs)
+                test.model_fields_set.add(key)
+        return self
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (what a run directory stores)."""

@@ -30,6 +30,9 @@ CONFIG_CASES = {
     "learning rate 1e308": (["--set", "training.learning_rate=1e308"], r"training\.learning_rate.*less than or equal to 10"),
     "epochs: true": (["--set", "training.epochs=true"], r"training\.epochs.*must be a number, not true"),
     "experiment ..": (["--set", "experiment=.."], r"experiment"),
+    "data.cache (a key nothing read)": (["--set", "data.cache=false"], r"data.*cache"),
+    "test set at another size": (["--set", "test_datasets=[{dataset: synthetic, image_size: [32, 32]}]"],
+                                 r"test_datasets\.0\.image_size is \(32, 32\) but the model takes data\.image_size"),
 }
 
 

@@ -24,6 +24,10 @@ class DivergedError(UserError):
     """The training loss became NaN or infinite: no result is reported."""
 
 
+#: ``training.loss`` → the Keras loss it names (labels are integer class ids).
+LOSSES = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy}
+
+
 def make_optimizer(training: TrainingConfig) -> keras.optimizers.Optimizer:
     """The optimizer the config names."""
     if training.optimizer == "sgd":
@@ -36,7 +40,7 @@ def make_optimizer(training: TrainingConfig) -> keras.optimizers.Optimizer:
 def compile_model(model: keras.Model, config: ExperimentConfig) -> keras.Model:
     """Compile with the config's optimizer and loss, accuracy as the metric."""
     training = config.training
-    loss = keras.losses.SparseCategoricalCrossentropy()
+    loss = LOSSES[training.loss]()
     model.compile(
         optimizer=make_optimizer(training),
         loss=loss,
