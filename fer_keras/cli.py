@@ -52,3 +52,30 @@ def check_output_dir(out: str | Path, files: list[str] = (), force: bool = True)
         if target.exists() and not force:
             raise UserError(f"--out {out} already holds {name}; add --force to replace it, or choose another --out")
     return out
+
+
+def load_tensorflow_quietly() -> None:
+    """Import TensorFlow and probe its devices with the process's stderr silenced.
+
+    TensorFlow's C++ side prints absl/CUDA-probe lines straight to file descriptor 2 on import and on
+    first device use (``TF_CPP_MIN_LOG_LEVEL`` does not reach all of them), so a user error that
+    comes after TensorFlow loads would otherwise arrive under six lines of noise. A failed import
+    is re-raised with the output restored.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("FER_KERAS_DEBUG"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()
+            except Exception:  # noqa: BLE001 - shown again below with stderr restored
+                pass
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    import tensorflow  # noqa: F401  (raises here, visibly, if the silenced import failed)

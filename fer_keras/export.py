@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from fer_keras.cli import check_output_dir, run_cli
+from fer_keras.cli import check_output_dir, load_tensorflow_quietly, run_cli
 from fer_keras.errors import UserError
 
 
@@ -41,6 +41,7 @@ def export(argv: list[str] | None = None) -> int:
     from fer_keras.inference.export import FILE_NAMES
 
     check_output_dir(args.out, [FILE_NAMES[f] for f in formats] + ["export_info.json"], force=args.force)
+    load_tensorflow_quietly()
     logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
     from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
     from fer_keras.inference.predictor import Predictor, find_model_file

@@ -239,6 +239,9 @@ def predict(argv: list[str] | None = None) -> int:
         from fer_keras.data.image_io import read_image
 
         read_image(args.input)  # an unreadable image fails before the model loads
+    from fer_keras.cli import load_tensorflow_quietly
+
+    load_tensorflow_quietly()
     from fer_keras.inference.predictor import NO_FACE, Predictor, rows_frame
 
     # one image never repays a TFLite conversion: auto then uses only an already cached one

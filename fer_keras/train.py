@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fer_keras.cli import run_cli
+from fer_keras.cli import load_tensorflow_quietly, run_cli
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -28,6 +28,7 @@ def train(argv: list[str] | None = None) -> int:
     from fer_keras.config import load_config
 
     config = load_config(args.config, args.overrides)  # before TensorFlow loads: config errors come fast
+    load_tensorflow_quietly()
     from fer_keras.training.experiment import run_experiment
 
     run_dir = run_experiment(config, run_dir=args.out, fold=args.fold)

@@ -177,3 +177,16 @@ def test_export_refuses_to_overwrite_without_force_and_checks_samples(trained_ru
     afile.write_text("x")
     assert export.main(["--model", str(trained_run), "--out", str(afile)]) == 2
     assert "is a file, not a folder" in one_line_error(capsys)
+
+
+def test_an_error_after_tensorflow_loads_is_still_the_only_line(tmp_path):
+    """TensorFlow's absl/CUDA-probe lines used to come before the one error line."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "FER_KERAS_DEBUG")}
+    done = subprocess.run([sys.executable, "-m", "fer_keras.train", *TINY, "--set", "data.dataset=jaffe",
+                           "--set", "data.options={}", "--set", f"data.root={tmp_path / 'nowhere'}"],
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [done.stderr.strip()] and "does not exist" in done.stderr, done.stderr
