@@ -190,3 +190,13 @@ def test_an_error_after_tensorflow_loads_is_still_the_only_line(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [done.stderr.strip()] and "does not exist" in done.stderr, done.stderr
+
+
+def test_a_corrupt_keras_file_is_not_called_missing(tmp_path, photo, capsys):
+    from fer_keras import predict
+
+    bad = tmp_path / "model.keras"
+    bad.write_text("garbage")
+    assert predict.main(["--model", str(bad), str(photo)]) == 2
+    err = one_line_error(capsys)
+    assert "exists but is not a .keras archive" in err and "not found" not in err

@@ -131,6 +131,11 @@ def load_keras_model(path: Path):
 
     import fer_keras.models  # noqa: F401  (registers custom layers)
 
+    import zipfile
+
+    if Path(path).is_file() and not zipfile.is_zipfile(path):  # Keras would say "File not found"
+        raise InferenceError(f"cannot load model {path}: the file exists but is not a .keras archive (a zip); "
+                             "is it damaged or of another format?")
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds for a bad file
