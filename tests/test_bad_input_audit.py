@@ -200,3 +200,15 @@ def test_a_corrupt_keras_file_is_not_called_missing(tmp_path, photo, capsys):
     assert predict.main(["--model", str(bad), str(photo)]) == 2
     err = one_line_error(capsys)
     assert "exists but is not a .keras archive" in err and "not found" not in err
+
+
+def test_report_on_a_garbage_predictions_table_is_one_line(tmp_path, capsys):
+    from fer_keras import report
+    from fer_keras.config import load_config
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(load_config("quickstart.yaml").to_yaml())
+    (run / "predictions_fold0.csv").write_text("a,b\n1,2\n")
+    assert report.main([str(run)]) == 2
+    assert "not a predictions table" in one_line_error(capsys)

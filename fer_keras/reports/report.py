@@ -78,12 +78,27 @@ class Document:
                 f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 
 
+#: Columns every ``predictions_fold*.csv`` has (with one ``prob_<class>`` per class).
+PREDICTION_COLUMNS = ("test_set", "fold", "key", "true", "predicted", "correct")
+
+
 def gather_predictions(run_dir: Path) -> pd.DataFrame:
     """All finished folds' predictions, written to ``predictions.csv``."""
     parts = sorted(run_dir.glob("predictions_fold*.csv"), key=lambda p: int(p.stem.removeprefix("predictions_fold")))
     if not parts:
         raise ReportError(f"{run_dir}: no finished fold (no predictions_fold*.csv) to report")
-    frame = pd.concat([pd.read_csv(p) for p in parts], ignore_index=True)
+    tables = []
+    for part in parts:
+        try:
+            table = pd.read_csv(part)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
+            raise ReportError(f"{part}: not a predictions table ({type(error).__name__})") from None
+        missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
+        if missing or not any(c.startswith("prob_") for c in table.columns):
+            raise ReportError(f"{part}: not a predictions table (no {', '.join(missing) or 'prob_<class>'} column); "
+                              "was it written by fer_keras.train?")
+        tables.append(table)
+    frame = pd.concat(tables, ignore_index=True)
     rundir.write_csv(frame, run_dir / "predictions.csv")
     return frame
 
