@@ -27,6 +27,7 @@ import pandas as pd
 
 from fer_keras.data.image_io import (
     find_layout,
+    is_image_file,
     list_images,
     lookup_label,
     make_table,
@@ -34,7 +35,7 @@ from fer_keras.data.image_io import (
     screen_files,
     subfolders,
 )
-from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
+from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError, DatasetTable, register_reader
 from fer_keras.labels import FER2013_FOLDERS, FER2013_INDICES
 
 NAME = "fer2013"
@@ -131,7 +132,7 @@ def _emotion_code(value):
 
 def read_folders(folder: Path, strict: bool = False, check: str = "header") -> DatasetTable:
     """``train/<class>/*`` and ``test/<class>/*`` → table with ``usage`` from the file prefix or split folder."""
-    rows = []
+    rows, unused = [], []
     for split in _split_folders(folder):
         folder_usage = SPLIT_FOLDERS[split.name.lower()]
         prefixed = unprefixed = None
@@ -140,6 +141,9 @@ def read_folders(folder: Path, strict: bool = False, check: str = "header") -> D
             files = list_images(class_folder, recursive=True)
             if not files:
                 raise DatasetError(f"{NAME}: class folder {class_folder} has no images")
+            unused += [{"path": str(p), "label": label, "reason": "not an image"}
+                       for p in sorted(class_folder.rglob("*")) if p.is_file() and not is_image_file(p)
+                       and not any(part.startswith(".") for part in p.relative_to(class_folder).parts)]
             for path in files:
                 usage = _prefix_usage(path)
                 if usage is None:
@@ -155,7 +159,11 @@ def read_folders(folder: Path, strict: bool = False, check: str = "header") -> D
         if prefixed is not None and unprefixed is not None:
             raise DatasetError(f"{NAME}: {split} mixes files named by split ({prefixed.name}) with files that are not "
                                f"({unprefixed.name}); the official split cannot be told apart, keep one naming")
-    return screen_files(rows, NAME, strict=strict, check=check)
+    result = screen_files(rows, NAME, strict=strict, check=check)
+    if unused:  # counted, never an error (a README or thumbs.db beside the images)
+        notes = pd.DataFrame(unused, columns=list(EXCLUDED_COLUMNS))
+        result = DatasetTable(result.table, pd.concat([result.excluded, notes], ignore_index=True))
+    return result
 
 
 def _prefix_usage(path: Path) -> str | None:

@@ -152,3 +152,11 @@ def test_half_prefixed_split_folder_is_refused(tmp_path):
     write_image(root / "test" / "happy" / "im0.jpg", face(0, "happiness"))
     with pytest.raises(DatasetError, match="mixes files named by split"):
         read_fer2013(root)
+
+
+def test_non_image_files_in_class_folders_are_counted_not_silent(tmp_path):
+    root = make_fer2013_kaggle_folders(tmp_path, per_class=1)
+    (root / "train" / "sad" / "Thumbs.db").write_bytes(b"x")
+    result = read_fer2013(root)
+    assert len(result.table) == 21
+    assert result.excluded[["label", "reason"]].values.tolist() == [["sadness", "not an image"]]
