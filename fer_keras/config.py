@@ -52,8 +52,8 @@ class FaceCropConfig(Section):
     cache: bool = Field(True, description="remember detections on disk (runtime.out_dir/.cache)")
     predict: Literal["auto", "detect", "whole_image"] = Field(
         "auto", description="what predict does with a new image: detect faces and crop them as in training, or use the "
-        "whole image as the face; auto detects when training cropped faces (enabled) or the dataset's images are "
-        "face crops already (fer2013), and uses the whole image otherwise (what the model saw in training)")
+        "whole image as the face; auto detects when training cropped faces (enabled) and uses the whole image "
+        "otherwise (what the model saw in training); detect suits datasets of face crops (FER2013)")
 
 
 class DataConfig(Section):

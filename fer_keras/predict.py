@@ -3,8 +3,9 @@
 Predicts the expression of every face in INPUT: an image, a folder of images (searched
 recursively), a video file, or a camera index (digits, e.g. 0). Images are prepared as the run
 prepared its training images, so predictions match evaluation: a run that cropped faces (or
-trained on face crops such as FER2013) detects and crops faces with its own settings
-(data.face_crop in its config.yaml); a run trained on whole images uses the whole image.
+says data.face_crop.predict: detect, as the FER2013 configs do: their images are face crops)
+detects and crops faces with its own settings (data.face_crop in its config.yaml); a run
+trained on whole images uses the whole image.
 --detect / --no-detect override that. Images with no face get a row with face -1 and
 status "no face". Video faces keep an identity across frames (track, by box overlap) and their
 probabilities are smoothed over time (--smooth); rows then hold raw prob_<class> and smoothed_prob_<class>.

@@ -11,8 +11,8 @@ searched on a shrunk copy, which keeps camera frames fast), cropped with
 :func:`~fer_keras.data.pipeline.resize` to the run's ``image_size``; the model gets float32 0..255.
 
 Whether faces are detected follows the run's ``data.face_crop.predict`` (``auto``: detect when
-training cropped faces or trained on a dataset of face crops such as FER2013; otherwise the whole
-image is the face, which is what the model saw in training); ``detect=True``/``False``
+training cropped faces, otherwise the whole image is the face, which is what the model saw in
+training; ``detect`` for datasets of face crops such as FER2013, whose configs say so); ``detect=True``/``False``
 (``--detect`` / ``--no-detect``) overrides it. A bare ``.keras`` file without its run detects. Class names come from the run's
 ``metrics.json`` (``classes``), else from a predictions table's ``prob_<class>`` columns.
 
@@ -87,16 +87,12 @@ class Preprocessing:
         return (*self.image_size, 1 if self.color_mode == "grayscale" else 3)
 
 
-#: Datasets whose images are face crops already: a model trained on them needs detection on a photo.
-FACE_CROP_DATASETS = frozenset({"fer2013"})
-
-
 def detects_faces(config: ExperimentConfig) -> bool:
     """Whether predict detects faces for a run (``data.face_crop.predict``, see the module docstring)."""
     rule = config.data.face_crop.predict
     if rule != "auto":
         return rule == "detect"
-    return config.data.face_crop.enabled or config.data.dataset in FACE_CROP_DATASETS
+    return config.data.face_crop.enabled
 
 
 @dataclass

@@ -279,7 +279,7 @@ def test_run_trained_on_whole_images_predicts_on_the_whole_image_unless_told(tmp
 
 
 @pytest.mark.parametrize(("dataset", "rule", "detects"), [
-    ("fer2013", "auto", True),  # face crops already: a photo needs detection
+    ("fer2013", "auto", False),  # nothing downstream knows a dataset's name: the config says detect
     ("synthetic", "auto", False),
     ("synthetic", "detect", True),
     ("fer2013", "whole_image", False),
