@@ -212,3 +212,15 @@ def test_report_on_a_garbage_predictions_table_is_one_line(tmp_path, capsys):
     (run / "predictions_fold0.csv").write_text("a,b\n1,2\n")
     assert report.main([str(run)]) == 2
     assert "not a predictions table" in one_line_error(capsys)
+
+
+def test_a_run_with_progress_or_stopped_by_the_user_is_kept_resumable(tmp_path):
+    from fer_keras.training.rundir import open_run, read_status
+
+    for name, stop in (("interrupted", KeyboardInterrupt()), ("crashed", RuntimeError("boom"))):
+        run = tmp_path / name
+        with pytest.raises(type(stop)):
+            with open_run("seed: 1\n", run, tmp_path, "x") as folder:
+                (folder / "history_fold0.csv").write_text("epoch,loss\n0,1.0\n")
+                raise stop
+        assert (run / "history_fold0.csv").exists() and read_status(run)["state"] == "failed"

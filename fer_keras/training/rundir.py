@@ -158,8 +158,11 @@ def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experi
         write_status(run_dir, "running")
         yield run_dir
     except BaseException as error:
-        finished_any = any(run_dir.glob("predictions_fold*.csv"))
-        if fresh and not finished_any:
+        # a fresh run that failed before training anything is removed; one with training progress
+        # (a history, a backup, a finished fold) or stopped by the user (Ctrl-C) stays resumable
+        progress = any(run_dir.glob("predictions_fold*.csv")) or any(run_dir.glob("history_*.csv")) \
+            or any(run_dir.glob(".backup_*"))
+        if fresh and not progress and isinstance(error, Exception):
             handle.close()
             handle = None
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -170,8 +173,8 @@ def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experi
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             write_status(run_dir, "failed", reason)
         raise
-    else:
-        write_status(run_dir, "finished")
+    else:  # a --fold K job finishes its fold, not the run
+        write_status(run_dir, "finished" if lock_name == ".lock" else f"finished {lock_name.removeprefix('.lock_')}")
     finally:
         if handle is not None:
             handle.close()
