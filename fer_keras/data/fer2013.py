@@ -34,6 +34,7 @@ from fer_keras.data.image_io import (
     parse_pixels,
     screen_files,
     subfolders,
+    visible_files,
 )
 from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError, DatasetTable, register_reader
 from fer_keras.labels import FER2013_FOLDERS, FER2013_INDICES
@@ -142,8 +143,7 @@ def read_folders(folder: Path, strict: bool = False, check: str = "header") -> D
             if not files:
                 raise DatasetError(f"{NAME}: class folder {class_folder} has no images")
             unused += [{"path": str(p), "label": label, "reason": "not an image"}
-                       for p in sorted(class_folder.rglob("*")) if p.is_file() and not is_image_file(p)
-                       and not any(part.startswith(".") for part in p.relative_to(class_folder).parts)]
+                       for p in visible_files(class_folder) if not is_image_file(p)]
             for path in files:
                 usage = _prefix_usage(path)
                 if usage is None:

@@ -71,6 +71,21 @@ def list_images(folder: str | os.PathLike, recursive: bool = False) -> list[Path
     )
 
 
+def visible_files(folder: str | os.PathLike) -> list[Path]:
+    """Every visible file below ``folder``, sorted (hidden and ``__`` files and folders skipped,
+    symlinked folders not followed): what a reader saw, to account for each file it does not use."""
+    folder = Path(folder)
+    found = []
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if any(part.startswith((".", "__")) for part in parts) or not path.is_file():
+            continue
+        if any((folder / Path(*parts[:i])).is_symlink() for i in range(1, len(parts))):
+            continue
+        found.append(path)
+    return found
+
+
 def natural_key(path: str | os.PathLike) -> list:
     """Sort key that orders ``2.jpeg`` before ``10.jpeg``."""
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", Path(path).name)]

@@ -18,7 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from fer_keras.data.image_io import find_layout, is_image_file, list_images, lookup_label, screen_files, subfolders
+from fer_keras.data.image_io import (
+    find_layout,
+    is_image_file,
+    list_images,
+    lookup_label,
+    screen_files,
+    subfolders,
+    visible_files,
+)
 from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetTable, register_reader
 from fer_keras.labels import JAFFE_CODES, class_of_folder
 
@@ -31,19 +39,6 @@ FORMAT_PREFERENCE = (".tiff", ".tif", ".png", ".bmp", ".jpg", ".jpeg")
 
 def _has_jaffe_files(folder: Path) -> bool:
     return any(PATTERN.match(p.stem) for f in (folder, *subfolders(folder)) for p in list_images(f))
-
-
-def _all_files(folder: Path) -> list[Path]:
-    """Every visible file below ``folder`` (hidden files and folders skipped; symlinked folders not followed)."""
-    found = []
-    for path in sorted(folder.rglob("*")):
-        parts = path.relative_to(folder).parts
-        if any(part.startswith((".", "__")) for part in parts) or not path.is_file():
-            continue
-        if any((folder / Path(*parts[:i])).is_symlink() for i in range(1, len(parts))):
-            continue
-        found.append(path)
-    return found
 
 
 def _preference(path: Path) -> tuple[int, str]:
@@ -63,7 +58,7 @@ def read_jaffe(root, *, strict: bool = False, check: str = "header") -> DatasetT
     """
     folder = find_layout(root, NAME, _has_jaffe_files, LAYOUT)
     excluded, unused, copies = [], [], {}  # unused: files that are not JAFFE images (never an error, even strict)
-    for path in _all_files(folder):
+    for path in visible_files(folder):
         if not is_image_file(path):
             unused.append({"path": str(path), "label": None, "reason": "not an image"})
             continue

@@ -19,7 +19,7 @@ import pandas as pd
 from fer_keras.config import load_config
 from fer_keras.errors import UserError
 from fer_keras.evaluation import metrics
-from fer_keras.evaluation.predictions import classes_of
+from fer_keras.evaluation.predictions import classes_of, probability_columns
 from fer_keras.reports import plots
 from fer_keras.training import rundir
 
@@ -94,7 +94,7 @@ def gather_predictions(run_dir: Path) -> pd.DataFrame:
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as error:
             raise ReportError(f"{part}: not a predictions table ({type(error).__name__})") from None
         missing = [c for c in PREDICTION_COLUMNS if c not in table.columns]
-        if missing or not any(c.startswith("prob_") for c in table.columns):
+        if missing or not probability_columns(table):
             raise ReportError(f"{part}: not a predictions table (no {', '.join(missing) or 'prob_<class>'} column); "
                               "was it written by fer_keras.train?")
         tables.append(table)
@@ -310,7 +310,7 @@ def _gradcam(doc: Document, run_dir: Path, config) -> None:
     saved = sorted(run_dir.glob("gradcam_*.npz"))
     if not saved:
         return
-    from fer_keras.evaluation.explain_run import comparisons, load_maps, slug
+    from fer_keras.evaluation.explain_run import PREFIX, comparisons, load_maps, slug
 
     doc.heading("Grad-CAM")
     if not config.report.sample_faces:
@@ -326,8 +326,8 @@ def _gradcam(doc: Document, run_dir: Path, config) -> None:
         rundir.write_csv(table, run_dir / "gradcam_comparison.csv")
         doc.table(table)
     for other in config.report.gradcam.compare_runs:
-        if not sorted(Path(other).glob("gradcam_*.npz")):
-            doc.text(f"No comparison with {other}: it holds no Grad-CAM maps (gradcam_*.npz); "
+        if not any(Path(other).glob(f"{PREFIX}*.npz")):
+            doc.text(f"No comparison with {other}: it holds no Grad-CAM maps ({PREFIX}*.npz); "
                      "is it a finished run with report.gradcam.enabled?")
 
 

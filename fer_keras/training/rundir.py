@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from fer_keras.cli import check_output_dir
 from fer_keras.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -138,13 +139,7 @@ def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experi
             if state in ("running", "failed") and not _locked(sibling):
                 log.warning("unfinished run %s (%s): resume it with --out %s, or delete it", sibling, state, sibling)
         run_dir = new_run_dir(out_dir, experiment)
-    run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunDirError(f"--out {run_dir} is a file, not a run directory")
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise RunDirError(f"cannot create run directory {run_dir}: {error.strerror or error}") from None
+    run_dir = check_output_dir(run_dir)  # a file, under a file, not creatable or not writable: one line
     saved = run_dir / "config.yaml"
     if not fresh and saved.exists():
         changed = config_differences(saved.read_text(), config_yaml)
