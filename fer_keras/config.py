@@ -43,9 +43,15 @@ class Section(BaseModel):
 
 
 class FaceCropConfig(Section):
-    """Detect and crop the face before training (OpenCV Haar cascade)."""
+    """Detect and crop the face before training; predict crops new images the same way."""
 
     enabled: bool = Field(False, description="crop every image to its largest detected face")
+    detector: Literal["haar", "mtcnn"] = Field(
+        "haar", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5); mtcnn: the mtcnn "
+        "package's landmark detector (boxes, confidence, eyes; any OpenCV)")
+    confidence: float = Field(0.9, ge=0.0, le=1.0, description="mtcnn: smallest face confidence accepted")
+    align: bool = Field(False, description="rotate and scale each face so the eyes are level at fixed places "
+                                           "before cropping (needs detector: mtcnn)")
     margin: float = Field(0.2, ge=0.0, le=1.0, description="extra border around the box, as a fraction of its size")
     square: bool = Field(True, description="widen the box to a square before cropping")
     min_size: int = Field(20, ge=1, description="smallest face side in pixels")
@@ -54,6 +60,12 @@ class FaceCropConfig(Section):
         "auto", description="what predict does with a new image: detect faces and crop them as in training, or use the "
         "whole image as the face; auto detects when training cropped faces (enabled) and uses the whole image "
         "otherwise (what the model saw in training); detect suits datasets of face crops (FER2013)")
+
+    @model_validator(mode="after")
+    def _align_needs_landmarks(self):
+        if self.align and self.detector != "mtcnn":
+            raise ValueError("align needs eye landmarks, which only detector: mtcnn gives")
+        return self
 
 
 class DataConfig(Section):
@@ -138,8 +150,14 @@ class ModelConfig(Section):
 class TrainingConfig(Section):
     """The one fit loop's settings."""
 
-    optimizer: Literal["adam", "sgd", "rmsprop"] = Field("adam", description="optimizer")
-    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, allow_inf_nan=False, description="constant learning rate")
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = Field("adam", description="optimizer")
+    learning_rate: float = Field(1e-3, gt=0.0, le=10.0, allow_inf_nan=False, description="learning rate (the peak of "
+                                 "a cosine schedule)")
+    lr_schedule: Literal["constant", "cosine"] = Field("constant", description="constant, or cosine decay to 0 over "
+                                                       "all epochs after warmup_epochs of linear warmup")
+    warmup_epochs: int = Field(0, ge=0, description="linear warmup from 0 to learning_rate (cosine schedule)")
+    weight_decay: float = Field(0.0, ge=0.0, lt=1.0, description="decoupled weight decay (adamw)")
+    label_smoothing: float = Field(0.0, ge=0.0, lt=1.0, description="share of each target spread over all classes")
     momentum: float = Field(0.0, ge=0.0, lt=1.0, description="SGD momentum")
     beta_1: float = Field(0.9, gt=0.0, lt=1.0, description="Adam beta 1")
     batch_size: int = Field(32, ge=1, description="global batch size (split across replicas)")

@@ -1,4 +1,6 @@
-"""``python -m fer_keras.export --model RUN_DIR_or_model.keras --out DIR [--formats savedmodel,tflite,tflite_int8dr]``.
+"""``python -m fer_keras.export [--model RUN_DIR_or_model.keras] --out DIR [--formats savedmodel,tflite,tflite_int8dr]``.
+
+Without --model the bundled FER2013 model is exported.
 
 Writes the model as a TensorFlow SavedModel and TFLite files (float32 and dynamic-range
 quantised), checks that each one's probabilities match the Keras model's on sample images
@@ -20,7 +22,8 @@ from fer_keras.errors import UserError
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fer_keras.export", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--model", required=True, help="a run directory (config.yaml + model_fold0.keras) or a .keras file")
+    parser.add_argument("--model", default=None, help="a run directory (config.yaml + model_fold0.keras) or a .keras "
+                                                      "file; default: the bundled FER2013 model")
     parser.add_argument("--out", required=True, help="folder to write the artifacts into")
     parser.add_argument("--formats", default="savedmodel,tflite,tflite_int8dr",
                         help="comma-separated: savedmodel, tflite (float32), tflite_int8dr (dynamic-range int8)")
@@ -46,15 +49,18 @@ def export(argv: list[str] | None = None) -> int:
     from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
     from fer_keras.inference.predictor import Predictor, find_model_file
 
-    _, run_dir = find_model_file(args.model)
-    predictor = Predictor.load(args.model, engine="keras")  # the Keras model is the reference
+    from fer_keras.pretrained import resolve_model
+
+    source = resolve_model(args.model)
+    _, run_dir = find_model_file(source)
+    predictor = Predictor.load(source, engine="keras")  # the Keras model is the reference
     images = sample_images(predictor.preprocessing.input_shape, args.samples, run_dir)
     out = Path(args.out)
     artifacts = export_model(predictor.model, out, formats, images)
     keras_ms = single_image_latency(predictor.probabilities, images[0])
     write_export_info(out, predictor.classes, predictor.preprocessing, artifacts, keras_ms)
     print(f"{'format':<14} {'size':>10} {'latency':>10} {'max |Δ| vs Keras':>17}  path")
-    print(f"{'keras':<14} {'':>10} {keras_ms:>8.2f}ms {'':>17}  {args.model}")
+    print(f"{'keras':<14} {'':>10} {keras_ms:>8.2f}ms {'':>17}  {source}")
     for a in artifacts:
         print(f"{a.format:<14} {a.size_bytes / 1e6:>8.3f}MB {a.latency_ms:>8.2f}ms {a.max_abs_diff:>17.2e}  {a.path}")
     print(f"compared on {len(images)} images; latency: median single image on this CPU; info: {out / 'export_info.json'}")

@@ -1,4 +1,6 @@
-"""``python -m fer_keras.predict --model RUN_DIR_or_model.keras INPUT [--out DIR] [--annotate] [--smooth ema]``.
+"""``python -m fer_keras.predict [--model RUN_DIR_or_model.keras] INPUT [--out DIR] [--annotate] [--smooth ema]``.
+
+Without --model the bundled FER2013 model predicts (docs/model_card.md).
 
 Predicts the expression of every face in INPUT: an image, a folder of images (searched
 recursively), a video file, or a camera index (digits, e.g. 0). Images are prepared as the run
@@ -34,7 +36,8 @@ WINDOW = "fer_keras"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fer_keras.predict", description=__doc__.split("\n\n")[1])
     parser.add_argument("input", help="an image, a folder of images, a video file, or a camera index (e.g. 0)")
-    parser.add_argument("--model", required=True, help="a run directory (config.yaml + model_fold0.keras) or a .keras file")
+    parser.add_argument("--model", default=None, help="a run directory (config.yaml + model_fold0.keras) or a .keras "
+                                                      "file; default: the bundled FER2013 model (docs/model_card.md)")
     parser.add_argument("--out", default=None, help="folder for predictions.csv/json and annotated files; "
                                                     "default: rows to standard output")
     parser.add_argument("--format", choices=("csv", "json"), default="csv", help="output rows as CSV or JSON records")

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
-from fer_keras.inference import predictor as predictor_module
 from fer_keras.predict import main
 from tests.conftest import REPO
 from tests.inference.fakes import make_run_dir, place, write_video
@@ -30,7 +30,7 @@ def run_dir(tmp_path_factory):
 @pytest.fixture
 def fixed_detector(monkeypatch):
     """Detection that finds FACE_BOX in 480x640 pictures and nothing in other images."""
-    monkeypatch.setattr(predictor_module, "detect_faces",
+    monkeypatch.setattr(faces_module, "detect_faces",
                         lambda image, min_size=20: [FACE_BOX] if image.shape[:2] == (480, 640) else [])
 
 

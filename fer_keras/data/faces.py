@@ -1,4 +1,9 @@
-"""Face detection and cropping with OpenCV's Haar cascade, with an exclusion table and a disk cache.
+"""Face detection and cropping (OpenCV's Haar cascade or MTCNN), with an exclusion table and a disk cache.
+
+``data.face_crop.detector`` picks the detector: ``haar`` (this module's :func:`detect_faces`) or
+``mtcnn`` (:func:`fer_keras.data.landmarks.detect_mtcnn`, which also finds the eyes);
+``face_crop.align`` levels the eyes before cropping (:mod:`fer_keras.data.align`).
+:func:`find_detections` and :func:`crop_detection` are the two steps training and predict share.
 
 ``crop_table(table, config.data.face_crop, cache_dir)`` detects the face in every image of a
 reader's table, keeps the largest one, crops it (with a margin, square by default) into the
@@ -6,8 +11,9 @@ reader's table, keeps the largest one, crops it (with a margin, square by defaul
 ``"no face detected"``). ``counts_table(before, after)`` gives the per-class before / after /
 excluded counts that the report prints (like the attention paper's Table 1).
 
-Detection uses ``haarcascade_frontalface_default.xml`` from ``cv2.data.haarcascades``
-(shipped by opencv-python-headless 4.x; OpenCV 5 wheels ship no cascades). Small images are
+Haar detection uses ``haarcascade_frontalface_default.xml`` from ``cv2.data.haarcascades``
+(shipped by opencv-python-headless 4.x; OpenCV 5 wheels ship neither the cascades nor
+``cv2.CascadeClassifier``: choosing ``haar`` there stops with one line naming the fix). Small images are
 upscaled so their short side is at least ``DETECT_MIN_SIDE`` pixels before detection (the
 cascade misses faces that fill a 48×48 image); ``min_size`` is in the original image's pixels.
 Larger images (camera frames, whole photos) are searched only for faces of at least
@@ -17,8 +23,9 @@ shrunk so that size maps to the cascade's ``CASCADE_WINDOW``-pixel window (never
 a few pixels). Images with a short side under ``8 × min_size`` (160 px by default), such as
 CK+48's and FER2013's 48 px faces, are detected exactly as before. The predictor calls this
 same function, so its crops equal the training crops of the same image.
-Detected boxes are cached in ``cache_dir`` keyed by a hash of the image's pixels and the
-detection settings, so a second run detects nothing again; margin and square only change the crop.
+Detected boxes (and eyes) are cached in ``cache_dir`` keyed by a hash of the image's pixels, one
+file per detector and alignment setting, so a second run detects nothing again; margin and
+square only change the crop.
 """
 
 from __future__ import annotations
@@ -36,10 +43,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fer_keras.config import FaceCropConfig
+from fer_keras.data.landmarks import Box, Detection, detect_mtcnn
 from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError
 from fer_keras.labels import canonical_order
-
-Box = tuple[int, int, int, int]
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 #: Images whose short side is smaller are upscaled to it before detection.
@@ -62,10 +68,10 @@ def cascade_path() -> Path:
     """The frontal-face Haar cascade file shipped with opencv-python-headless 4.x."""
     folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
     path = Path(folder) / CASCADE_FILE
-    if not folder or not path.is_file():
+    if not folder or not path.is_file() or not hasattr(cv2, "CascadeClassifier"):
         raise DatasetError(
-            f"face cropping needs OpenCV's {CASCADE_FILE}, which this OpenCV {cv2.__version__} does not ship; "
-            "install opencv-python-headless<5"
+            f"face_crop.detector: haar needs OpenCV's {CASCADE_FILE}, which this OpenCV {cv2.__version__} does not "
+            "ship; set data.face_crop.detector: mtcnn, or install opencv-python-headless<5"
         )
     return path
 
@@ -73,7 +79,8 @@ def cascade_path() -> Path:
 def _cascade() -> cv2.CascadeClassifier:
     """One loaded cascade per thread."""
     if getattr(_local, "cascade", None) is None:
-        cascade = cv2.CascadeClassifier(str(cascade_path()))
+        path = cascade_path()  # first: it says what to do where OpenCV has no cascades
+        cascade = cv2.CascadeClassifier(str(path))
         if cascade.empty():
             raise DatasetError(f"OpenCV could not load the face cascade {cascade_path()}; reinstall opencv-python-headless<5")
         _local.cascade = cascade
@@ -186,13 +193,40 @@ def image_key(image: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-class BoxCache:
-    """Detected face boxes on disk, one JSON file per detection setting: image hash → box or null."""
+def find_detections(image: np.ndarray, settings: FaceCropConfig) -> list[Detection]:
+    """Faces in ``image`` by ``settings.detector``, largest first (Haar detections carry no eyes)."""
+    if settings.detector == "mtcnn":
+        return detect_mtcnn(image, settings.min_size, settings.confidence)
+    return [Detection(tuple(int(v) for v in box)) for box in detect_faces(image, min_size=settings.min_size)]
 
-    def __init__(self, cache_dir: Path, min_size: int):
-        settings = (f"{CASCADE_FILE}|{DETECT_MIN_SIDE}|{SCALE_FACTOR}|{MIN_NEIGHBORS}|{min_size}"
+
+def crop_detection(image: np.ndarray, detection: Detection | Box, settings: FaceCropConfig) -> np.ndarray:
+    """The face crop training and predict use: eye-aligned when ``settings.align``, else the margin box."""
+    if settings.align:
+        from fer_keras.data.align import align_face
+
+        if not isinstance(detection, Detection):
+            raise DatasetError("face_crop.align needs eye landmarks; this face has only a box")
+        return align_face(image, detection, settings.margin, settings.square)
+    box = detection.box if isinstance(detection, Detection) else detection
+    return crop_face(image, box, settings.margin, settings.square)
+
+
+def detector_settings(settings: FaceCropConfig) -> str:
+    """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
+    if settings.detector == "mtcnn":
+        detector = f"mtcnn|{settings.confidence}"
+    else:
+        detector = (f"{CASCADE_FILE}|{DETECT_MIN_SIDE}|{SCALE_FACTOR}|{MIN_NEIGHBORS}"
                     f"|relative {MIN_FACE_DIVISOR} window {CASCADE_WINDOW}")
-        name = f"face_boxes_{hashlib.sha1(settings.encode()).hexdigest()[:12]}.json"
+    return f"{detector}|{settings.min_size}|align {settings.align}"
+
+
+class BoxCache:
+    """Detections on disk, one JSON file per detection setting: image hash → [x, y, w, h(, eyes)] or null."""
+
+    def __init__(self, cache_dir: Path, settings: FaceCropConfig):
+        name = f"face_boxes_{hashlib.sha1(detector_settings(settings).encode()).hexdigest()[:12]}.json"
         self.path = Path(cache_dir) / name
         self.boxes: dict[str, list[int] | None] = {}
         self.changed = False
@@ -202,15 +236,25 @@ class BoxCache:
             except (OSError, ValueError):
                 self.boxes = {}  # a damaged cache is rebuilt, never trusted
 
-    def get(self, key: str) -> tuple[bool, Box | None]:
-        """(found in the cache, box or None)."""
+    def get(self, key: str) -> tuple[bool, Detection | None]:
+        """(found in the cache, detection or None)."""
         if key not in self.boxes:
             return False, None
-        box = self.boxes[key]
-        return True, (tuple(box) if box is not None else None)
+        saved = self.boxes[key]
+        if saved is None:
+            return True, None
+        box = tuple(int(v) for v in saved[:4])
+        eyes = saved[4:8]
+        if len(eyes) == 4:
+            return True, Detection(box, 1.0, (eyes[0], eyes[1]), (eyes[2], eyes[3]))
+        return True, Detection(box)
 
-    def put(self, key: str, box: Box | None) -> None:
-        self.boxes[key] = list(map(int, box)) if box is not None else None
+    def put(self, key: str, detection: Detection | None) -> None:
+        if detection is None:
+            self.boxes[key] = None
+        else:
+            eyes = list(detection.left_eye) + list(detection.right_eye) if detection.has_eyes else []
+            self.boxes[key] = list(map(int, detection.box)) + [float(v) for v in eyes]
         self.changed = True
 
     def save(self) -> None:
@@ -224,18 +268,18 @@ class BoxCache:
         self.changed = False
 
 
-def largest_face(image: np.ndarray, min_size: int, cache: BoxCache | None) -> Box | None:
-    """The largest face's box (from the cache when it knows this image)."""
+def largest_face(image: np.ndarray, settings: FaceCropConfig, cache: BoxCache | None) -> Detection | None:
+    """The largest face (from the cache when it knows this image)."""
     key = image_key(image) if cache is not None else None
     if cache is not None:
-        known, box = cache.get(key)
+        known, detection = cache.get(key)
         if known:
-            return box
-    boxes = detect_faces(image, min_size=min_size)
-    box = boxes[0] if boxes else None
+            return detection
+    found = find_detections(image, settings)
+    detection = found[0] if found else None
     if cache is not None:
-        cache.put(key, box)
-    return box
+        cache.put(key, detection)
+    return detection
 
 
 def crop_table(
@@ -252,21 +296,21 @@ def crop_table(
     empty = pd.DataFrame(columns=list(EXCLUDED_COLUMNS))
     if not config.enabled:
         return table, empty
-    cache = BoxCache(cache_dir, config.min_size) if config.cache and cache_dir is not None else None
+    cache = BoxCache(cache_dir, config) if config.cache and cache_dir is not None else None
     crops, boxes, kept_rows, excluded_rows, reasons = [], [], [], [], []
     rows = tqdm(table.iterrows(), total=len(table), desc="face crop", unit="img",
                 disable=len(table) < PROGRESS_MIN_IMAGES)
     try:
         for position, (_, row) in enumerate(rows):
             image = load_image(row)
-            box = largest_face(image, config.min_size, cache) if image is not None else None
-            if box is None:
+            detection = largest_face(image, config, cache) if image is not None else None
+            if detection is None:
                 excluded_rows.append(position)
                 reasons.append(UNREADABLE if image is None else NO_FACE)
                 continue
             kept_rows.append(position)
-            boxes.append(tuple(int(v) for v in box))
-            crops.append(crop_face(image, box, config.margin, config.square))
+            boxes.append(tuple(int(v) for v in detection.box))
+            crops.append(crop_detection(image, detection, config))
     finally:
         if cache is not None:
             cache.save()

@@ -1,12 +1,14 @@
 """A trained model with its run's preprocessing: image in, one probability vector per face out.
 
-``Predictor.load(path)`` takes a run directory (``config.yaml`` + ``model_fold*.keras``) or a
-``.keras`` file (its folder's ``config.yaml`` and ``metrics.json`` are used when present).
+``Predictor.load(path)`` takes a run directory (``config.yaml`` + ``model_fold*.keras``), a
+``.keras`` file (its folder's ``config.yaml`` and ``metrics.json`` are used when present), or
+None / ``"pretrained"``: the bundled FER2013 model (:mod:`fer_keras.pretrained`).
 Preprocessing is the run's own, so predictions match evaluation: faces are found with
-:func:`fer_keras.data.faces.detect_faces`, the function training crops with (the run's
-``face_crop.min_size``; on larger frames faces from ``max(min_size, short side // 8)`` up,
-searched on a shrunk copy, which keeps camera frames fast), cropped with
-:func:`~fer_keras.data.faces.crop_face` (its ``margin`` and ``square``), converted with
+:func:`fer_keras.data.faces.find_detections`, the function training crops with (the run's
+``face_crop`` detector, ``min_size`` and ``confidence``; Haar searches larger frames for faces
+from ``max(min_size, short side // 8)`` up on a shrunk copy, which keeps camera frames fast),
+cropped with :func:`~fer_keras.data.faces.crop_detection` (its ``margin``, ``square`` and
+``align``), converted with
 :func:`fer_keras.data.pipeline.to_color_mode` and resized with
 :func:`~fer_keras.data.pipeline.resize` to the run's ``image_size``; the model gets float32 0..255.
 
@@ -44,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import ExperimentConfig, FaceCropConfig
-from fer_keras.data.faces import Box, crop_face, detect_faces
+from fer_keras.data.faces import Box, Detection, crop_detection, find_detections
 from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.inference import InferenceError
 from fer_keras.evaluation.predictions import run_classes  # noqa: F401  (re-exported)
@@ -161,9 +163,15 @@ class Predictor:
                                                  tflite_cache, convert)
 
     @classmethod
-    def load(cls, path: str | Path, detect: bool | None = None, engine: str = "auto", convert: bool = True) -> Predictor:
-        """From a run directory or a ``.keras`` file; ``detect`` None follows the run (see the module docstring)."""
-        model_file, run_dir = find_model_file(path)
+    def load(cls, path: str | Path | None, detect: bool | None = None, engine: str = "auto",
+             convert: bool = True) -> Predictor:
+        """From a run directory, a ``.keras`` file, or None / ``"pretrained"`` (the bundled FER2013 model).
+
+        ``detect`` None follows the run (see the module docstring).
+        """
+        from fer_keras.pretrained import resolve_model
+
+        model_file, run_dir = find_model_file(resolve_model(path))
         model = load_keras_model(model_file)
         if run_dir is not None:
             from fer_keras.config import load_config
@@ -177,22 +185,25 @@ class Predictor:
             log.warning("no metrics.json or predictions table beside %s: classes are named %s..%s",
                         model_file, classes[0], classes[-1])
         return cls(model, classes, preprocessing, detect=preprocessing.detect if detect is None else detect, engine=engine,
-                   tflite_cache=tflite_cache_path(model_file), convert=convert)
+                   tflite_cache=tflite_twin(model_file), convert=convert)
+
+    def find_detections(self, image: np.ndarray) -> list[Detection]:
+        """Faces (box, and eyes from mtcnn), largest first; the whole image when detection is off."""
+        if not self.detect:
+            return [Detection((0, 0, int(image.shape[1]), int(image.shape[0])))]
+        return find_detections(image, self.preprocessing.face_crop)
 
     def find_faces(self, image: np.ndarray) -> list[Box]:
         """Face boxes, largest first; the whole image when detection is off."""
-        if not self.detect:
-            return [(0, 0, int(image.shape[1]), int(image.shape[0]))]
-        return detect_faces(image, min_size=self.preprocessing.face_crop.min_size)
+        return [detection.box for detection in self.find_detections(image)]
 
-    def prepare(self, image: np.ndarray, box: Box) -> np.ndarray:
-        """The model input for one face: crop (when detecting), colour mode, resize; uint8 HxWxC."""
+    def prepare(self, image: np.ndarray, face: Detection | Box) -> np.ndarray:
+        """The model input for one face: crop or align (when detecting), colour mode, resize; uint8 HxWxC."""
         from fer_keras.data.pipeline import resize, to_color_mode  # the training pipeline's own steps (loads TF)
 
         crop = image
         if self.detect:
-            settings = self.preprocessing.face_crop
-            crop = crop_face(image, box, settings.margin, settings.square)
+            crop = crop_detection(image, face, self.preprocessing.face_crop)
         return resize(to_color_mode(np.asarray(crop, np.uint8), self.preprocessing.color_mode),
                       self.preprocessing.image_size)
 
@@ -205,11 +216,11 @@ class Predictor:
 
     def predict(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB or grayscale uint8) with its probabilities, largest first."""
-        boxes = self.find_faces(image)
-        if not boxes:
+        found = self.find_detections(image)
+        if not found:
             return []
-        probabilities = self.probabilities(np.stack([self.prepare(image, box) for box in boxes]))
-        return [Face(tuple(int(v) for v in box), p) for box, p in zip(boxes, probabilities)]
+        probabilities = self.probabilities(np.stack([self.prepare(image, face) for face in found]))
+        return [Face(tuple(int(v) for v in face.box), p) for face, p in zip(found, probabilities)]
 
 
 def gpu_present() -> bool:
@@ -217,6 +228,15 @@ def gpu_present() -> bool:
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+def tflite_twin(model_file: Path) -> Path:
+    """A ``.tflite`` shipped beside ``model_file`` (the bundled model's), else :func:`tflite_cache_path`.
+
+    A shipped twin is used like a cached conversion: checked against Keras on load.
+    """
+    shipped = model_file.with_suffix(".tflite")
+    return shipped if shipped.is_file() else tflite_cache_path(model_file)
 
 
 def tflite_cache_path(model_file: Path) -> Path:

@@ -17,8 +17,10 @@ HEAD_NAME = "predictions"
 
 
 def trained_model_path(source: str | Path) -> Path:
-    """The ``.keras`` file a run directory (its fold-0 model) or a direct path names."""
-    path = Path(source)
+    """The ``.keras`` file a run directory (its fold-0 model), a direct path or ``pretrained`` names."""
+    from fer_keras.pretrained import resolve_model
+
+    path = resolve_model(source)
     if path.is_dir():
         candidates = sorted(path.glob("model_fold0*.keras")) or sorted(path.glob("*.keras"))
         if not candidates:
@@ -41,7 +43,7 @@ def load_trained_model(
 
     path = trained_model_path(source)
     try:
-        model = keras.models.load_model(path)
+        model = keras.models.load_model(path, compile=False)  # compile_model compiles it again
     except Exception as error:  # a corrupt or foreign file: one line for the user
         raise ModelError(f"cannot load {path}: {str(error).splitlines()[0]}") from None
     if input_shape is not None and tuple(model.input_shape[1:]) != tuple(input_shape):

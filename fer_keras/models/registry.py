@@ -20,7 +20,7 @@ Builder = Callable[..., keras.Model]
 _BUILDERS: dict[str, Builder] = {}
 
 #: Modules whose import registers builders.
-_MODEL_MODULES = ("custom_cnn", "simple_cnn", "mobilenet", "vgg_attention", "backbones")
+_MODEL_MODULES = ("custom_cnn", "compact_cnn", "simple_cnn", "mobilenet", "vgg_attention", "backbones")
 
 
 class ModelError(UserError):

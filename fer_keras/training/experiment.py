@@ -218,7 +218,7 @@ def train_fold(
     for suffix, start in variants:
         with make_strategy(config.runtime).scope():
             model = _starting_model(config, loaded, start, run_dir)
-            compile_model(model, config)
+            compile_model(model, config, steps_per_epoch=int(train.cardinality()))
         fit(model, train, validation, config, run_dir, fold=fold, tag=_tag(suffix))
         evaluated = [(eval_name, loaded, eval_idx)] + [(name, data, np.arange(len(data.table))) for name, data in test_sets]
         for name, data, indices in evaluated:

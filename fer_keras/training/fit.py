@@ -28,21 +28,56 @@ class DivergedError(UserError):
 LOSSES = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy}
 
 
-def make_optimizer(training: TrainingConfig) -> keras.optimizers.Optimizer:
-    """The optimizer the config names."""
+@keras.saving.register_keras_serializable(package="fer_keras")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy on integer labels with Keras' label smoothing (one-hot targets inside)."""
+
+    def __init__(self, label_smoothing: float = 0.0, name: str = "smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        depth = keras.ops.shape(y_pred)[-1]
+        targets = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), depth)
+        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def learning_rate(training: TrainingConfig, steps_per_epoch: int | None):
+    """A float, or Keras' cosine decay (with linear warmup) over ``training.epochs``."""
+    if training.lr_schedule == "constant" or not steps_per_epoch:
+        return training.learning_rate
+    warmup = min(training.warmup_epochs, training.epochs - 1) * steps_per_epoch
+    total = training.epochs * steps_per_epoch
+    if warmup:
+        return keras.optimizers.schedules.CosineDecay(0.0, total - warmup, warmup_target=training.learning_rate,
+                                                      warmup_steps=warmup)
+    return keras.optimizers.schedules.CosineDecay(training.learning_rate, total)
+
+
+def make_optimizer(training: TrainingConfig, steps_per_epoch: int | None = None) -> keras.optimizers.Optimizer:
+    """The optimizer the config names (``steps_per_epoch`` sizes a cosine schedule)."""
+    rate = learning_rate(training, steps_per_epoch)
     if training.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=training.learning_rate, momentum=training.momentum)
+        return keras.optimizers.SGD(learning_rate=rate, momentum=training.momentum)
     if training.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(learning_rate=training.learning_rate, momentum=training.momentum)
-    return keras.optimizers.Adam(learning_rate=training.learning_rate, beta_1=training.beta_1)
+        return keras.optimizers.RMSprop(learning_rate=rate, momentum=training.momentum)
+    if training.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=rate, weight_decay=training.weight_decay, beta_1=training.beta_1)
+    return keras.optimizers.Adam(learning_rate=rate, beta_1=training.beta_1)
 
 
-def compile_model(model: keras.Model, config: ExperimentConfig) -> keras.Model:
+def compile_model(model: keras.Model, config: ExperimentConfig, steps_per_epoch: int | None = None) -> keras.Model:
     """Compile with the config's optimizer and loss, accuracy as the metric."""
     training = config.training
-    loss = LOSSES[training.loss]()
+    if training.label_smoothing:
+        loss = SmoothedSparseCrossentropy(training.label_smoothing)
+    else:
+        loss = LOSSES[training.loss]()
     model.compile(
-        optimizer=make_optimizer(training),
+        optimizer=make_optimizer(training, steps_per_epoch),
         loss=loss,
         metrics=["accuracy"],
         jit_compile=config.runtime.jit_compile,

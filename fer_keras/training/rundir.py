@@ -96,10 +96,21 @@ def _flat(mapping: dict, prefix: str = "") -> dict:
 
 
 def config_differences(saved_yaml: str, config_yaml: str) -> list[str]:
-    """Dotted keys whose values differ between two resolved configs (``runtime.verbose`` ignored)."""
+    """Dotted keys whose values differ between two resolved configs (``runtime.verbose`` ignored).
+
+    The saved config is read through today's schema first, so a key added to fer_keras since the
+    run started (present here with its default) is not a difference.
+    """
     import yaml
 
-    old, new = _flat(yaml.safe_load(saved_yaml) or {}), _flat(yaml.safe_load(config_yaml) or {})
+    old, new = yaml.safe_load(saved_yaml) or {}, yaml.safe_load(config_yaml) or {}
+    try:
+        from fer_keras.config import ExperimentConfig
+
+        old = ExperimentConfig.model_validate(old).model_dump(mode="json")
+    except ValueError:  # a saved config today's schema refuses: compare the raw keys
+        pass
+    old, new = _flat(old), _flat(new)
     return [key for key in sorted(set(old) | set(new))
             if old.get(key) != new.get(key) and key not in RESUMABLE_CHANGES]
 

@@ -175,9 +175,9 @@ def test_real_cascade_finds_a_face_filling_a_larger_image():
 
 
 def test_box_cache_file_names_the_detection_rule(tmp_path, monkeypatch):
-    before = faces.BoxCache(tmp_path, 20).path
+    before = faces.BoxCache(tmp_path, FaceCropConfig()).path
     monkeypatch.setattr(faces, "MIN_FACE_DIVISOR", 10)
-    assert faces.BoxCache(tmp_path, 20).path != before
+    assert faces.BoxCache(tmp_path, FaceCropConfig()).path != before
 
 
 def test_real_cascade_finds_no_face_in_blank_images():

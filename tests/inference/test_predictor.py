@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import FaceCropConfig
+from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
 from fer_keras.inference import InferenceError
 from fer_keras.inference import predictor as predictor_module
@@ -39,7 +40,7 @@ def fixed_detector(monkeypatch):
     def detect(image, min_size=20):
         return [FACE_BOX] if image.shape[:2] == (480, 640) else []
 
-    monkeypatch.setattr(predictor_module, "detect_faces", detect)
+    monkeypatch.setattr(faces_module, "detect_faces", detect)
 
 
 def test_load_run_dir_reads_config_and_classes(run_dir, predictor):
@@ -88,7 +89,7 @@ def test_class_count_must_match_model(predictor):
 
 def test_every_face_gets_probabilities_summing_to_one(predictor, monkeypatch):
     boxes = [(10, 10, 120, 120), (200, 60, 80, 80)]
-    monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20: boxes)
+    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: boxes)
     image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
     faces = predictor.predict(image)
     assert [f.box for f in faces] == boxes
@@ -100,12 +101,10 @@ def test_every_face_gets_probabilities_summing_to_one(predictor, monkeypatch):
 
 def test_preprocessing_matches_the_training_pipeline(predictor, monkeypatch):
     """The predictor's face input equals what crop_table + load_images made of the same image in training."""
-    from fer_keras.data import faces as faces_module
     from fer_keras.data.pipeline import load_images
 
     image = place(draw_face(5, "surprise", 160, "rgb"), at=(220, 100))
     monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: [FACE_BOX])
-    monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20: [FACE_BOX])
     table = pd.DataFrame({"path": [None], "image": [image], "label": ["surprise"], "subject": ["s"], "dataset": ["x"]})
     kept, _ = faces_module.crop_table(table, FaceCropConfig(enabled=True, margin=0.2, square=True, cache=False))
     training_input = load_images(kept, (48, 48), "grayscale")[0]
@@ -117,7 +116,6 @@ def test_preprocessing_matches_the_training_pipeline(predictor, monkeypatch):
 def test_real_detection_on_a_synthetic_frame_matches_training_and_the_full_resolution_search(predictor, seed):
     """Real Haar cascade: the box and probabilities equal training's crop_table + load_images of the same
     frame, and box and label match the full-resolution search (the detection before the relative size)."""
-    from fer_keras.data import faces as faces_module
     from fer_keras.data.pipeline import load_images
     from fer_keras.inference.video import box_iou
 
@@ -139,7 +137,7 @@ def test_model_is_traced_once_for_any_number_of_faces(run_dir, monkeypatch):
     fresh = Predictor.load(run_dir, engine="keras")
     image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
     for boxes in ([(10, 10, 120, 120)], [(10, 10, 120, 120), (200, 60, 80, 80)], [(5, 5, 60, 60)]):
-        monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20, boxes=boxes: boxes)
+        monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20, boxes=boxes: boxes)
         assert len(fresh.predict(image)) == len(boxes)
     assert fresh.keras_runner.traced.experimental_get_tracing_count() == 1
 
@@ -271,7 +269,7 @@ def test_read_only_run_directory_converts_in_memory(run_dir, tmp_path, monkeypat
 def test_run_trained_on_whole_images_predicts_on_the_whole_image_unless_told(tmp_path, monkeypatch):
     # the quickstart trains on whole synthetic faces: detecting would feed it crops it never saw
     run = make_run_dir(tmp_path / "whole", face_crop=False)
-    monkeypatch.setattr(predictor_module, "detect_faces", lambda image, min_size=20: [(1, 2, 30, 30)])
+    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: [(1, 2, 30, 30)])
     image = draw_face(1, "neutral", 96, "rgb")
     assert Predictor.load(run).find_faces(image) == [(0, 0, 96, 96)]
     assert Predictor.load(run, detect=True).find_faces(image) == [(1, 2, 30, 30)]

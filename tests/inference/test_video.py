@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
 from fer_keras.inference import InferenceError
-from fer_keras.inference import predictor as predictor_module
 from fer_keras.inference.predictor import Predictor, Preprocessing
 from fer_keras.inference.video import (
     EmaSmoother, FaceTracker, VideoSource, WindowSmoother, box_iou, is_camera, predict_frames, smoother_factory,
@@ -146,7 +146,7 @@ def test_smoothing_removes_flicker_on_a_synthetic_video(kind, expression_video, 
 
     The face box comes from a stub detector reading the frame (the Haar cascade is tested on real faces).
     """
-    monkeypatch.setattr(predictor_module, "detect_faces", picture_box)
+    monkeypatch.setattr(faces_module, "detect_faces", picture_box)
     monkeypatch.setattr(tiny_predictor, "probabilities", flickering_probabilities(tiny_predictor))
     tracker = FaceTracker(smoother=smoother_factory(kind, alpha=0.6, window=5))
     rows = []

@@ -1,0 +1,64 @@
+"""Maintainer tool: make a finished FER2013 run the bundled model.
+
+``python -m fer_keras.pretrained.bundle RUN_DIR`` writes, into ``fer_keras/pretrained/fer2013/``,
+the run's ``config.yaml``, its model without optimizer state (``model_fold0.keras``), the float32
+TFLite twin (``model_fold0.tflite``, checked against Keras) and ``metrics.json`` trimmed to the
+class order and accuracies. No image of the dataset is copied (its licence allows research use
+only; the run's ``samples.npz`` stays behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from fer_keras.cli import load_tensorflow_quietly, run_cli
+from fer_keras.errors import UserError
+from fer_keras.pretrained import BUNDLED_DIR
+
+#: Keys of the run's metrics.json kept in the bundled one.
+KEPT_METRICS = ("classes", "test_sets")
+
+
+def bundle(run_dir: Path, target: Path = BUNDLED_DIR) -> list[Path]:
+    """Copy ``run_dir``'s model, config and metrics into ``target``; returns the files written."""
+    from fer_keras.inference.export import check_tflite_matches, sample_images, tflite_bytes
+    from fer_keras.inference.predictor import find_model_file, load_keras_model
+    from fer_keras.training.fit import save_model
+
+    model_file, found = find_model_file(run_dir)
+    if found is None or not (found / "metrics.json").is_file():
+        raise UserError(f"{run_dir} is not a finished run (needs config.yaml, model_fold0.keras, metrics.json)")
+    model = load_keras_model(model_file)  # uncompiled: no optimizer state in the shipped file
+    target.mkdir(parents=True, exist_ok=True)
+    save_model(model, target / "model_fold0.keras")
+    tflite = target / "model_fold0.tflite"
+    temporary = tflite.with_name(f".tmp_{tflite.name}")
+    temporary.write_bytes(tflite_bytes(model))
+    check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
+    temporary.replace(tflite)
+    shutil.copyfile(found / "config.yaml", target / "config.yaml")
+    metrics = json.loads((found / "metrics.json").read_text())
+    (target / "metrics.json").write_text(json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
+    return [target / name for name in ("config.yaml", "model_fold0.keras", "model_fold0.tflite", "metrics.json")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    def command(args_list):
+        parser = argparse.ArgumentParser(prog="python -m fer_keras.pretrained.bundle", description=__doc__.split("\n\n")[0])
+        parser.add_argument("run_dir", type=Path, help="a finished fer2013_bundled run directory")
+        parser.add_argument("--target", type=Path, default=BUNDLED_DIR, help="folder to write (default: the package's)")
+        args = parser.parse_args(args_list)
+        load_tensorflow_quietly()
+        for path in bundle(args.run_dir, args.target):
+            print(f"{path.stat().st_size / 1e6:8.3f} MB  {path}")
+        return 0
+
+    return run_cli(command, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The bundled FER2013 model: predict without --model, the one-liner, export, init_from: pretrained."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+import fer_keras
+from fer_keras.data import faces as faces_module
+from fer_keras import pretrained
+from fer_keras.data.synthetic import draw_face
+from fer_keras.errors import UserError
+from fer_keras.inference import predictor as predictor_module
+from fer_keras.labels import CLASSES_7
+from tests.inference.fakes import place
+
+#: The issue's size limit for the shipped .keras + its TFLite twin.
+MAX_BUNDLE_BYTES = 10 * 1024 * 1024
+FACE_BOX = (230, 130, 150, 150)
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return fer_keras.load_pretrained()
+
+
+@pytest.fixture
+def photo(tmp_path):
+    """A 640x480 picture with one drawn face where the fixed detector finds it."""
+    path = tmp_path / "photo.png"
+    cv2.imwrite(str(path), cv2.cvtColor(place(draw_face(3, "happiness", 160, "rgb"), at=(225, 125)), cv2.COLOR_RGB2BGR))
+    return path
+
+
+@pytest.fixture
+def fixed_detector(monkeypatch):
+    monkeypatch.setattr(faces_module, "detect_faces",
+                        lambda image, min_size=20: [FACE_BOX] if image.shape[:2] == (480, 640) else [])
+
+
+def test_bundle_is_complete_small_and_free_of_dataset_images():
+    names = sorted(p.name for p in pretrained.BUNDLED_DIR.iterdir() if not p.name.startswith("."))
+    assert names == ["config.yaml", "metrics.json", "model_fold0.keras", "model_fold0.tflite"]
+    size = sum((pretrained.BUNDLED_DIR / n).stat().st_size for n in ("model_fold0.keras", "model_fold0.tflite"))
+    assert size <= MAX_BUNDLE_BYTES
+    assert json.loads((pretrained.BUNDLED_DIR / "metrics.json").read_text())["classes"] == list(CLASSES_7)
+
+
+def test_one_liner_returns_the_predictor_the_cli_uses(predictor):
+    assert isinstance(predictor, predictor_module.Predictor)
+    assert predictor.classes == list(CLASSES_7)
+    assert predictor.preprocessing.input_shape == (48, 48, 1)
+    assert predictor.detect  # the bundled config says its faces are crops: photos are detected and cropped
+    image = place(draw_face(5, "surprise", 160, "rgb"), at=(225, 125))
+    faces = predictor.predict(image)
+    assert faces, "the drawn face is found by the real detector"
+    assert faces[0].probabilities.shape == (7,) and abs(faces[0].probabilities.sum() - 1) < 1e-5
+
+
+def test_bundled_keras_and_its_tflite_twin_predict_the_same():
+    keras_predictor = fer_keras.load_pretrained(engine="keras")
+    tflite_predictor = fer_keras.load_pretrained(engine="tflite")
+    faces = np.stack([draw_face(seed, label, 48, "grayscale") for seed, label in enumerate(CLASSES_7)])
+    difference = np.abs(keras_predictor.probabilities(faces) - tflite_predictor.probabilities(faces)).max()
+    assert difference <= 1e-4
+    # the shipped twin is the file used: no conversion is cached beside the package's model
+    assert not (pretrained.BUNDLED_DIR / ".tflite_cache").exists()
+
+
+def test_predict_without_model_uses_the_bundled_one(photo, fixed_detector, capsys):
+    from fer_keras.predict import main
+
+    assert main([str(photo)]) == 0
+    captured = capsys.readouterr()
+    header, row = captured.out.strip().splitlines()
+    assert "prob_happiness" in header
+    values = dict(zip(header.split(","), row.split(",")))
+    assert values["label"] in CLASSES_7 and values["status"] == "ok"
+    assert abs(sum(float(values[f"prob_{c}"]) for c in CLASSES_7) - 1) < 1e-4
+
+
+def test_export_without_model_exports_the_bundled_one(tmp_path, capsys):
+    from fer_keras.export import main
+
+    assert main(["--out", str(tmp_path / "out"), "--formats", "tflite", "--samples", "2"]) == 0
+    info = json.loads((tmp_path / "out" / "export_info.json").read_text())
+    assert info["classes"] == list(CLASSES_7)
+
+
+def test_init_from_pretrained_names_the_bundled_model():
+    from fer_keras.models.from_run import load_trained_model, trained_model_path
+
+    assert trained_model_path("pretrained") == pretrained.BUNDLED_MODEL
+    model, rebuilt, own = load_trained_model("pretrained", ["happiness", "sadness"], (48, 48, 1), "head")
+    assert rebuilt and own == list(CLASSES_7) and model.output_shape[-1] == 2
+    assert [layer.name for layer in model.layers if layer.trainable] == ["predictions"]
+
+
+def test_missing_bundle_is_one_line(monkeypatch, tmp_path):
+    monkeypatch.setattr(pretrained, "BUNDLED_MODEL", tmp_path / "gone.keras")
+    with pytest.raises(UserError, match="bundled FER2013 model is missing"):
+        fer_keras.load_pretrained()
