@@ -13,19 +13,24 @@ from pathlib import Path
 from fer_keras.cli import run_cli
 
 
-def rebuild(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fer_keras.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", nargs="+", help="a run directory written by fer_keras.train (several with --seeds)")
     parser.add_argument("--seeds", action="store_true", help="summarise several runs (one per seed) as mean ± SD")
     parser.add_argument("--out", help="with --seeds: folder for seeds_summary.md/.csv (default: the first run's parent)")
     args = parser.parse_args(argv)
+    if len(args.run_dir) > 1 and not args.seeds:
+        parser.error("one run directory at a time (several only with --seeds)")
+    return args
+
+
+def rebuild(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.seeds:
         from fer_keras.reports.seeds import write_seed_summary
 
         print(f"summary: {write_seed_summary(args.run_dir, args.out or Path(args.run_dir[0]).parent)}")
         return 0
-    if len(args.run_dir) > 1:
-        parser.error("one run directory at a time (several only with --seeds)")
     from fer_keras.reports.report import build_report
 
     print(f"report: {build_report(args.run_dir[0])}")

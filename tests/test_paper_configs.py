@@ -22,8 +22,8 @@ REPRODUCE_MD = REPO / "docs" / "reproduce.md"
 CONFIGS = packaged_configs()
 #: Configs meant to be run (bases start with an underscore and only serve ``extends``).
 RUNNABLE = [name for name in CONFIGS if not name.startswith("_")]
-#: Configs for users' own data, which reproduce no paper.
-OWN_DATA = ["finetune_own_folder.yaml"]
+#: Configs that reproduce no paper: users' own data, the bundled model's recipe, the detector comparison.
+OWN_DATA = ["finetune_own_folder.yaml", "fer2013_bundled.yaml", "jaffe_cnn2_loso.yaml"]
 #: Paper configs: runnable configs on real data (synthetic smoke configs, the quickstart and own-data configs excluded).
 PAPER = [name for name in RUNNABLE if load_config(name).data.dataset != "synthetic" and name not in OWN_DATA]
 

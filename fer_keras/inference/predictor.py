@@ -40,6 +40,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -318,20 +319,38 @@ def image_rows(source: str, faces: list[Face], classes: list[str], frame: int = 
     return [face_row(source, frame, i, face, classes) for i, face in enumerate(faces)]
 
 
-def predict_images(predictor: Predictor, paths: Iterable[Path], root: Path | None = None
-                   ) -> Iterator[tuple[Path, np.ndarray | None, list[Face], list[dict]]]:
-    """Per image file: (path, image or None, faces, rows). Unreadable files give an ``unreadable`` row."""
-    for path in paths:
-        source = str(path.relative_to(root)) if root is not None else str(path)
-        try:
-            image = read_image(path)
-        except ImageError as error:
-            log.warning("skipping %s", error)
-            row = face_row(source, 0, -1, None, predictor.classes, f"{UNREADABLE}: {error.reason}")
-            yield path, None, [], [row]
-            continue
-        faces = predictor.predict(image)
-        yield path, image, faces, image_rows(source, faces, predictor.classes)
+#: Images whose faces go to the model in one call when a folder is predicted.
+FOLDER_BATCH = 32
+
+
+def predict_images(predictor: Predictor, paths: Iterable[Path], root: Path | None = None,
+                   batch: int = FOLDER_BATCH) -> Iterator[tuple[Path, np.ndarray | None, list[Face], list[dict]]]:
+    """Per image file: (path, image or None, faces, rows). Unreadable files give an ``unreadable`` row.
+
+    Faces of up to ``batch`` images are classified in one model call (the results equal
+    :meth:`Predictor.predict` per image); rows come out in the order of ``paths``.
+    """
+    paths = iter(paths)
+    while chunk := list(islice(paths, batch)):
+        found = []  # (path, source, image, detections, error)
+        for path in chunk:
+            source = str(path.relative_to(root)) if root is not None else str(path)
+            try:
+                image = read_image(path)
+            except ImageError as error:
+                log.warning("skipping %s", error)
+                found.append((path, source, None, [], error))
+                continue
+            found.append((path, source, image, predictor.find_detections(image), None))
+        inputs = [predictor.prepare(image, d) for _, _, image, detections, _ in found for d in detections]
+        probabilities = iter(predictor.probabilities(np.stack(inputs)) if inputs else [])
+        for path, source, image, detections, error in found:
+            if error is not None:
+                row = face_row(source, 0, -1, None, predictor.classes, f"{UNREADABLE}: {error.reason}")
+                yield path, None, [], [row]
+                continue
+            faces = [Face(tuple(int(v) for v in d.box), next(probabilities)) for d in detections]
+            yield path, image, faces, image_rows(source, faces, predictor.classes)
 
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:

@@ -46,17 +46,22 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR) -> list[Path]:
     return [target / name for name in ("config.yaml", "model_fold0.keras", "model_fold0.tflite", "metrics.json")]
 
 
-def main(argv: list[str] | None = None) -> int:
-    def command(args_list):
-        parser = argparse.ArgumentParser(prog="python -m fer_keras.pretrained.bundle", description=__doc__.split("\n\n")[0])
-        parser.add_argument("run_dir", type=Path, help="a finished fer2013_bundled run directory")
-        parser.add_argument("--target", type=Path, default=BUNDLED_DIR, help="folder to write (default: the package's)")
-        args = parser.parse_args(args_list)
-        load_tensorflow_quietly()
-        for path in bundle(args.run_dir, args.target):
-            print(f"{path.stat().st_size / 1e6:8.3f} MB  {path}")
-        return 0
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fer_keras.pretrained.bundle", description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path, help="a finished fer2013_bundled run directory")
+    parser.add_argument("--target", type=Path, default=BUNDLED_DIR, help="folder to write (default: the package's)")
+    return parser.parse_args(argv)
 
+
+def command(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_tensorflow_quietly()
+    for path in bundle(args.run_dir, args.target):
+        print(f"{path.stat().st_size / 1e6:8.3f} MB  {path}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     return run_cli(command, argv)
 
 

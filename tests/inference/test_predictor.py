@@ -170,6 +170,26 @@ def test_folder_reports_no_face_and_unreadable_images(predictor, fixed_detector,
     assert pd.isna(frame.loc["sub/wall.png", "label"]) and pd.isna(frame.loc["sub/wall.png", "x"])
 
 
+def test_folder_batches_model_calls_and_gives_what_one_image_at_a_time_gives(run_dir, tmp_path, monkeypatch):
+    boxes = {0: [FACE_BOX], 1: [], 2: [FACE_BOX, (10, 10, 60, 60)]}
+    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: boxes[int(image[0, 0, 0]) % 3])
+    paths = []
+    for i in range(7):
+        picture = place(draw_face(i, CLASSES_7[i], 160, "rgb"), background=i)
+        paths.append(tmp_path / f"{i}.png")
+        cv2.imwrite(str(paths[-1]), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
+    predictor = Predictor.load(run_dir, engine="keras")
+    calls = []
+    original = predictor.probabilities
+    monkeypatch.setattr(predictor, "probabilities", lambda inputs: calls.append(len(inputs)) or original(inputs))
+    batched = list(predict_images(predictor, paths, batch=4))
+    assert calls == [4, 3]  # faces of images 0-3 (1+0+2+1), then 4-6 (0+2+1): two model calls for seven images
+    for (path, _, faces, _), alone in zip(batched, (predictor.predict(cv2.imread(str(p))[..., ::-1]) for p in paths)):
+        assert [f.box for f in faces] == [f.box for f in alone]
+        for face, single in zip(faces, alone):
+            np.testing.assert_allclose(face.probabilities, single.probabilities, atol=1e-6)
+
+
 def test_image_rows_one_row_per_face(predictor):
     faces = [predictor_module.Face((0, 0, 10, 10), np.eye(7)[3]), predictor_module.Face((5, 5, 9, 9), np.eye(7)[6])]
     rows = image_rows("a.png", faces, list(CLASSES_7))
