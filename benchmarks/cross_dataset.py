@@ -1,13 +1,16 @@
 """Cross-dataset accuracy, no fine-tuning: FER2013-trained models on JAFFE and CK+48, beside ``fer``.
 
-``python benchmarks/cross_dataset.py --model RUN_DIR [--model RUN_DIR2 ...] --out DIR``
+``python benchmarks/cross_dataset.py --model RUN_DIR [--model RUN_DIR2 ...] [--privatetest] --out DIR``
 
 - **JAFFE** (213 full 256×256 photos): each model's :class:`~fer_keras.inference.predictor.Predictor`
   detects the face and crops it with the run's own settings; ``fer`` uses its own Haar cascade
   (``FER(mtcnn=False)``). An image with no face found counts as wrong.
 - **CK+48** (48×48 crops, 6 classes: contempt has no FER2013 class and is left out, 927
   images): no detection, the whole crop is the face (``fer``: ``face_rectangles`` = the image).
+- **FER2013 PrivateTest** (``--privatetest``; 3,589 48×48 crops): no detection, as CK+48.
 
+fer_keras predicts each set as a folder is predicted (faces of 32 images per model call);
+``fer`` one image at a time (its API); ms/image therefore compares folder throughput.
 Accuracy is the arg-max over each model's seven FER2013 classes (what a user of the model
 gets; neutral is a possible wrong answer on CK+48). Writes ``cross_dataset.csv`` (one row per
 model × set × class) and ``cross_dataset.md``; needs ../shared/datasets (or ``--datasets``).
@@ -32,7 +35,7 @@ FER_LABELS = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "
               "surprise": "surprise", "neutral": "neutral"}
 
 
-def test_sets(datasets: Path) -> dict[str, tuple[pd.DataFrame, bool]]:
+def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.DataFrame, bool]]:
     """Name → (table with path and label, detect faces?)."""
     from fer_keras.data.ckplus import read_ckplus
     from fer_keras.data.jaffe import read_jaffe
@@ -40,18 +43,23 @@ def test_sets(datasets: Path) -> dict[str, tuple[pd.DataFrame, bool]]:
     jaffe = read_jaffe(datasets / "JAFFE").table
     ckplus = read_ckplus(datasets / "CK+48", keep_contempt=True).table
     ckplus = ckplus[ckplus["label"] != "contempt"]
-    return {"JAFFE (face detection)": (jaffe, True), "CK+48 (crops, 6 classes)": (ckplus, False)}
+    sets = {"JAFFE (face detection)": (jaffe, True), "CK+48 (crops, 6 classes)": (ckplus, False)}
+    if privatetest:
+        from fer_keras.data.fer2013 import read_fer2013
+
+        fer2013 = read_fer2013(datasets / "FER2013").table
+        sets["FER2013 PrivateTest (crops)"] = (fer2013[fer2013["usage"] == "test"].reset_index(drop=True), False)
+    return sets
 
 
 def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
-    """Predicted class per image (None: no face found) and ms per image."""
-    from fer_keras.data.image_io import read_image
-    from fer_keras.inference.predictor import Predictor
+    """Predicted class per image (None: no face found) and ms per image, predicted as a folder is
+    (:func:`~fer_keras.inference.predictor.predict_images`: read, detect, faces batched into the model)."""
+    from fer_keras.inference.predictor import Predictor, predict_images
 
     predictor = Predictor.load(run, detect=detect)
     start, labels = time.perf_counter(), []
-    for path in table["path"]:
-        faces = predictor.predict(read_image(path))
+    for _, _, faces, _ in predict_images(predictor, [Path(p) for p in table["path"]]):
         labels.append(predictor.classes[int(np.argmax(faces[0].probabilities))] if faces else None)
     return labels, 1000 * (time.perf_counter() - start) / len(table)
 
@@ -110,10 +118,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="a FER2013-trained run directory or .keras file (repeatable; NAME= optional)")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--no-fer", action="store_true", help="leave the fer package out")
+    parser.add_argument("--privatetest", action="store_true", help="also FER2013's PrivateTest (3,589 crops, no detection)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows = []
-    for test_set, (table, detect) in test_sets(args.datasets).items():
+    for test_set, (table, detect) in test_sets(args.datasets, args.privatetest).items():
         for spec in args.model:
             name, _, run = spec.rpartition("=")
             labels, ms = fer_keras_labels(run, table, detect)

@@ -96,6 +96,20 @@ def fer_keras_predictor(folder: Path, min_size: int | None = None, engine: str =
     return predictor
 
 
+def bundled_calls() -> dict[str, Callable[[np.ndarray], int]]:
+    """The bundled FER2013 model as ``python -m fer_keras.predict photo.jpg`` (no --model) runs it."""
+    from fer_keras.errors import UserError
+    from fer_keras.inference.predictor import Predictor
+
+    try:
+        bundled = Predictor.load(None, convert=False)  # what the CLI does for one image
+    except UserError as error:
+        logging.getLogger(__name__).warning("bundled model left out: %s", error)
+        return {}
+    return {f"{FER_KERAS} (bundled FER2013 model, {bundled.engine} engine, as predict without --model)":
+            lambda im: len(bundled.predict(im))}
+
+
 def fer_detector(use_tflite: bool = True):
     """``fer.fer.FER(mtcnn=False)``; raises ImportError (with the reason) when ``fer`` is unusable."""
     from fer.fer import FER
@@ -122,6 +136,9 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
     ``stages`` adds fer_keras's detection and model stages (and fer's detection) timed alone;
     ``include_fer`` false leaves fer out (its status says so).
     """
+    from fer_keras.config import FaceCropConfig
+    from fer_keras.data.faces import find_detections
+
     predictor = fer_keras_predictor(folder)
     keras_engine = fer_keras_predictor(folder, engine="keras")
     matched = fer_keras_predictor(folder, min_size=50)
@@ -149,6 +166,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
     calls: dict[str, Callable[[np.ndarray], int]] = {
         f"{FER_KERAS} (min_size {settings.min_size}, {predictor.engine} engine, default)":
             lambda im: len(predictor.predict(im)),
+        **bundled_calls(),
         f"{FER_KERAS} (min_size {settings.min_size}, keras engine)": lambda im: len(keras_engine.predict(im)),
         f"{FER_KERAS} (min_size 50 as fer, {matched.engine} engine)": lambda im: len(matched.predict(im)),
     }
@@ -158,6 +176,8 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         calls[f"{MODEL_STAGE} ({predictor.engine} engine)"] = model_only
         calls[f"{MODEL_STAGE} (keras engine)"] = lambda im: model_only(im, keras_engine)
         calls[FULL_RESOLUTION_STAGE] = full_resolution_detection
+        mtcnn = FaceCropConfig(detector="mtcnn")
+        calls[f"{DETECT_STAGE} (mtcnn, min_size {mtcnn.min_size})"] = lambda im: len(find_detections(im, mtcnn))
     available, status = fer_status() if include_fer else (False, "fer left out")
     if available:
         detectors = {"tflite": fer_detector(True), "keras .hdf5": fer_detector(False)}

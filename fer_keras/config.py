@@ -17,11 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from fer_keras.errors import UserError
-
-
-class ConfigError(UserError):
-    """A config that cannot be used; the message is one line meant for the user."""
+from fer_keras.errors import ConfigError
 
 
 class Section(BaseModel):
@@ -46,9 +42,11 @@ class FaceCropConfig(Section):
     """Detect and crop the face before training; predict crops new images the same way."""
 
     enabled: bool = Field(False, description="crop every image to its largest detected face")
-    detector: Literal["haar", "mtcnn"] = Field(
-        "haar", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5); mtcnn: the mtcnn "
-        "package's landmark detector (boxes, confidence, eyes; any OpenCV)")
+    detector: Literal["auto", "haar", "mtcnn"] = Field(
+        "auto", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5; fast); mtcnn: the mtcnn "
+        "package's landmark detector (boxes, confidence, eyes; any OpenCV; finds turned faces; ~10x slower); auto: "
+        "haar where this OpenCV ships its cascade, else mtcnn, resolved when the config loads (a run's config.yaml "
+        "names the one it used)")
     confidence: float = Field(0.9, ge=0.0, le=1.0, description="mtcnn: smallest face confidence accepted")
     align: bool = Field(False, description="rotate and scale each face so the eyes are level at fixed places "
                                            "before cropping (needs detector: mtcnn)")
@@ -63,6 +61,10 @@ class FaceCropConfig(Section):
 
     @model_validator(mode="after")
     def _align_needs_landmarks(self):
+        if self.detector == "auto":
+            from fer_keras.data.faces import haar_available
+
+            self.detector = "haar" if haar_available() else "mtcnn"
         if self.align and self.detector != "mtcnn":
             raise ValueError("align needs eye landmarks, which only detector: mtcnn gives")
         return self
@@ -140,8 +142,11 @@ class ModelConfig(Section):
     options: dict[str, Any] = Field(default_factory=dict, description="builder options (dropout, attention, fine_tune, …)")
     weights: str | None = Field(None, description="null (random init), imagenet, or a weights file path")
     init_from: str | None = Field(
-        None, description="start from a model trained here: a run directory or .keras file (head rebuilt if classes differ)"
+        None, description="start from a model trained here: a run directory, a .keras file, or pretrained (the bundled "
+        "FER2013 model); its head is rebuilt if classes differ"
     )
+    test_time_flip: bool = Field(False, description="average each prediction with the mirrored face's (evaluation, "
+                                 "predict and the report; twice the model calls)")
     init_fine_tune: Literal["full", "head"] = Field(
         "full", description="with init_from: train every layer (full) or only the classifier head (head)"
     )

@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from fer_keras.cli import load_tensorflow_quietly, run_cli
+from fer_keras.errors import ConfigError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,13 +23,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def check_dataset_names(config) -> None:
+    """Every dataset the config reads is a registered reader (checked before TensorFlow loads)."""
+    from fer_keras.data.registry import reader_names
+
+    datasets = [("data", config.data)] + [(f"test_datasets.{i}", d) for i, d in enumerate(config.test_datasets)]
+    if config.transfer is not None:
+        datasets.append(("transfer.source", config.transfer.source))
+    for key, data in datasets:
+        if data.dataset not in reader_names():
+            raise ConfigError(f"{key}.dataset {data.dataset!r} is not a registered reader; known: "
+                              f"{', '.join(reader_names())}")
+
+
 def train(argv: list[str] | None = None) -> int:
     """Run the experiment; print the report path."""
     args = parse_args(argv)
     from fer_keras.config import load_config
 
     config = load_config(args.config, args.overrides)  # before TensorFlow loads: config errors come fast
+    check_dataset_names(config)
     load_tensorflow_quietly()
+    if config.ensemble is None:
+        from fer_keras.models import model_names
+
+        if config.model.name not in model_names():  # before any image is read
+            raise ConfigError(f"model.name {config.model.name!r} is not a registered model; known: "
+                              f"{', '.join(model_names())}")
     from fer_keras.training.experiment import run_experiment
 
     run_dir = run_experiment(config, run_dir=args.out, fold=args.fold)

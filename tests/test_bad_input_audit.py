@@ -33,7 +33,25 @@ CONFIG_CASES = {
     "data.cache (a key nothing read)": (["--set", "data.cache=false"], r"data.*cache"),
     "test set at another size": (["--set", "test_datasets=[{dataset: synthetic, image_size: [32, 32]}]"],
                                  r"test_datasets\.0\.image_size is \(32, 32\) but the model takes data\.image_size"),
+    "dataset typo": (["--set", "data.dataset=fer2031"], r"data\.dataset 'fer2031' is not a registered reader"),
+    "test dataset typo": (["--set", "test_datasets=[{dataset: jafe}]"], r"test_datasets\.0\.dataset 'jafe'"),
+    "model typo": (["--set", "model.name=custom_cnn9"], r"model\.name 'custom_cnn9' is not a registered model"),
 }
+
+
+def test_name_typos_are_caught_before_any_image_is_read(monkeypatch, capsys):
+    """A dataset typo stops before TensorFlow loads; a model typo before the data is read."""
+    def fail(*args, **kwargs):
+        raise AssertionError("too late: this ran before the typo was reported")
+
+    monkeypatch.setattr(train, "load_tensorflow_quietly", fail)
+    assert train.main(TINY + ["--set", "data.dataset=fer2031"]) == 2
+    monkeypatch.undo()
+    import fer_keras.training.experiment as experiment
+
+    monkeypatch.setattr(experiment, "run_experiment", fail)
+    assert train.main(TINY + ["--set", "model.name=custom_cnn9"]) == 2
+    assert "custom_cnn9" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("case", sorted(CONFIG_CASES))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 
 def affine_matrices(batch, height, width, rotation: float = 0.0, zoom: float = 0.0, stretch: float = 0.0,

@@ -76,6 +76,15 @@ def cascade_path() -> Path:
     return path
 
 
+def haar_available() -> bool:
+    """Whether this OpenCV ships the Haar cascade (4.x wheels do, 5.x wheels do not)."""
+    try:
+        cascade_path()
+    except DatasetError:
+        return False
+    return True
+
+
 def _cascade() -> cv2.CascadeClassifier:
     """One loaded cascade per thread."""
     if getattr(_local, "cascade", None) is None:

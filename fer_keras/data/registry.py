@@ -19,15 +19,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from fer_keras.errors import UserError
+from fer_keras.errors import DatasetError
 from fer_keras.options import unknown_options
 
 REQUIRED_COLUMNS = ("path", "label", "subject", "dataset")
 EXCLUDED_COLUMNS = ("path", "label", "reason")
 
-
-class DatasetError(UserError):
-    """A dataset that cannot be read as asked; the message is one line meant for the user."""
 
 
 @dataclass

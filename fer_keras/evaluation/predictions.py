@@ -14,19 +14,27 @@ PROB_PREFIX = "prob_"
 
 
 def predict_probabilities(
-    model, images: np.ndarray, indices: np.ndarray, batch_size: int, image_index=None, augmenter=None
+    model, images: np.ndarray, indices: np.ndarray, batch_size: int, image_index=None, augmenter=None,
+    flip: bool = False,
 ) -> np.ndarray:
     """Class probabilities of a Keras ``model`` for samples ``indices``, in order.
 
     ``image_index`` maps samples to rows of ``images`` (augmented copies); ``augmenter`` is
-    applied when the evaluated samples are themselves augmented copies.
+    applied when the evaluated samples are themselves augmented copies. ``flip`` averages with
+    the probabilities of the mirrored images (``model.test_time_flip``).
     """
+    import tensorflow as tf
+
     from fer_keras.data.pipeline import make_dataset
 
     count = len(images) if image_index is None else len(image_index)
     dataset = make_dataset(images, np.zeros(count, np.int32), batch_size, indices=indices,
-                           image_index=image_index, augmenter=augmenter, deterministic=True)
-    return np.asarray(model.predict(dataset.map(lambda x, y: x), verbose=0), dtype=np.float64)
+                           image_index=image_index, augmenter=augmenter, deterministic=True).map(lambda x, y: x)
+    probabilities = np.asarray(model.predict(dataset, verbose=0), dtype=np.float64)
+    if flip:
+        mirrored = model.predict(dataset.map(tf.image.flip_left_right), verbose=0)
+        probabilities = (probabilities + np.asarray(mirrored, dtype=np.float64)) / 2.0
+    return probabilities
 
 
 def predictions_frame(

@@ -11,11 +11,7 @@
 Importing this package loads nothing heavy (no TensorFlow), so CLI errors come fast.
 """
 
-from fer_keras.errors import UserError
-
-
-class InferenceError(UserError):
-    """A model, run directory or input that prediction or export cannot use; one line for the user."""
+from fer_keras.errors import InferenceError
 
 
 __all__ = ["InferenceError"]

@@ -246,6 +246,8 @@ def write_export_info(out_dir: Path, classes: list[str], preprocessing, artifact
                   "color_mode": preprocessing.color_mode},
         "classes": list(classes),
         "face_crop": preprocessing.face_crop.model_dump(),
+        # the run averaged each face's probabilities with its mirror image's: an app should too
+        "test_time_flip": bool(getattr(preprocessing, "flip_average", False)),
         "keras_latency_ms": keras_latency_ms,
         "artifacts": [asdict(a) | {"path": Path(a.path).name} for a in artifacts],
     }

@@ -71,11 +71,13 @@ class Preprocessing:
     color_mode: str
     face_crop: FaceCropConfig = field(default_factory=FaceCropConfig)
     detect: bool = True
+    flip_average: bool = False  # the run's model.test_time_flip
 
     @classmethod
     def from_config(cls, config: ExperimentConfig) -> Preprocessing:
         data = config.data
-        return cls(tuple(data.image_size), data.color_mode, data.face_crop, detects_faces(config))
+        return cls(tuple(data.image_size), data.color_mode, data.face_crop, detects_faces(config),
+                   config.model.test_time_flip)
 
     @classmethod
     def from_input_shape(cls, shape: tuple[int, int, int]) -> Preprocessing:
@@ -213,6 +215,8 @@ class Predictor:
         inputs = np.asarray(inputs, np.float32)
         if len(inputs) == 0:
             return np.zeros((0, len(self.classes)))
+        if self.preprocessing.flip_average:  # as evaluation did: mean with the mirrored faces
+            return (self.runner(inputs) + self.runner(np.ascontiguousarray(inputs[:, :, ::-1]))) / 2.0
         return self.runner(inputs)
 
     def predict(self, image: np.ndarray) -> list[Face]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 
 __all__ = ["CBAM", "SqueezeExcite"]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import keras
 
-from fer_keras.errors import UserError
+from fer_keras.errors import ModelError
 from fer_keras.options import unknown_options
 
 Builder = Callable[..., keras.Model]
@@ -22,9 +22,6 @@ _BUILDERS: dict[str, Builder] = {}
 #: Modules whose import registers builders.
 _MODEL_MODULES = ("custom_cnn", "compact_cnn", "simple_cnn", "mobilenet", "vgg_attention", "backbones")
 
-
-class ModelError(UserError):
-    """A model that cannot be built as asked; the message is one line meant for the user."""
 
 
 def register_model(name: str) -> Callable[[Builder], Builder]:

@@ -224,7 +224,7 @@ def train_fold(
         for name, data, indices in evaluated:
             probabilities = predict_probabilities(
                 model, data.images, indices, batch, image_index=data.image_index,
-                augmenter=augmenter if data.image_index is not None else None,
+                augmenter=augmenter if data.image_index is not None else None, flip=config.model.test_time_flip,
             )
             frames.append(predictions_frame(
                 data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name + suffix,

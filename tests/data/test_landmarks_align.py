@@ -130,3 +130,12 @@ def test_predict_aligns_exactly_as_training_did(tmp_path):
     predictor = Predictor(run.model, run.classes, Preprocessing((48, 48), "grayscale", settings), engine="keras")
     (face,) = predictor.find_detections(image)
     np.testing.assert_array_equal(predictor.prepare(image, face), training_input)
+
+
+def test_auto_detector_is_haar_where_opencv_ships_it_and_mtcnn_where_not(monkeypatch):
+    assert FaceCropConfig().detector == "haar"
+    monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
+    monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
+    assert FaceCropConfig().detector == "mtcnn"
+    assert load_config("fer2013_bundled.yaml").data.face_crop.detector == "mtcnn"
+    assert FaceCropConfig(detector="haar").detector == "haar"  # asked for by name: kept, and says what to do when used

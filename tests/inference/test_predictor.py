@@ -308,3 +308,17 @@ def test_detection_rule_follows_the_run_config(dataset, rule, detects):
 
     config = load_config("quickstart.yaml", [f"data.dataset={dataset}", f"data.face_crop.predict={rule}"])
     assert detects_faces(config) is detects
+
+
+def test_test_time_flip_averages_with_the_mirrored_face_as_evaluation_does(run_dir):
+    from fer_keras.evaluation.predictions import predict_probabilities
+
+    plain = Predictor.load(run_dir, engine="keras")
+    flipping = Predictor(plain.model, plain.classes, Preprocessing((48, 48), "grayscale", flip_average=True),
+                         engine="keras")
+    faces = np.stack([draw_face(seed, label, 48, "grayscale") for seed, label in enumerate(CLASSES_7)])
+    expected = (plain.probabilities(faces) + plain.probabilities(faces[:, :, ::-1])) / 2
+    np.testing.assert_allclose(flipping.probabilities(faces), expected, atol=1e-6)
+    evaluated = predict_probabilities(plain.model, faces, np.arange(7), 4, flip=True)
+    np.testing.assert_allclose(evaluated, expected, atol=1e-5)
+    assert not np.allclose(expected, plain.probabilities(faces), atol=1e-4)  # the mirror really changes them
