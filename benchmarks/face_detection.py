@@ -150,8 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     elif (args.out / "face_detection.csv").is_file():
         found = pd.read_csv(args.out / "face_detection.csv")
     accuracy = accuracy_rows(args.model, args.datasets) if args.model else pd.DataFrame()
+    earlier = args.out / "detection_accuracy.csv"
+    if earlier.is_file():  # rows of other models from an earlier run are kept
+        previous = pd.read_csv(earlier)
+        accuracy = pd.concat([previous[~previous["model"].isin(args.model)], accuracy], ignore_index=True)
     if len(accuracy):
-        accuracy.to_csv(args.out / "detection_accuracy.csv", index=False)
+        accuracy.to_csv(earlier, index=False)
     (args.out / "face_detection.md").write_text(markdown(found, accuracy))
     print((args.out / "face_detection.md").read_text())
     return 0

@@ -80,8 +80,8 @@ class RunDirError(UserError):
 
 #: What a run directory says about itself (``status.json``): running / failed / finished.
 STATUS_FILE = "status.json"
-#: Config keys a resumed run may change (they do not change what is computed).
-RESUMABLE_CHANGES = ("runtime.verbose",)
+#: Config keys a resumed run may change: verbosity, and the schedule's length (recorded in the notes).
+RESUMABLE_CHANGES = ("runtime.verbose", "training.epochs")
 
 
 def _flat(mapping: dict, prefix: str = "") -> dict:
@@ -136,7 +136,8 @@ def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experi
 
     - a new directory (none given, or ``--out`` not there yet) is created; if the run fails before
       any fold finished, it is removed again, so a failure leaves nothing half-written;
-    - an existing directory is resumed only with the same config (else one line naming the keys);
+    - an existing directory is resumed only with the same config (else one line naming the keys), but
+      for ``runtime.verbose`` and ``training.epochs`` (a longer or shorter schedule; the notes say so);
     - a second training on the same directory (same ``lock_name``) gets one line instead of a crash;
       separate ``--fold K`` jobs lock ``.lock_fold<K>`` and may share a directory;
     - ``status.json`` says running, then failed (with the reason) or finished.
@@ -160,6 +161,8 @@ def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experi
                               "or start a new run with another --out")
     handle = _lock(run_dir, lock_name)
     try:
+        if not fresh and saved.exists():
+            _note_epoch_change(run_dir, saved.read_text(), config_yaml)
         write_text(saved, config_yaml)
         write_status(run_dir, "running")
         yield run_dir
@@ -184,6 +187,29 @@ def open_run(config_yaml: str, run_dir: Path | None, out_dir: str | Path, experi
     finally:
         if handle is not None:
             handle.close()
+
+
+def _note_epoch_change(run_dir: Path, saved_yaml: str, config_yaml: str) -> None:
+    """Say in the run's notes when a resumed run was given another ``training.epochs``."""
+    import yaml
+
+    before = ((yaml.safe_load(saved_yaml) or {}).get("training") or {}).get("epochs")
+    after = ((yaml.safe_load(config_yaml) or {}).get("training") or {}).get("epochs")
+    if before is not None and after is not None and before != after:
+        done = sum(len(read_csv_rows(h)) for h in run_dir.glob("history_*.csv"))
+        add_note(run_dir, f"training.epochs changed from {before} to {after} when this run resumed after {done} "
+                          "finished epoch(s); those epochs keep the schedule they ran with, and a cosine "
+                          "learning-rate schedule continues from there as one over the new total.")
+        log.warning("training.epochs changed from %s to %s on resume (noted in the run's notes)", before, after)
+
+
+def read_csv_rows(path: Path) -> list[str]:
+    """The data rows of a small CSV file (its header left out; none when empty or missing)."""
+    try:
+        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
+    except OSError:
+        return []
+    return lines[1:]
 
 
 def _lock(run_dir: Path, name: str):
