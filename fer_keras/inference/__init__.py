@@ -2,6 +2,8 @@
 
 - :mod:`fer_keras.inference.predictor`: load a run or ``.keras`` file with its preprocessing;
   detect, crop and classify faces (``Predictor``).
+- :mod:`fer_keras.inference.inputs`: what ``python -m fer_keras.predict`` does with an image, a
+  folder, a video or a camera (rows, annotated files, an optional window).
 - :mod:`fer_keras.inference.video`: frames from a video or camera, face tracking by box IoU,
   EMA / sliding-window smoothing of each face's probabilities.
 - :mod:`fer_keras.inference.annotate`: boxes, top emotion and probability bars drawn with OpenCV.
