@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from fer_keras.models.custom_cnn import LAST_CONV_LAYER, check_builder_args, rescaled_input
+from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
 from fer_keras.models.registry import ModelError, register_model
 
 
