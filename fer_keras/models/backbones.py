@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
+from fer_keras.models.common import pooled_head
 from fer_keras.models.registry import ModelError, register_model
 from fer_keras.models.weights import load_backbone_weights
 
@@ -265,13 +266,7 @@ def build_transfer_model(
         x = layers.Concatenate(axis=-1, name="gray_to_rgb")([x, x, x])
     if preprocess == "backbone" and spec.preprocess is not None:
         x = BackbonePreprocess(spec.preprocess, name="backbone_preprocess")(x)
-    x = backbone(x)
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if dropout > 0:
-        x = layers.Dropout(float(dropout), name="head_dropout")(x)
-    if dense_units is not None:
-        x = layers.Dense(int(dense_units), activation="relu", name="head_dense")(x)
-    outputs = layers.Dense(int(num_classes), activation="softmax", dtype="float32", name="predictions")(x)
+    outputs = pooled_head(backbone(x), num_classes, dropout, dense_units)
     model = keras.Model(inputs, outputs, name=f"{spec.name}_classifier")
     set_fine_tune_mode(model, fine_tune, freeze_batchnorm=freeze_batchnorm)
     return model

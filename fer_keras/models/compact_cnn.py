@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
+from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, pooled_head, rescaled_input
 from fer_keras.models.registry import ModelError, register_model
 
 
@@ -61,7 +61,4 @@ def compact_cnn(
             x = layers.MaxPooling2D(2, name=f"pool{stage}")(x)
             if stage_dropout:
                 x = layers.SpatialDropout2D(stage_dropout, name=f"stage{stage}_dropout")(x)
-    x = layers.GlobalAveragePooling2D(name="pool")(x)
-    x = layers.Dropout(dropout, name="dropout")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
-    return keras.Model(inputs, outputs, name="compact_cnn")
+    return keras.Model(inputs, pooled_head(x, num_classes, dropout), name="compact_cnn")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import keras
 
+from fer_keras.models.common import HEAD_NAME, softmax_output
 from fer_keras.models.registry import ModelError
 
-HEAD_NAME = "predictions"
 
 
 def trained_model_path(source: str | Path) -> Path:
@@ -58,12 +58,14 @@ def load_trained_model(
     if rebuilt:
         model = replace_head(model, len(classes))
     for layer in model.layers:
-        layer.trainable = fine_tune == "full" or layer is model.layers[-1]
+        layer.trainable = fine_tune == "full" or layer.name == HEAD_NAME
     return model, rebuilt, own
 
 
 def replace_head(model: keras.Model, num_classes: int) -> keras.Model:
-    """The same network with a new, freshly initialised N-way softmax in place of its last layer."""
-    features = model.layers[-2].output
-    outputs = keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=HEAD_NAME)(features)
-    return keras.Model(model.inputs, outputs, name=model.name)
+    """The same network with a new, freshly initialised N-way softmax in place of its :data:`HEAD_NAME` layer."""
+    try:
+        head = model.get_layer(HEAD_NAME)
+    except ValueError:
+        raise ModelError(f"{model.name} has no layer named {HEAD_NAME!r} (its softmax); was it built by fer_keras?") from None
+    return keras.Model(model.inputs, softmax_output(head.input, num_classes), name=model.name)

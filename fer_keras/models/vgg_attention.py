@@ -26,6 +26,7 @@ import keras
 from keras import ops
 
 from fer_keras.models.attention import CBAM, SqueezeExcite
+from fer_keras.models.common import dense_head, pooled_head
 from fer_keras.models.registry import ModelError, register_model
 
 __all__ = ["VGGPreprocess", "build_vgg16_attention", "load_vgg16_weights"]
@@ -103,15 +104,10 @@ def _vgg16_body(x, attention: str, reduction: int):
 
 
 def _head(x, head: str, num_classes: int, dropout: float, dense_units: int):
+    """The paper's head (``vgg``: Flatten, fc1, fc2) or the pooled one (``gap``)."""
     if head == "vgg":
-        x = keras.layers.Flatten(name="flatten")(x)
-        for name in ("fc1", "fc2"):
-            x = keras.layers.Dense(dense_units, activation="relu", name=name)(x)
-            x = keras.layers.Dropout(dropout, name=f"{name}_dropout")(x)
-    else:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")(x)
+        return dense_head(x, (dense_units, dense_units), dropout, num_classes)
+    return pooled_head(x, num_classes, dropout)
 
 
 def _weights_path(weights) -> str:
