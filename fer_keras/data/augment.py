@@ -23,10 +23,8 @@ the global mixed-precision policy is.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from fer_keras.config import AugmentationConfig
@@ -91,55 +89,3 @@ def augment_dataset(ds: tf.data.Dataset, augmenter: keras.Sequential | None, par
         return (augmenter(tf.cast(images, tf.float32), training=True), *rest)
 
     return ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE if parallel else None)
-
-
-def augment_images(images: np.ndarray, augmenter: keras.Sequential | None, batch_size: int = 64) -> np.ndarray:
-    """Augment an in-memory uint8 or float array of images; returns uint8 (for previews and files)."""
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim == 3:
-        images = images[..., None]
-    if augmenter is not None:
-        images = np.concatenate([
-            keras.ops.convert_to_numpy(augmenter(images[i:i + batch_size], training=True))
-            for i in range(0, len(images), batch_size)
-        ])
-    return np.clip(np.rint(images), 0, 255).astype(np.uint8)
-
-
-def preview_grid(images: np.ndarray, augmenter: keras.Sequential | None, path: str | Path, copies: int = 7) -> Path:
-    """Write a PNG grid: one row per image, the original then ``copies`` augmented versions."""
-    import cv2
-
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    repeated = np.repeat(images, copies, axis=0)
-    augmented = augment_images(repeated, augmenter).reshape(len(images), copies, *images.shape[1:])
-    rows = [np.concatenate([original.astype(np.uint8), *versions], axis=1) for original, versions in zip(images, augmented)]
-    grid = np.concatenate(rows, axis=0)
-    if grid.shape[-1] == 3:
-        grid = cv2.cvtColor(grid, cv2.COLOR_RGB2BGR)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), grid)
-    return path
-
-
-def materialize(
-    images: np.ndarray, labels: np.ndarray, indices: np.ndarray, augmenter: keras.Sequential | None, out_dir: str | Path
-) -> list[Path]:
-    """Write the balanced, augmented epoch ``images[indices]`` as ``out_dir/<label>/<n>_<index>.png`` for inspection."""
-    import cv2
-
-    out_dir = Path(out_dir)
-    indices = np.asarray(indices, dtype=int)
-    written = []
-    for start in range(0, len(indices), 256):
-        chunk = indices[start:start + 256]
-        for n, (index, image) in enumerate(zip(chunk, augment_images(images[chunk], augmenter)), start):
-            folder = out_dir / str(labels[index])
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"{n:06d}_{index}.png"
-            cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.shape[-1] == 3 else image)
-            written.append(path)
-    return written

@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from fer_keras.data.registry import DatasetError
 from fer_keras.labels import canonical_order
@@ -55,19 +54,6 @@ def balanced_indices(
     rng = np.random.default_rng(seed)
     chosen = [_fill(m, n, rng) for m, n in zip(members, wanted)]
     return rng.permutation(np.concatenate(chosen))
-
-
-def balance_report(labels: np.ndarray | Sequence, indices: np.ndarray, classes: Sequence | None = None) -> pd.DataFrame:
-    """Per-class counts before and after balancing: columns class, original, after (+ a total row)."""
-    labels = np.asarray(labels)
-    order = _class_order(labels, classes, check_empty=False)
-    after = labels[np.asarray(indices, dtype=int)]
-    rows = [
-        {"class": name, "original": int(np.sum(labels == name)), "after": int(np.sum(after == name))}
-        for name in order
-    ]
-    rows.append({"class": "total", "original": len(labels), "after": len(after)})
-    return pd.DataFrame(rows, columns=["class", "original", "after"])
 
 
 def _class_order(labels: np.ndarray, classes: Sequence | None, check_empty: bool = True) -> list:

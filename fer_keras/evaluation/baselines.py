@@ -248,26 +248,6 @@ def fit_predict(
     return probabilities
 
 
-def fit_predict_baseline(
-    images: np.ndarray,
-    label_ids: np.ndarray,
-    train_idx: np.ndarray,
-    test_idx: np.ndarray,
-    feature: str,
-    classifier: str,
-    seed: int = 0,
-    n_classes: int | None = None,
-) -> np.ndarray:
-    """Features of the train and test images, then :func:`fit_predict`; ``(len(test_idx), n_classes)``."""
-    label_ids = np.asarray(label_ids)
-    n_classes = int(label_ids.max()) + 1 if n_classes is None else n_classes
-    used = np.concatenate([np.asarray(train_idx), np.asarray(test_idx)]).astype(np.int64)
-    features = extract_features(np.asarray(images)[used], feature)
-    local_train = np.arange(len(train_idx))
-    local_test = np.arange(len(train_idx), len(used))
-    return fit_predict(features, label_ids[used], local_train, local_test, classifier, seed, n_classes)
-
-
 # -------------------------------------------------------------------------- runner
 
 

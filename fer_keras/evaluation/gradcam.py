@@ -42,7 +42,7 @@ from fer_keras.errors import UserError  # noqa: E402
 __all__ = [
     "ExplanationError", "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
     "gradcam_maps", "class_mean_maps", "threshold", "dice", "iou", "compare_class_maps", "compare_with_mask",
-    "overlay_grid", "class_mean_grid",
+    "class_mean_grid",
 ]
 
 #: Map methods and their tf-keras-vis classes.
@@ -357,22 +357,6 @@ def _panels(count: int, columns: int, size: float = 1.9):
     for axis in axes.ravel():
         axis.axis("off")
     return figure, axes.ravel()
-
-
-def overlay_grid(
-    images: np.ndarray, maps: np.ndarray, titles: Sequence[str], path, columns: int = 6, alpha: float = 0.45
-) -> Path:
-    """PNG grid: each image (0..255) with its map as a jet heatmap over it, titled."""
-    images, maps = np.asarray(images), np.asarray(maps)
-    if len(images) != len(maps) or len(titles) != len(maps) or len(maps) == 0:
-        raise ExplanationError(f"overlay needs as many images, maps and titles (>0): {len(images)}, {len(maps)}, {len(titles)}")
-    figure, axes = _panels(len(maps), columns)
-    for axis, image, cam, title in zip(axes, images, maps, titles):
-        shown, cmap = _display(image)
-        axis.imshow(shown, cmap=cmap)
-        axis.imshow(_resized(cam, shown.shape), cmap="jet", alpha=alpha, vmin=0, vmax=1)
-        axis.set_title(str(title), fontsize=8)
-    return _save(figure, path)
 
 
 def class_mean_grid(mean_maps: Mapping, path, mean_images: Mapping | None = None, columns: int = 7,

@@ -12,10 +12,7 @@ from fer_keras.config import AugmentationConfig
 from fer_keras.data.affine import RandomAffine
 from fer_keras.data.augment import (
     augment_dataset,
-    augment_images,
     build_augmenter,
-    materialize,
-    preview_grid,
 )
 
 
@@ -156,17 +153,6 @@ def test_augmenter_saves_and_loads_as_a_keras_file(tmp_path):
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(images, training=False)), images)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(images, training=True)),
                                keras.ops.convert_to_numpy(augmenter(images, training=True)), atol=1e-4)
-
-
-def test_preview_grid_and_materialize(tmp_path):
-    augmenter = build_augmenter(aug_config(rotation=20), seed=0)
-    images = asymmetric_images(batch=2, size=16).astype(np.uint8)
-    grid = cv2.imread(str(preview_grid(images, augmenter, tmp_path / "preview.png", copies=3)), cv2.IMREAD_UNCHANGED)
-    assert grid.shape == (2 * 16, 4 * 16)
-    np.testing.assert_array_equal(grid[:16, :16], images[0, ..., 0])
-    written = materialize(images, np.array(["anger", "fear"]), np.array([0, 1, 1]), augmenter, tmp_path / "out")
-    assert sorted(p.parent.name for p in written) == ["anger", "fear", "fear"]
-    assert augment_images(images, None).dtype == np.uint8
 
 
 def test_brightness_contrast_and_crop_change_images_within_range():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_keras.data.balance import balance_report, balanced_indices
+from fer_keras.data.balance import balanced_indices
 from fer_keras.data.registry import DatasetError
 
 JAFFE_COUNTS = {"anger": 30, "disgust": 29, "fear": 32, "happiness": 31, "sadness": 31, "surprise": 30, "neutral": 30}
@@ -102,11 +102,3 @@ def test_empty_class_and_empty_labels_are_errors():
         balanced_indices(labels, "per_class", None, seed=0, classes=["anger", "disgust", "fear"])
     with pytest.raises(DatasetError, match="empty"):
         balanced_indices(np.array([]), "per_class", None, seed=0)
-
-
-def test_balance_report_counts():
-    labels = make_labels({"fear": 4, "anger": 2})
-    report = balance_report(labels, balanced_indices(labels, "per_class", 6, seed=0))
-    assert report["class"].tolist() == ["anger", "fear", "total"]
-    assert report["original"].tolist() == [2, 4, 6]
-    assert report["after"].tolist() == [6, 6, 12]
