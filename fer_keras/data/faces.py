@@ -1,5 +1,7 @@
 """Face detection and cropping (OpenCV's Haar cascade or MTCNN), with an exclusion table and a disk cache.
 
+(Faces in images; the FACES *database* reader is :mod:`fer_keras.data.faces_dataset`.)
+
 ``data.face_crop.detector`` picks the detector: ``haar`` (this module's :func:`detect_faces`) or
 ``mtcnn`` (:func:`fer_keras.data.landmarks.detect_mtcnn`, which also finds the eyes);
 ``face_crop.align`` levels the eyes before cropping (:mod:`fer_keras.data.align`).
