@@ -110,7 +110,8 @@ def table_of(*images) -> pd.DataFrame:
 
 def test_without_the_cascade_haar_says_what_to_do_and_mtcnn_still_crops(opencv5):
     with pytest.raises(DatasetError, match="detector: mtcnn, or install opencv-python-headless<5"):
-        faces.crop_table(table_of(picture()), FaceCropConfig(enabled=True, cache=False))
+        faces.crop_table(table_of(picture()), FaceCropConfig(enabled=True, detector="haar", cache=False))
+    assert FaceCropConfig(enabled=True).detector == "mtcnn"  # auto: what this OpenCV can run
     kept, excluded = faces.crop_table(table_of(picture(), np.full((200, 200, 3), 90, np.uint8)),
                                       FaceCropConfig(enabled=True, detector="mtcnn", align=True, cache=False))
     assert len(kept) == 1 and list(excluded["reason"]) == [faces.NO_FACE]
