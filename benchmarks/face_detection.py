@@ -50,8 +50,9 @@ def image_sets(datasets: Path, fer2013_sample: int, seed: int = 0) -> dict[str, 
     from fer_keras.data.ckplus import read_ckplus
     from fer_keras.data.fer2013 import read_fer2013
     from fer_keras.data.image_io import read_image
+    from fer_keras.data.jaffe import read_jaffe
 
-    jaffe = [read_image(p) for p in read_jaffe_paths(datasets)]
+    jaffe = [read_image(p) for p in read_jaffe(datasets / "JAFFE").table["path"]]
     sets = {"JAFFE (256 px)": jaffe}
     for angle in ANGLES:
         sets[f"JAFFE turned {angle:+d}°"] = [turned(image, angle) for image in jaffe]
@@ -62,12 +63,6 @@ def image_sets(datasets: Path, fer2013_sample: int, seed: int = 0) -> dict[str, 
     chosen = np.random.default_rng(seed).choice(len(fer), size=min(fer2013_sample, len(fer)), replace=False)
     sets[f"FER2013 sample ({len(chosen)}, 48 px)"] = [read_image(p) for p in fer["path"].to_numpy()[np.sort(chosen)]]
     return sets
-
-
-def read_jaffe_paths(datasets: Path) -> list[str]:
-    from fer_keras.data.jaffe import read_jaffe
-
-    return list(read_jaffe(datasets / "JAFFE").table["path"])
 
 
 def detection_rows(sets: dict[str, list[np.ndarray]]) -> pd.DataFrame:

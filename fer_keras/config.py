@@ -61,7 +61,7 @@ class FaceCropConfig(Section):
         "otherwise (what the model saw in training); detect suits datasets of face crops (FER2013)")
 
     @model_validator(mode="after")
-    def _align_needs_landmarks(self):
+    def _resolve_detector_and_check_align(self):
         if self.detector == "auto":
             from fer_keras.data.faces import haar_available
 

@@ -196,20 +196,11 @@ def _note_epoch_change(run_dir: Path, saved_yaml: str, config_yaml: str) -> None
     before = ((yaml.safe_load(saved_yaml) or {}).get("training") or {}).get("epochs")
     after = ((yaml.safe_load(config_yaml) or {}).get("training") or {}).get("epochs")
     if before is not None and after is not None and before != after:
-        done = sum(len(read_csv_rows(h)) for h in run_dir.glob("history_*.csv"))
+        done = sum(len(pd.read_csv(h)) for h in run_dir.glob("history_*.csv") if h.stat().st_size)
         add_note(run_dir, f"training.epochs changed from {before} to {after} when this run resumed after {done} "
                           "finished epoch(s); those epochs keep the schedule they ran with, and a cosine "
                           "learning-rate schedule continues from there as one over the new total.")
         log.warning("training.epochs changed from %s to %s on resume (noted in the run's notes)", before, after)
-
-
-def read_csv_rows(path: Path) -> list[str]:
-    """The data rows of a small CSV file (its header left out; none when empty or missing)."""
-    try:
-        lines = [line for line in Path(path).read_text().splitlines() if line.strip()]
-    except OSError:
-        return []
-    return lines[1:]
 
 
 def _lock(run_dir: Path, name: str):
