@@ -47,3 +47,32 @@ def fer2013_root(shared_datasets: Path) -> Path:
 def jaffe_root(shared_datasets: Path) -> Path:
     """The real JAFFE redistribution (Data/<n - Class>/); skips the test when absent."""
     return _real(shared_datasets, "JAFFE")
+
+
+def haar_available() -> bool:
+    from fer_keras.data.faces import haar_available as available
+
+    return available()
+
+
+#: For tests of OpenCV's Haar cascade itself: OpenCV 5 wheels ship none (the MTCNN path is tested there).
+requires_haar = pytest.mark.skipif(not haar_available(), reason="this OpenCV ships no Haar cascade (5.x wheels)")
+
+
+@pytest.fixture
+def stub_detector(monkeypatch):
+    """``stub_detector(detect)``: both detectors return ``detect(image, min_size)``'s boxes.
+
+    Tests of what happens after detection use it, so they hold whichever detector ``auto``
+    resolves to on this OpenCV (Haar on 4.x, MTCNN on 5.x).
+    """
+    from fer_keras.data import faces
+    from fer_keras.data.landmarks import Detection
+
+    def install(detect):
+        monkeypatch.setattr(faces, "detect_faces", detect)
+        monkeypatch.setattr(faces, "detect_mtcnn", lambda image, min_size=20, confidence=0.9:
+                            [Detection(tuple(int(v) for v in box)) for box in detect(image, min_size)])
+        return detect
+
+    return install

@@ -86,13 +86,22 @@ def test_config_file_case_is_one_line_exit_2(case, tmp_path, capsys, monkeypatch
 
 
 def test_nan_training_stops_with_one_line_and_no_report(tmp_path, capsys, monkeypatch):
+    """A loss that turns NaN (whether a huge learning rate diverges depends on the drawn faces,
+    which differ between OpenCV versions, so the NaN is made certain here)."""
+    import keras
+
+    from fer_keras.training import fit
+
+    class NaNLoss(keras.losses.SparseCategoricalCrossentropy):
+        def call(self, y_true, y_pred):
+            return super().call(y_true, y_pred) * float("nan")
+
+    monkeypatch.setitem(fit.LOSSES, "sparse_categorical_crossentropy", NaNLoss)
     monkeypatch.chdir(tmp_path)
-    code = train.main(TINY + ["--set", "training.learning_rate=10", "--set", "training.optimizer=sgd",
-                              "--set", "training.epochs=3", "--set", "model.options.dropout=0.0",
-                              "--out", str(tmp_path / "run")])
+    code = train.main(TINY + ["--set", "training.epochs=3", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1, err
-    assert re.search(r"training diverged in epoch [1-3]: the loss became NaN", err) and "training.learning_rate" in err
+    assert re.search(r"training diverged in epoch 1: the loss became NaN", err) and "training.learning_rate" in err
     assert not (tmp_path / "run" / "report.md").exists()
 
 

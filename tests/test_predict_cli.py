@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
 from fer_keras.predict import main
 from tests.conftest import REPO
@@ -28,9 +27,9 @@ def run_dir(tmp_path_factory):
 
 
 @pytest.fixture
-def fixed_detector(monkeypatch):
+def fixed_detector(stub_detector):
     """Detection that finds FACE_BOX in 480x640 pictures and nothing in other images."""
-    monkeypatch.setattr(faces_module, "detect_faces",
+    stub_detector(
                         lambda image, min_size=20: [FACE_BOX] if image.shape[:2] == (480, 640) else [])
 
 

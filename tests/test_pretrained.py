@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 import fer_keras
-from fer_keras.data import faces as faces_module
 from fer_keras import pretrained
 from fer_keras.data.synthetic import draw_face
 from fer_keras.errors import UserError
@@ -36,8 +35,8 @@ def photo(tmp_path):
 
 
 @pytest.fixture
-def fixed_detector(monkeypatch):
-    monkeypatch.setattr(faces_module, "detect_faces",
+def fixed_detector(stub_detector):
+    stub_detector(
                         lambda image, min_size=20: [FACE_BOX] if image.shape[:2] == (480, 640) else [])
 
 

@@ -14,6 +14,7 @@ import pytest
 from fer_keras.config import FaceCropConfig
 from fer_keras.data import faces
 from fer_keras.data.registry import DatasetError
+from tests.conftest import requires_haar
 
 
 def coordinate_image(height: int = 100, width: int = 100) -> np.ndarray:
@@ -41,10 +42,8 @@ class FakeDetector:
 
 
 @pytest.fixture
-def fake_detector(monkeypatch) -> FakeDetector:
-    detector = FakeDetector()
-    monkeypatch.setattr(faces, "detect_faces", detector)
-    return detector
+def fake_detector(stub_detector) -> FakeDetector:
+    return stub_detector(FakeDetector())
 
 
 def tiny_table() -> pd.DataFrame:
@@ -150,6 +149,7 @@ def test_smallest_face_grows_with_the_frame():
     assert faces.detection_scale((48, 48)) == 3.0
 
 
+@requires_haar
 def test_real_cascade_finds_a_small_face_above_the_relative_size():
     from fer_keras.data.synthetic import draw_face
     from fer_keras.inference.video import box_iou
@@ -166,6 +166,7 @@ def test_real_cascade_finds_a_small_face_above_the_relative_size():
     assert faces.detect_faces(big, min_size=20) == []
 
 
+@requires_haar
 def test_real_cascade_finds_a_face_filling_a_larger_image():
     from fer_keras.data.synthetic import draw_face
 
@@ -175,11 +176,13 @@ def test_real_cascade_finds_a_face_filling_a_larger_image():
 
 
 def test_box_cache_file_names_the_detection_rule(tmp_path, monkeypatch):
-    before = faces.BoxCache(tmp_path, FaceCropConfig()).path
+    haar = FaceCropConfig(detector="haar")
+    before = faces.BoxCache(tmp_path, haar).path
     monkeypatch.setattr(faces, "MIN_FACE_DIVISOR", 10)
-    assert faces.BoxCache(tmp_path, FaceCropConfig()).path != before
+    assert faces.BoxCache(tmp_path, haar).path != before
 
 
+@requires_haar
 def test_real_cascade_finds_no_face_in_blank_images():
     assert faces.detect_faces(np.zeros((160, 160, 1), np.uint8)) == []
     assert faces.detect_faces(np.full((48, 48, 3), 128, np.uint8)) == []

@@ -76,14 +76,15 @@ def test_alignment_levels_a_turned_face_within_two_degrees(angle):
 
 def test_align_needs_mtcnn_in_the_config():
     with pytest.raises(ConfigError, match="align needs eye landmarks"):
-        load_config("quickstart.yaml", ["data.face_crop.enabled=true", "data.face_crop.align=true"])
+        load_config("quickstart.yaml", ["data.face_crop.detector=haar", "data.face_crop.align=true"])
     config = load_config("quickstart.yaml", ["data.face_crop.detector=mtcnn", "data.face_crop.align=true"])
     assert config.data.face_crop.align
 
 
 def test_cache_keeps_one_file_per_detector_and_alignment_setting(tmp_path):
-    settings = [FaceCropConfig(), FaceCropConfig(detector="mtcnn"), FaceCropConfig(detector="mtcnn", align=True),
-                FaceCropConfig(detector="mtcnn", confidence=0.8), FaceCropConfig(min_size=30)]
+    settings = [FaceCropConfig(detector="haar"), FaceCropConfig(detector="mtcnn"),
+                FaceCropConfig(detector="mtcnn", align=True), FaceCropConfig(detector="mtcnn", confidence=0.8),
+                FaceCropConfig(detector="haar", min_size=30)]
     paths = {faces.BoxCache(tmp_path, s).path for s in settings}
     assert len(paths) == len(settings)
     cache = faces.BoxCache(tmp_path, settings[2])
@@ -134,7 +135,7 @@ def test_predict_aligns_exactly_as_training_did(tmp_path):
 
 
 def test_auto_detector_is_haar_where_opencv_ships_it_and_mtcnn_where_not(monkeypatch):
-    assert FaceCropConfig().detector == "haar"
+    assert FaceCropConfig().detector == ("haar" if faces.haar_available() else "mtcnn")
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
     assert FaceCropConfig().detector == "mtcnn"

@@ -19,6 +19,7 @@ from fer_keras.inference.predictor import (
     NO_FACE, OK, Predictor, Preprocessing, find_model_file, image_rows, predict_images, rows_frame, run_classes,
 )
 from fer_keras.labels import CLASSES_7
+from tests.conftest import requires_haar
 from tests.inference.fakes import make_run_dir, place
 
 FACE_BOX = (230, 130, 150, 150)
@@ -35,12 +36,12 @@ def predictor(run_dir):
 
 
 @pytest.fixture
-def fixed_detector(monkeypatch):
+def fixed_detector(stub_detector):
     """Detection that finds FACE_BOX in 480x640 frames and nothing in other images."""
     def detect(image, min_size=20):
         return [FACE_BOX] if image.shape[:2] == (480, 640) else []
 
-    monkeypatch.setattr(faces_module, "detect_faces", detect)
+    stub_detector(detect)
 
 
 def test_load_run_dir_reads_config_and_classes(run_dir, predictor):
@@ -87,9 +88,9 @@ def test_class_count_must_match_model(predictor):
         Predictor(predictor.model, predictor.classes, Preprocessing((64, 64), "grayscale"))
 
 
-def test_every_face_gets_probabilities_summing_to_one(predictor, monkeypatch):
+def test_every_face_gets_probabilities_summing_to_one(stub_detector, predictor):
     boxes = [(10, 10, 120, 120), (200, 60, 80, 80)]
-    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: boxes)
+    stub_detector(lambda image, min_size=20: boxes)
     image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
     faces = predictor.predict(image)
     assert [f.box for f in faces] == boxes
@@ -99,12 +100,12 @@ def test_every_face_gets_probabilities_summing_to_one(predictor, monkeypatch):
     assert not np.allclose(faces[0].probabilities, faces[1].probabilities)
 
 
-def test_preprocessing_matches_the_training_pipeline(predictor, monkeypatch):
+def test_preprocessing_matches_the_training_pipeline(stub_detector, predictor):
     """The predictor's face input equals what crop_table + load_images made of the same image in training."""
     from fer_keras.data.pipeline import load_images
 
     image = place(draw_face(5, "surprise", 160, "rgb"), at=(220, 100))
-    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: [FACE_BOX])
+    stub_detector(lambda image, min_size=20: [FACE_BOX])
     table = pd.DataFrame({"path": [None], "image": [image], "label": ["surprise"], "subject": ["s"], "dataset": ["x"]})
     kept, _ = faces_module.crop_table(table, FaceCropConfig(enabled=True, margin=0.2, square=True, cache=False))
     training_input = load_images(kept, (48, 48), "grayscale")[0]
@@ -113,19 +114,28 @@ def test_preprocessing_matches_the_training_pipeline(predictor, monkeypatch):
 
 
 @pytest.mark.parametrize("seed", [1, 3])
-def test_real_detection_on_a_synthetic_frame_matches_training_and_the_full_resolution_search(predictor, seed):
-    """Real Haar cascade: the box and probabilities equal training's crop_table + load_images of the same
-    frame, and box and label match the full-resolution search (the detection before the relative size)."""
+def test_real_detection_on_a_synthetic_frame_matches_training(predictor, seed):
+    """The run's own detector (Haar on OpenCV 4, MTCNN on 5): the box and probabilities equal
+    training's crop_table + load_images of the same frame."""
     from fer_keras.data.pipeline import load_images
-    from fer_keras.inference.video import box_iou
 
     frame = place(draw_face(seed, "happiness", 160, "rgb"))
     (face,) = predictor.predict(frame)
     table = pd.DataFrame({"path": [None], "image": [frame], "label": ["happiness"], "subject": ["s"], "dataset": ["x"]})
-    kept, _ = faces_module.crop_table(table, FaceCropConfig(enabled=True, margin=0.2, square=True, cache=False))
+    kept, _ = faces_module.crop_table(table, predictor.preprocessing.face_crop.model_copy(update={"cache": False}))
     assert face.box == kept.loc[0, "face_box"]
     training = predictor.probabilities(load_images(kept, (48, 48), "grayscale"))[0]
     np.testing.assert_allclose(face.probabilities, training, atol=1e-6)
+
+
+@requires_haar
+@pytest.mark.parametrize("seed", [1, 3])
+def test_haar_search_relative_to_the_frame_matches_the_full_resolution_search(predictor, seed):
+    """Box and label match the full-resolution search (the detection before the relative size)."""
+    from fer_keras.inference.video import box_iou
+
+    frame = place(draw_face(seed, "happiness", 160, "rgb"))
+    (face,) = predictor.predict(frame)
     full = faces_module._cascade().detectMultiScale(faces_module.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
     before = tuple(int(v) for v in max(full, key=lambda box: box[2] * box[3]))
     assert box_iou(face.box, before) > 0.85
@@ -133,11 +143,11 @@ def test_real_detection_on_a_synthetic_frame_matches_training_and_the_full_resol
     assert np.argmax(face.probabilities) == np.argmax(old)
 
 
-def test_model_is_traced_once_for_any_number_of_faces(run_dir, monkeypatch):
+def test_model_is_traced_once_for_any_number_of_faces(stub_detector, run_dir):
     fresh = Predictor.load(run_dir, engine="keras")
     image = place(draw_face(3, "happiness", 128, "rgb"), at=(10, 10))
     for boxes in ([(10, 10, 120, 120)], [(10, 10, 120, 120), (200, 60, 80, 80)], [(5, 5, 60, 60)]):
-        monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20, boxes=boxes: boxes)
+        stub_detector(lambda image, min_size=20, boxes=boxes: boxes)
         assert len(fresh.predict(image)) == len(boxes)
     assert fresh.keras_runner.traced.experimental_get_tracing_count() == 1
 
@@ -170,9 +180,9 @@ def test_folder_reports_no_face_and_unreadable_images(predictor, fixed_detector,
     assert pd.isna(frame.loc["sub/wall.png", "label"]) and pd.isna(frame.loc["sub/wall.png", "x"])
 
 
-def test_folder_batches_model_calls_and_gives_what_one_image_at_a_time_gives(run_dir, tmp_path, monkeypatch):
+def test_folder_batches_model_calls_and_gives_what_one_image_at_a_time_gives(stub_detector, run_dir, tmp_path, monkeypatch):
     boxes = {0: [FACE_BOX], 1: [], 2: [FACE_BOX, (10, 10, 60, 60)]}
-    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: boxes[int(image[0, 0, 0]) % 3])
+    stub_detector(lambda image, min_size=20: boxes[int(image[0, 0, 0]) % 3])
     paths = []
     for i in range(7):
         picture = place(draw_face(i, CLASSES_7[i], 160, "rgb"), background=i)
@@ -200,7 +210,7 @@ def test_image_rows_one_row_per_face(predictor):
 
 @pytest.mark.real_data
 def test_real_ckplus_faces_are_detected_and_classified(predictor, ckplus48_root, tmp_path):
-    """CK+48 crops upscaled to 192 px and padded (a face in a larger picture): the Haar detector finds most."""
+    """CK+48 crops upscaled to 192 px and padded (a face in a larger picture): the run's detector finds most."""
     sources = sorted((ckplus48_root / "happy").glob("*.png"))[:6] + sorted((ckplus48_root / "surprise").glob("*.png"))[:6]
     assert sources, "CK+48 has no happy/surprise PNGs"
     for path in sources:
@@ -286,10 +296,10 @@ def test_read_only_run_directory_converts_in_memory(run_dir, tmp_path, monkeypat
     assert predictor.engine == "tflite" and not tflite_cache_path(run / "model_fold0.keras").exists()
 
 
-def test_run_trained_on_whole_images_predicts_on_the_whole_image_unless_told(tmp_path, monkeypatch):
+def test_run_trained_on_whole_images_predicts_on_the_whole_image_unless_told(stub_detector, tmp_path):
     # the quickstart trains on whole synthetic faces: detecting would feed it crops it never saw
     run = make_run_dir(tmp_path / "whole", face_crop=False)
-    monkeypatch.setattr(faces_module, "detect_faces", lambda image, min_size=20: [(1, 2, 30, 30)])
+    stub_detector(lambda image, min_size=20: [(1, 2, 30, 30)])
     image = draw_face(1, "neutral", 96, "rgb")
     assert Predictor.load(run).find_faces(image) == [(0, 0, 96, 96)]
     assert Predictor.load(run, detect=True).find_faces(image) == [(1, 2, 30, 30)]

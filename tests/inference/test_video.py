@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
 from fer_keras.inference import InferenceError
 from fer_keras.inference.predictor import Predictor, Preprocessing
@@ -14,6 +13,7 @@ from fer_keras.inference.video import (
     video_rows,
 )
 from fer_keras.labels import CLASSES_7
+from tests.conftest import requires_haar
 from tests.inference.fakes import place, write_video
 
 FRAMES, CHANGE = 40, 20
@@ -141,12 +141,12 @@ def test_tracks_are_smoothed_separately():
 
 
 @pytest.mark.parametrize("kind", ["ema", "window"])
-def test_smoothing_removes_flicker_on_a_synthetic_video(kind, expression_video, tiny_predictor, monkeypatch):
+def test_smoothing_removes_flicker_on_a_synthetic_video(stub_detector, kind, expression_video, tiny_predictor, monkeypatch):
     """Raw labels flicker around the expression change; smoothed labels switch exactly once, just after it.
 
     The face box comes from a stub detector reading the frame (the Haar cascade is tested on real faces).
     """
-    monkeypatch.setattr(faces_module, "detect_faces", picture_box)
+    stub_detector(picture_box)
     monkeypatch.setattr(tiny_predictor, "probabilities", flickering_probabilities(tiny_predictor))
     tracker = FaceTracker(smoother=smoother_factory(kind, alpha=0.6, window=5))
     rows = []
@@ -167,6 +167,7 @@ def test_smoothing_removes_flicker_on_a_synthetic_video(kind, expression_video, 
         assert sum(smoothed) == pytest.approx(1.0)
 
 
+@requires_haar
 def test_real_detection_follows_a_face_across_frames(tiny_predictor, tmp_path):
     """The Haar cascade (faces from 240 // 8 = 30 px up, on a shrunk copy) finds the face in every frame."""
     from fer_keras.data.faces import smallest_face
