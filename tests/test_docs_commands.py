@@ -1,6 +1,8 @@
 """Docs as tests: every shell command in README.md and docs/reproduce.md is checked, the README's
 train → predict → export → report chain runs as written, and every reproduce.md training command runs
-with a synthetic stand-in for its data (tiny form: synthetic faces, 1 epoch; most marked slow).
+with a synthetic stand-in for its data (tiny form: synthetic faces, 1 epoch; most marked slow). The
+commands that need finished runs first (the ensemble, ``report --seeds``, ``pretrained.bundle``, the
+cross-dataset benchmark) run after the documented commands that make those runs.
 
 A documented command that no longer parses, names a config that is gone or sets a key that
 does not exist fails here, and so does one of the README's commands that stops working.
@@ -13,6 +15,7 @@ import re
 import shlex
 
 import cv2
+import pandas as pd
 import pytest
 
 from fer_keras.config import load_config
@@ -111,7 +114,7 @@ def test_readme_commands_run_in_tiny_form(tmp_path, monkeypatch, capsys):
                 first = config.experiment == "quickstart" and not (tmp_path / quickstart).exists()
                 argv += ["--out", quickstart if first else f"reports/{config.experiment}/run{ran}"]
         if module == "fer_keras.report" and "--seeds" in argv:
-            continue  # needs three seed runs of one experiment; tests/reports covers the summary
+            continue  # needs three seed runs first: test_seeds_summary_command_runs_after_three_seeded_runs
         main = importlib.import_module(PARSERS[module]).main
         assert main(argv) == 0, f"README command failed: {command}"
         ran += 1
@@ -162,16 +165,97 @@ def _reproduce_params():
     return params
 
 
+def train_tiny(command: str, out: str | None = None, extra: tuple[str, ...] = ()) -> str:
+    """Run a documented training command with the synthetic stand-in for its data; returns the run folder
+    (its own ``--out`` unless ``out`` is given)."""
+    from fer_keras import train
+
+    argv = shlex.split(command)[3:]
+    config = load_config(argv[argv.index("--config") + 1], [v for k, v in zip(argv, argv[1:]) if k == "--set"])
+    if "--out" in argv:
+        at = argv.index("--out")
+        out = out or argv[at + 1]
+        del argv[at:at + 2]
+    tiny = [item for override in synthetic_stand_in(config) for item in ("--set", override)]
+    assert train.main(argv + tiny + list(extra) + ["--out", str(out)]) == 0, command
+    return str(out)
+
+
+def documented(doc: str, start: str) -> str:
+    """The one command of ``doc`` that starts with ``start``."""
+    (command,) = [c for d, c in COMMANDS if d == doc and c.startswith(start)]
+    return command
+
+
 @pytest.mark.parametrize("command", _reproduce_params())
 def test_reproduce_training_command_runs_in_tiny_form(command, tmp_path, monkeypatch):
     """docs/reproduce.md's command, as written, plus a synthetic stand-in for its data (one epoch)."""
-    from fer_keras import train
+    monkeypatch.chdir(tmp_path)
+    run = train_tiny(command, out=str(tmp_path / "run"))
+    assert (tmp_path / run / "report.md").is_file()
+
+
+# --- the documented commands that need finished runs first -----------------------------------------
+
+@pytest.mark.slow  # Models 1 and 3 (20 M and 6 M parameters): about a minute on 2 cores
+def test_ensemble_command_runs_after_the_three_member_commands(tmp_path, monkeypatch):
+    """``T fer2013_ensemble.yaml`` after Models 1-3's commands, each at the ``--out`` it documents."""
+    import json
 
     monkeypatch.chdir(tmp_path)
-    words = shlex.split(command)
-    argv = words[3:]
-    config = load_config(argv[argv.index("--config") + 1], [v for k, v in zip(argv, argv[1:]) if k == "--set"])
-    argv = [a for a in argv if a != "--out" and not a.startswith("reports/")]
-    tiny = [item for override in synthetic_stand_in(config) for item in ("--set", override)]
-    assert train.main(argv + tiny + ["--out", str(tmp_path / "run")]) == 0, command
-    assert (tmp_path / "run" / "report.md").is_file()
+    members = [train_tiny(documented("docs/reproduce.md", f"{T} fer2013_model{n}.yaml")) for n in (1, 2, 3)]
+    assert members == list(load_config("fer2013_ensemble.yaml").ensemble.members)
+    run = tmp_path / train_tiny(documented("docs/reproduce.md", f"{T} fer2013_ensemble.yaml"), out="ensemble")
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert (run / "report.md").is_file() and metrics["test_sets"], metrics
+
+
+def test_seeds_summary_command_runs_after_three_seeded_runs(tmp_path, monkeypatch):
+    """The README's ``report --seeds`` line after three quickstart runs (``--set seed=N``) at its paths."""
+    from fer_keras import report
+
+    monkeypatch.chdir(tmp_path)
+    command = documented("README.md", "python -m fer_keras.report --seeds")
+    argv = shlex.split(command)[3:]
+    runs = argv[1:argv.index("--out")]
+    for seed, run in enumerate(runs, start=1):
+        train_tiny(f"{T} quickstart.yaml", out=run, extra=("--set", f"seed={seed}"))
+    assert report.main(argv) == 0, command
+    out = tmp_path / argv[argv.index("--out") + 1]
+    assert len(pd.read_csv(out / "seeds_summary.csv")) >= 1 and (out / "seeds_summary.md").is_file()
+
+
+def test_bundle_command_runs_on_a_bundled_recipe_run(tmp_path, monkeypatch):
+    """reproduce.md's recipe run, then its ``pretrained.bundle`` line (into a temporary --target, not the
+    package); the bundle then predicts as the shipped one does."""
+    import numpy as np
+
+    from fer_keras.inference.predictor import Predictor
+    from fer_keras.pretrained import bundle
+
+    monkeypatch.chdir(tmp_path)
+    train_tiny(documented("docs/reproduce.md", f"{T} fer2013_bundled.yaml"))
+    command = documented("docs/reproduce.md", "python -m fer_keras.pretrained.bundle")
+    assert bundle.main(shlex.split(command)[3:] + ["--target", "bundle"]) == 0, command
+    predictor = Predictor.load(tmp_path / "bundle", detect=False)
+    (face,) = predictor.predict(np.full((48, 48, 1), 128, np.uint8))
+    assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_cross_dataset_command_runs_on_datasets_in_the_shared_layout(tmp_path, monkeypatch):
+    """reproduce.md's cross-dataset line after Model 2's command, on JAFFE and CK+48 fixtures laid out
+    as ../shared/datasets is (``--datasets``), without the ``fer`` package (``--no-fer``)."""
+    import importlib
+
+    from tests.data.fixtures import make_ckplus48, make_jaffe_class_folders
+
+    monkeypatch.chdir(tmp_path)
+    datasets = tmp_path / "datasets"
+    make_jaffe_class_folders(datasets)
+    make_ckplus48(datasets)
+    train_tiny(documented("docs/reproduce.md", f"{T} fer2013_model2.yaml"))
+    command = documented("docs/reproduce.md", "python benchmarks/cross_dataset.py").replace("DIR", "cross")
+    script = importlib.import_module("benchmarks.cross_dataset")
+    assert script.main(shlex.split(command)[2:] + ["--datasets", str(datasets), "--no-fer"]) == 0, command
+    table = pd.read_csv(tmp_path / "cross" / "cross_dataset.csv")
+    assert set(table["test_set"]) == {"JAFFE (face detection)", "CK+48 (crops, 6 classes)"}
