@@ -53,7 +53,7 @@ def sample_table(data_root: Path | None = None, synthetic_per_class: int = 20):
 
 def load_sample(image_size: tuple[int, int], color_mode: str, data_root: Path | None = None) -> Sample:
     """Benchmark images decoded the fer_keras way (``load_images``) at ``image_size`` and ``color_mode``."""
-    from fer_keras.data.pipeline import load_images
+    from fer_keras.data.decode import load_images
 
     table, source, _, _ = sample_table(data_root)
     images = load_images(table, image_size, color_mode)

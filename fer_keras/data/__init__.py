@@ -1,1 +1,1 @@
-"""Datasets: readers, splits, augmentation and the tf.data input pipeline."""
+"""Datasets: readers, image decoding, splits, augmentation and the tf.data input pipeline."""

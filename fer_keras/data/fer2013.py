@@ -25,13 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from fer_keras.data.image_io import (
+from fer_keras.data.image_io import is_image_file, parse_pixels
+from fer_keras.data.reader_helpers import (
     find_layout,
-    is_image_file,
     list_images,
     lookup_label,
     make_table,
-    parse_pixels,
     screen_files,
     subfolders,
     visible_files,

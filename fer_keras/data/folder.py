@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fer_keras.data.image_io import list_images, screen_files, subfolders
+from fer_keras.data.reader_helpers import list_images, screen_files, subfolders
 from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
 from fer_keras.labels import CLASSES_8
 

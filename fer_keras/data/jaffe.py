@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from fer_keras.data.image_io import (
+from fer_keras.data.image_io import is_image_file
+from fer_keras.data.reader_helpers import (
     find_layout,
-    is_image_file,
     list_images,
     lookup_label,
     screen_files,

@@ -14,7 +14,7 @@ import pandas as pd
 
 from fer_keras.config import DataConfig
 from fer_keras.data.faces import counts_table, crop_table
-from fer_keras.data.pipeline import decode_or_exclude
+from fer_keras.data.decode import decode_or_exclude
 from fer_keras.data.registry import DatasetError, read_dataset, restrict_classes
 from fer_keras.labels import resolve_classes
 

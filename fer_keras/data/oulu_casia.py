@@ -13,7 +13,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fer_keras.data.image_io import find_layout, list_images, lookup_label, natural_key, screen_files, subfolders
+from fer_keras.data.reader_helpers import (
+    find_layout,
+    list_images,
+    lookup_label,
+    natural_key,
+    screen_files,
+    subfolders,
+)
 from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
 from fer_keras.labels import OULU_FOLDERS
 

@@ -193,7 +193,7 @@ def sample_images(input_shape: tuple[int, int, int], count: int = 8, run_dir: Pa
             images = saved["images"][:count]
         if len(images) and tuple(images.shape[1:]) == tuple(input_shape):
             return images.astype(np.float32)
-    from fer_keras.data.pipeline import resize
+    from fer_keras.data.decode import resize
     from fer_keras.data.synthetic import MAX_SIZE, MIN_SIZE, draw_face
     from fer_keras.labels import CLASSES_7
 

@@ -9,8 +9,8 @@ Preprocessing is the run's own, so predictions match evaluation: faces are found
 from ``max(min_size, short side // 8)`` up on a shrunk copy, which keeps camera frames fast),
 cropped with :func:`~fer_keras.data.faces.crop_detection` (its ``margin``, ``square`` and
 ``align``), converted with
-:func:`fer_keras.data.pipeline.to_color_mode` and resized with
-:func:`~fer_keras.data.pipeline.resize` to the run's ``image_size``; the model gets float32 0..255.
+:func:`fer_keras.data.decode.to_color_mode` and resized with
+:func:`~fer_keras.data.decode.resize` to the run's ``image_size``; the model gets float32 0..255.
 
 Whether faces are detected follows the run's ``data.face_crop.predict`` (``auto``: detect when
 training cropped faces, otherwise the whole image is the face, which is what the model saw in
@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import ExperimentConfig, FaceCropConfig
+from fer_keras.data.decode import resize, to_color_mode
 from fer_keras.data.faces import Box, Detection, crop_detection, find_detections
 from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.inference import InferenceError
@@ -202,8 +203,6 @@ class Predictor:
 
     def prepare(self, image: np.ndarray, face: Detection | Box) -> np.ndarray:
         """The model input for one face: crop or align (when detecting), colour mode, resize; uint8 HxWxC."""
-        from fer_keras.data.pipeline import resize, to_color_mode  # the training pipeline's own steps (loads TF)
-
         crop = image
         if self.detect:
             crop = crop_detection(image, face, self.preprocessing.face_crop)

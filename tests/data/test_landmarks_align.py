@@ -120,7 +120,7 @@ def test_without_the_cascade_haar_says_what_to_do_and_mtcnn_still_crops(opencv5)
 
 
 def test_predict_aligns_exactly_as_training_did(tmp_path):
-    from fer_keras.data.pipeline import load_images
+    from fer_keras.data.decode import load_images
     from fer_keras.inference.predictor import Predictor, Preprocessing
     from tests.inference.fakes import make_run_dir
 

@@ -102,7 +102,7 @@ def test_every_face_gets_probabilities_summing_to_one(stub_detector, predictor):
 
 def test_preprocessing_matches_the_training_pipeline(stub_detector, predictor):
     """The predictor's face input equals what crop_table + load_images made of the same image in training."""
-    from fer_keras.data.pipeline import load_images
+    from fer_keras.data.decode import load_images
 
     image = place(draw_face(5, "surprise", 160, "rgb"), at=(220, 100))
     stub_detector(lambda image, min_size=20: [FACE_BOX])
@@ -117,7 +117,7 @@ def test_preprocessing_matches_the_training_pipeline(stub_detector, predictor):
 def test_real_detection_on_a_synthetic_frame_matches_training(predictor, seed):
     """The run's own detector (Haar on OpenCV 4, MTCNN on 5): the box and probabilities equal
     training's crop_table + load_images of the same frame."""
-    from fer_keras.data.pipeline import load_images
+    from fer_keras.data.decode import load_images
 
     frame = place(draw_face(seed, "happiness", 160, "rgb"))
     (face,) = predictor.predict(frame)
