@@ -19,6 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fer_keras.errors import ConfigError
 
+#: Why ``runtime.strategy: multi_worker`` stops at validation, before any data is read.
+MULTI_WORKER_REFUSED = (
+    "multi_worker is not supported: Keras 3's fit fails under tf.distribute.MultiWorkerMirroredStrategy "
+    "(keras-team/keras#20585); use mirrored to train on several GPUs of one machine"
+)
+
 
 class Section(BaseModel):
     """Base of every config section: unknown keys are errors, values are checked on assignment.
@@ -234,7 +240,8 @@ class RuntimeConfig(Section):
 
     out_dir: str = Field("reports", description="runs go to <out_dir>/<experiment>/<timestamp>/")
     strategy: Literal["auto", "default", "mirrored", "multi_worker"] = Field(
-        "auto", description="tf.distribute strategy; auto mirrors over several GPUs; multi_worker reads TF_CONFIG"
+        "auto", description="tf.distribute strategy; auto mirrors over several GPUs on one machine; "
+                            "multi_worker is refused (Keras 3's fit fails under it)"
     )
     mixed_precision: Literal["auto", "on", "off"] = Field(
         "auto", description="mixed_float16 (softmax stays float32); auto: on when a GPU is present"
@@ -242,6 +249,13 @@ class RuntimeConfig(Section):
     jit_compile: bool = Field(False, description="XLA-compile the train step")
     deterministic: bool = Field(False, description="deterministic TF ops and one-batch-at-a-time augmentation")
     verbose: int = Field(2, ge=0, le=2, description="Keras fit verbosity")
+
+    @field_validator("strategy")
+    @classmethod
+    def _no_multi_worker(cls, value: str) -> str:
+        if value == "multi_worker":
+            raise ValueError(MULTI_WORKER_REFUSED)
+        return value
 
 
 class ExperimentConfig(Section):

@@ -36,6 +36,8 @@ CONFIG_CASES = {
     "dataset typo": (["--set", "data.dataset=fer2031"], r"data\.dataset 'fer2031' is not a registered reader"),
     "test dataset typo": (["--set", "test_datasets=[{dataset: jafe}]"], r"test_datasets\.0\.dataset 'jafe'"),
     "model typo": (["--set", "model.name=custom_cnn9"], r"model\.name 'custom_cnn9' is not a registered model"),
+    "several machines": (["--set", "runtime.strategy=multi_worker"],
+                         r"runtime\.strategy.*multi_worker is not supported.*keras-team/keras#20585"),
 }
 
 

@@ -34,14 +34,12 @@ def apply_precision(runtime: RuntimeConfig) -> str:
 def make_strategy(runtime: RuntimeConfig) -> tf.distribute.Strategy:
     """The distribution strategy: ``auto`` mirrors over several GPUs, else the default strategy.
 
-    ``multi_worker`` reads the cluster from the ``TF_CONFIG`` environment variable; in every
-    strategy ``training.batch_size`` is the global batch, split across replicas.
+    In every strategy ``training.batch_size`` is the global batch, split across replicas
+    (``multi_worker`` is refused when the config is validated: Keras 3's fit fails under it).
     """
     kind = runtime.strategy
     if kind == "auto":
         kind = "mirrored" if len(gpus()) > 1 else "default"
     if kind == "mirrored":
         return tf.distribute.MirroredStrategy()
-    if kind == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
