@@ -8,7 +8,9 @@ average pooling → dropout → optional hidden dense → dense softmax (float32
 Backbones: vgg16, vgg19, resnet50/101/152, resnet50v2/101v2/152v2, inception_v3,
 densenet121/169/201, efficientnetb0 (all ``keras.applications``), and resnet18/resnet34
 built here from the ResNet paper's basic blocks (Keras ships neither). mobilenet_v2 lives
-in :mod:`fer_keras.models.mobilenet` and reuses this machinery.
+in :mod:`fer_keras.models.mobilenet` and reuses this machinery. Each backbone's facts sit in
+its :class:`BackboneSpec`: builder, input scaling, last block and ImageNet weights file (name
+and URL, which :mod:`fer_keras.models.weights` looks for offline).
 
 Fine-tune modes (``fine_tune``):
 
@@ -34,6 +36,7 @@ train the head, then switch to ``full`` and recompile with a lower learning rate
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,12 +46,19 @@ from keras import layers, ops
 
 from fer_keras.models.common import pooled_head
 from fer_keras.models.registry import ModelError, register_model
-from fer_keras.models.weights import load_backbone_weights
+from fer_keras.models.weights import existing_weights_file, find_weights_file, load_weights_file
 
 #: The KDEF paper's fine-tune modes.
 FINE_TUNE_MODES = ("head", "head_plus_last_block", "full", "scratch")
 #: ``preprocess`` option values.
 PREPROCESS_OPTIONS = ("backbone", "none")
+#: Where keras.applications downloads most of its weight files from.
+KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+#: The stem suffix of those files (``vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5``).
+TF_KERNELS = "_weights_tf_dim_ordering_tf_kernels"
+
+#: ``weights_file(include_top, rows, **variant)`` -> (file name, download URL or None).
+WeightsFile = Callable[..., tuple[str, str | None]]
 
 
 @keras.saving.register_keras_serializable(package="fer_keras")
@@ -95,10 +105,10 @@ class BackbonePreprocess(layers.Layer):
 
 @dataclass(frozen=True)
 class BackboneSpec:
-    """How to build one headless backbone and where its last block starts.
+    """Everything known about one headless backbone: build, input scaling, last block, weights.
 
     Args:
-        name: registry name; also the nested backbone model's name and the weights key.
+        name: registry name; also the nested backbone model's name.
         factory: ``factory(input_shape, name, **variant)`` → headless, randomly initialised
             ``keras.Model`` taking 3-channel input.
         preprocess: :class:`BackbonePreprocess` mode for ``preprocess="backbone"``, or
@@ -107,6 +117,10 @@ class BackboneSpec:
             ``"after:<layer>"`` for "every layer after <layer>" (InceptionV3's blocks
             have auto-generated layer names).
         min_size: smallest input height/width the architecture accepts.
+        weights_file: ``weights_file(include_top, rows, **variant)`` -> the file name of its
+            ImageNet weights and their download URL (None when nobody publishes them), for
+            input height ``rows`` and the constructor's ``variant`` arguments (ignored where
+            they do not change the file); None when no ImageNet weights are known.
     """
 
     name: str
@@ -114,6 +128,7 @@ class BackboneSpec:
     preprocess: str | None
     last_block: str
     min_size: int = 32
+    weights_file: WeightsFile | None = None
 
 
 #: Every backbone a built model may contain, by name (mobilenet.py adds its own).
@@ -124,6 +139,80 @@ def register_backbone(spec: BackboneSpec) -> BackboneSpec:
     """Make ``spec`` known to :func:`set_fine_tune_mode` (registering a model is separate)."""
     BACKBONES[spec.name] = spec
     return spec
+
+
+# --------------------------------------------------------------------------- ImageNet weights
+
+
+def keras_file(url_folder: str, stem: str) -> WeightsFile:
+    """keras.applications' naming: ``<stem>.h5`` with the top, ``<stem>_notop.h5`` without."""
+
+    def weights_file(include_top: bool = False, rows: int = 224, **variant) -> tuple[str, str]:
+        file_name = f"{stem}.h5" if include_top else f"{stem}_notop.h5"
+        return file_name, url_folder + file_name
+
+    return weights_file
+
+
+def tf_kernels_file(url_folder: str, name: str) -> WeightsFile:
+    """``<name>_weights_tf_dim_ordering_tf_kernels[_notop].h5`` under ``KERAS_WEIGHTS_URL/<url_folder>/``."""
+    return keras_file(f"{KERAS_WEIGHTS_URL}{url_folder}/", f"{name}{TF_KERNELS}")
+
+
+def unpublished_file(name: str) -> WeightsFile:
+    """``<name>_imagenet[_notop].weights.h5`` with no URL: Keras publishes no such weights."""
+
+    def weights_file(include_top: bool = False, rows: int = 224, **variant) -> tuple[str, None]:
+        return f"{name}_imagenet{'' if include_top else '_notop'}.weights.h5", None
+
+    return weights_file
+
+
+def keras_weights_file(model_name: str, include_top: bool = False, rows: int = 224, **variant) -> tuple[str, str | None]:
+    """The file name of a backbone's ImageNet weights and its URL (None when Keras has none).
+
+    ``rows`` (input height) and ``variant`` (e.g. MobileNetV2's ``alpha``) matter only
+    where the backbone's ``weights_file`` uses them.
+    """
+    spec = BACKBONES.get(model_name)
+    if spec is None or spec.weights_file is None:
+        known = sorted(name for name, known_spec in BACKBONES.items() if known_spec.weights_file is not None)
+        raise ModelError(f"no ImageNet weights are known for model {model_name!r}; known: {', '.join(known)}")
+    return spec.weights_file(include_top, rows=rows, **variant)
+
+
+def resolve_imagenet_weights(
+    model_name: str,
+    include_top: bool = False,
+    path: str | os.PathLike | None = None,
+    rows: int = 224,
+    **variant,
+) -> str:
+    """A local weights file for backbone ``model_name``: ``path`` if given, else the first cached copy.
+
+    Raises :class:`ModelError` (one line) when ``path`` does not exist or no folder of
+    :func:`fer_keras.models.weights.search_dirs` holds the backbone's file.
+    """
+    if path is not None:
+        return existing_weights_file(path)
+    file_name, url = keras_weights_file(model_name, include_top, rows=rows, **variant)
+    return find_weights_file(model_name, file_name, url)
+
+
+def load_backbone_weights(
+    backbone: keras.Model,
+    model_name: str,
+    weights: str | os.PathLike | None,
+    rows: int = 224,
+    **variant,
+) -> str | None:
+    """Fill a headless backbone from ``weights`` (None, 'imagenet' or a path); returns the file used."""
+    if weights is None:
+        return None
+    path = None if str(weights) == "imagenet" else weights
+    resolved = resolve_imagenet_weights(model_name, include_top=False, path=path, rows=rows, **variant)
+    load_weights_file(backbone, resolved)
+    return resolved
 
 
 # --------------------------------------------------------------------------- ResNet18/34
@@ -185,23 +274,28 @@ def _application(constructor: Callable[..., keras.Model]) -> Callable[..., keras
 
 
 _apps = keras.applications
+_tf = tf_kernels_file
 _KERAS_BACKBONES = (
-    BackboneSpec("vgg16", _application(_apps.VGG16), "caffe", "block5_"),
-    BackboneSpec("vgg19", _application(_apps.VGG19), "caffe", "block5_"),
-    BackboneSpec("resnet50", _application(_apps.ResNet50), "caffe", "conv5_"),
-    BackboneSpec("resnet101", _application(_apps.ResNet101), "caffe", "conv5_"),
-    BackboneSpec("resnet152", _application(_apps.ResNet152), "caffe", "conv5_"),
-    BackboneSpec("resnet50v2", _application(_apps.ResNet50V2), "tf", "conv5_"),
-    BackboneSpec("resnet101v2", _application(_apps.ResNet101V2), "tf", "conv5_"),
-    BackboneSpec("resnet152v2", _application(_apps.ResNet152V2), "tf", "conv5_"),
-    BackboneSpec("inception_v3", _application(_apps.InceptionV3), "tf", "after:mixed8", min_size=75),
-    BackboneSpec("densenet121", _application(_apps.DenseNet121), "torch", "conv5_"),
-    BackboneSpec("densenet169", _application(_apps.DenseNet169), "torch", "conv5_"),
-    BackboneSpec("densenet201", _application(_apps.DenseNet201), "torch", "conv5_"),
+    BackboneSpec("vgg16", _application(_apps.VGG16), "caffe", "block5_", weights_file=_tf("vgg16", "vgg16")),
+    BackboneSpec("vgg19", _application(_apps.VGG19), "caffe", "block5_", weights_file=_tf("vgg19", "vgg19")),
+    BackboneSpec("resnet50", _application(_apps.ResNet50), "caffe", "conv5_", weights_file=_tf("resnet", "resnet50")),
+    BackboneSpec("resnet101", _application(_apps.ResNet101), "caffe", "conv5_", weights_file=_tf("resnet", "resnet101")),
+    BackboneSpec("resnet152", _application(_apps.ResNet152), "caffe", "conv5_", weights_file=_tf("resnet", "resnet152")),
+    BackboneSpec("resnet50v2", _application(_apps.ResNet50V2), "tf", "conv5_", weights_file=_tf("resnet", "resnet50v2")),
+    BackboneSpec("resnet101v2", _application(_apps.ResNet101V2), "tf", "conv5_", weights_file=_tf("resnet", "resnet101v2")),
+    BackboneSpec("resnet152v2", _application(_apps.ResNet152V2), "tf", "conv5_", weights_file=_tf("resnet", "resnet152v2")),
+    BackboneSpec("inception_v3", _application(_apps.InceptionV3), "tf", "after:mixed8", min_size=75,
+                 weights_file=_tf("inception_v3", "inception_v3")),
+    BackboneSpec("densenet121", _application(_apps.DenseNet121), "torch", "conv5_", weights_file=_tf("densenet", "densenet121")),
+    BackboneSpec("densenet169", _application(_apps.DenseNet169), "torch", "conv5_", weights_file=_tf("densenet", "densenet169")),
+    BackboneSpec("densenet201", _application(_apps.DenseNet201), "torch", "conv5_", weights_file=_tf("densenet", "densenet201")),
     # EfficientNet's model starts with its own Rescaling + Normalization layers.
-    BackboneSpec("efficientnetb0", _application(_apps.EfficientNetB0), None, "block7a_"),
-    BackboneSpec("resnet18", lambda input_shape, name: basic_resnet(input_shape, (2, 2, 2, 2), name), "torch", "conv5_"),
-    BackboneSpec("resnet34", lambda input_shape, name: basic_resnet(input_shape, (3, 4, 6, 3), name), "torch", "conv5_"),
+    BackboneSpec("efficientnetb0", _application(_apps.EfficientNetB0), None, "block7a_",
+                 weights_file=keras_file("https://storage.googleapis.com/keras-applications/", "efficientnetb0")),
+    BackboneSpec("resnet18", lambda input_shape, name: basic_resnet(input_shape, (2, 2, 2, 2), name), "torch", "conv5_",
+                 weights_file=unpublished_file("resnet18")),
+    BackboneSpec("resnet34", lambda input_shape, name: basic_resnet(input_shape, (3, 4, 6, 3), name), "torch", "conv5_",
+                 weights_file=unpublished_file("resnet34")),
 )
 
 
@@ -258,7 +352,7 @@ def build_transfer_model(
         backbone = spec.factory(input_shape=(height, width, 3), name=spec.name, **variant)
     except ValueError as error:
         raise ModelError(f"{spec.name}: cannot build backbone for input {input_shape}: {' '.join(str(error).split())}") from None
-    load_backbone_weights(backbone, spec.name, weights, alpha=variant.get("alpha", 1.0), rows=height)
+    load_backbone_weights(backbone, spec.name, weights, rows=height, **variant)
 
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs

@@ -21,8 +21,18 @@ from __future__ import annotations
 
 import keras
 
-from fer_keras.models.backbones import BackboneSpec, build_transfer_model, register_backbone
-from fer_keras.models.registry import register_model
+from fer_keras.models.backbones import (
+    KERAS_WEIGHTS_URL,
+    TF_KERNELS,
+    BackboneSpec,
+    build_transfer_model,
+    register_backbone,
+)
+from fer_keras.models.registry import ModelError, register_model
+
+#: MobileNetV2 ImageNet weights exist for these width multipliers and input sizes only.
+MOBILENET_V2_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
+MOBILENET_V2_ROWS = (96, 128, 160, 192, 224)
 
 
 def _mobilenet_v2(input_shape, name, alpha: float = 1.0) -> keras.Model:
@@ -31,7 +41,24 @@ def _mobilenet_v2(input_shape, name, alpha: float = 1.0) -> keras.Model:
     )
 
 
-MOBILENET_V2 = register_backbone(BackboneSpec("mobilenet_v2", _mobilenet_v2, "tf", "block_16_"))
+def mobilenet_v2_weights_file(include_top: bool = False, rows: int = 224, alpha: float = 1.0) -> tuple[str, str]:
+    """Keras' MobileNetV2 ImageNet file for width ``alpha`` and input height ``rows``, and its URL.
+
+    Like Keras, an input size without published weights uses the 224 px file.
+    """
+    if float(alpha) not in MOBILENET_V2_ALPHAS:
+        raise ModelError(
+            f"mobilenet_v2: ImageNet weights exist only for alpha in {list(MOBILENET_V2_ALPHAS)}, got {alpha}"
+        )
+    size = rows if rows in MOBILENET_V2_ROWS else 224
+    tail = f"_{float(alpha)}_{size}.h5" if include_top else f"_{float(alpha)}_{size}_no_top.h5"
+    file_name = f"mobilenet_v2{TF_KERNELS}{tail}"
+    return file_name, f"{KERAS_WEIGHTS_URL}mobilenet_v2/{file_name}"
+
+
+MOBILENET_V2 = register_backbone(
+    BackboneSpec("mobilenet_v2", _mobilenet_v2, "tf", "block_16_", weights_file=mobilenet_v2_weights_file)
+)
 
 
 @register_model("mobilenet_v2")

@@ -25,6 +25,7 @@ from pathlib import Path
 import keras
 from keras import ops
 
+from fer_keras.models import backbones
 from fer_keras.models.attention import CBAM, SqueezeExcite
 from fer_keras.models.common import dense_head, pooled_head
 from fer_keras.models.registry import ModelError, register_model
@@ -111,10 +112,8 @@ def _head(x, head: str, num_classes: int, dropout: float, dense_units: int):
 
 
 def _weights_path(weights) -> str:
-    if isinstance(weights, str) and weights == "imagenet":
-        from fer_keras.models.weights import resolve_imagenet_weights
-
-        return str(resolve_imagenet_weights("vgg16", include_top=False))
+    if isinstance(weights, str) and weights == "imagenet":  # the vgg16 backbone's file, found offline
+        return str(backbones.resolve_imagenet_weights("vgg16", include_top=False))
     if not isinstance(weights, (str, os.PathLike)):
         raise ModelError(f"vgg16: weights must be null, 'imagenet' or a file path, got {weights!r}")
     path = Path(weights).expanduser()

@@ -168,7 +168,7 @@ def test_weights_file_also_loads_into_grayscale_model(tmp_path, keras_vgg16_smal
 
 
 def test_imagenet_weights_come_from_the_offline_resolver(tmp_path, monkeypatch, keras_vgg16_small):
-    from fer_keras.models import weights as weights_module  # an import bug must fail, not skip
+    from fer_keras.models import backbones  # an import bug must fail, not skip
     weights_file = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
     keras_vgg16_small.save(weights_file)
     calls = []
@@ -177,7 +177,7 @@ def test_imagenet_weights_come_from_the_offline_resolver(tmp_path, monkeypatch, 
         calls.append((model_name, include_top))
         return str(weights_file)
 
-    monkeypatch.setattr(weights_module, "resolve_imagenet_weights", fake_resolve)
+    monkeypatch.setattr(backbones, "resolve_imagenet_weights", fake_resolve)
     model = build_model("vgg16_se", SMALL, 3, weights="imagenet")
     assert calls == [("vgg16", False)]
     expected = keras_vgg16_small.get_layer("block2_conv1").kernel.numpy()

@@ -1,4 +1,4 @@
-"""ImageNet weights resolved offline: exact Keras file names, search order, one-line errors."""
+"""ImageNet weights resolved offline: each backbone's exact Keras file name, search order, one-line errors."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import keras
 import numpy as np
 import pytest
 
-from fer_keras.models import weights
-from fer_keras.models.registry import ModelError
-from fer_keras.models.weights import (
+from fer_keras.models import model_names, weights
+from fer_keras.models.backbones import (
+    BACKBONES,
     keras_weights_file,
     load_backbone_weights,
-    load_weights_file,
     resolve_imagenet_weights,
 )
+from fer_keras.models.registry import ModelError
+from fer_keras.models.weights import find_weights_file, load_weights_file
 
 TF = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
@@ -139,3 +140,27 @@ def test_wrong_file_gives_one_line_model_error(tmp_path):
     with pytest.raises(ModelError) as caught:
         load_weights_file(_tiny_mobilenet(), file)
     assert "\n" not in str(caught.value) and "other.weights.h5" in str(caught.value)
+
+
+def test_resolver_names_no_model():
+    source = open(weights.__file__, encoding="utf-8").read()
+    named = [name for name in sorted({*BACKBONES, *model_names()}) if name in source]
+    assert named == []
+
+
+def test_find_weights_file_resolves_any_file_name(empty_search, monkeypatch):
+    folder = empty_search / "mine"
+    folder.mkdir()
+    (folder / "any_name.weights.h5").write_bytes(b"x")
+    monkeypatch.setenv(weights.WEIGHTS_DIR_ENV, str(folder))
+    assert find_weights_file("mine", "any_name.weights.h5", None) == str(folder / "any_name.weights.h5")
+    with pytest.raises(ModelError, match="ImageNet weights for mine not found: download https://x/y.h5") as caught:
+        find_weights_file("mine", "y.h5", "https://x/y.h5")
+    assert "\n" not in str(caught.value)
+
+
+def test_every_backbone_states_its_weights_file():
+    for name, spec in BACKBONES.items():
+        file_name, url = keras_weights_file(name)
+        assert file_name.endswith(".h5") and (url is None or url.endswith("/" + file_name)), name
+        assert spec.weights_file is not None
