@@ -258,9 +258,9 @@ class BaselineResults(NamedTuple):
     summary: pd.DataFrame
 
 
-def baseline_name(dataset: str, feature: str, classifier: str) -> str:
-    """The ``test_set`` label of a baseline's predictions, e.g. ``"kdef · svm+hog"``."""
-    return f"{dataset} · {classifier}+{feature}"
+def baseline_method(feature: str, classifier: str) -> str:
+    """The ``method`` name field of a baseline's predictions, e.g. ``"svm+hog"``."""
+    return f"{classifier}+{feature}"
 
 
 def run_baselines(
@@ -273,12 +273,12 @@ def run_baselines(
     """Every ``(feature, classifier)`` of ``combos`` on every fold; predictions tables plus a summary.
 
     Each fold trains on its ``train`` part and predicts its ``test`` part (``val`` when there is no
-    test part, named ``"<dataset> (val) · ..."``), with seed ``seed + fold`` as the CNN runs do.
+    test part, ``test_set`` ``"<dataset> (val)"``), with seed ``seed + fold`` as the CNN runs do.
     ``predictions`` has the columns of :func:`~fer_keras.evaluation.predictions.predictions_frame`,
-    ``test_set`` naming the combination; write ``predictions[predictions.fold == k]`` as a run's
-    ``predictions_fold{k}.csv`` and the report follows. ``summary``: feature, classifier, test_set,
-    folds, accuracy_mean, accuracy_sd, accuracy ("mean ± SD", %), feature_seconds (once, all images),
-    fit_seconds (fit + predict, mean per fold).
+    ``method`` naming the combination (:func:`baseline_method`); write ``predictions[predictions.fold == k]``
+    as a run's ``predictions_fold{k}.csv`` and the report follows. ``summary``: feature, classifier,
+    test_set, method, folds, accuracy_mean, accuracy_sd, accuracy ("mean ± SD", %), feature_seconds
+    (once, all images), fit_seconds (fit + predict, mean per fold).
     """
     combos = list(dict.fromkeys(combos))
     if not combos or not folds:
@@ -309,10 +309,10 @@ def run_baselines(
             probabilities = fit_predict(features[feature], loaded.label_ids, train_idx, eval_idx, classifier,
                                         seed + k, n_classes)
             fit_seconds.append(time.perf_counter() - start)
-            name = baseline_name(evaluated, feature, classifier)
+            method = baseline_method(feature, classifier)
             frames.append(predictions_frame(loaded.table, eval_idx, loaded.label_ids[eval_idx], probabilities,
-                                            loaded.classes, k, name))
-        rows.append({"feature": feature, "classifier": classifier, "test_set": name,
+                                            loaded.classes, k, evaluated, method=method))
+        rows.append({"feature": feature, "classifier": classifier, "test_set": evaluated, "method": method,
                      "feature_seconds": feature_seconds[feature], "fit_seconds": float(np.mean(fit_seconds))})
     predictions = pd.concat(frames, ignore_index=True)
     return BaselineResults(predictions, _summary(predictions, rows))
@@ -320,12 +320,13 @@ def run_baselines(
 
 def _summary(predictions: pd.DataFrame, rows: list[dict]) -> pd.DataFrame:
     """Accuracy mean ± SD over folds beside each combination's timings."""
-    accuracies = fold_accuracies(predictions)
     out = []
     for row in rows:
-        stats = mean_sd(accuracies.loc[accuracies["test_set"] == row["test_set"], "accuracy"])
+        mine = (predictions["test_set"] == row["test_set"]) & (predictions["method"] == row["method"])
+        stats = mean_sd(fold_accuracies(predictions[mine])["accuracy"])
         out.append({
             "feature": row["feature"], "classifier": row["classifier"], "test_set": row["test_set"],
+            "method": row["method"],
             "folds": stats["n"], "accuracy_mean": stats["mean"], "accuracy_sd": stats["sd"],
             "accuracy": f"{100 * stats['mean']:.2f} ± {100 * stats['sd']:.2f}",
             "feature_seconds": round(row["feature_seconds"], 3), "fit_seconds": round(row["fit_seconds"], 3),

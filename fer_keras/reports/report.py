@@ -19,8 +19,9 @@ import pandas as pd
 from fer_keras.config import load_config
 from fer_keras.errors import UserError
 from fer_keras.evaluation import metrics
-from fer_keras.evaluation.predictions import classes_of, probability_columns
+from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
 from fer_keras.reports import plots
+from fer_keras.reports.names import display_name, displayed
 from fer_keras.training import rundir
 
 
@@ -78,12 +79,13 @@ class Document:
                 f"<style>{style}</style></head><body>{''.join(body)}</body></html>")
 
 
-#: Columns every ``predictions_fold*.csv`` has (with one ``prob_<class>`` per class).
+#: Columns every ``predictions_fold*.csv`` has (with one ``prob_<class>`` per class); the other
+#: name fields (``variant``, ``method``, ``model``) read as empty where a table lacks them.
 PREDICTION_COLUMNS = ("test_set", "fold", "key", "true", "predicted", "correct")
 
 
 def gather_predictions(run_dir: Path) -> pd.DataFrame:
-    """All finished folds' predictions, written to ``predictions.csv``."""
+    """All finished folds' predictions, with every name field, written to ``predictions.csv``."""
     parts = sorted(run_dir.glob("predictions_fold*.csv"), key=lambda p: int(p.stem.removeprefix("predictions_fold")))
     if not parts:
         raise ReportError(f"{run_dir}: no finished fold (no predictions_fold*.csv) to report")
@@ -97,18 +99,26 @@ def gather_predictions(run_dir: Path) -> pd.DataFrame:
         if missing or not probability_columns(table):
             raise ReportError(f"{part}: not a predictions table (no {', '.join(missing) or 'prob_<class>'} column); "
                               "was it written by fer_keras.train?")
-        tables.append(table)
+        tables.append(with_name_fields(table))
     frame = pd.concat(tables, ignore_index=True)
     rundir.write_csv(frame, run_dir / "predictions.csv")
     return frame
 
 
+def results(frame: pd.DataFrame):
+    """(display name, name fields, rows) of each result in ``frame``, in order of first appearance."""
+    frame = with_name_fields(frame)
+    for fields, rows in frame.groupby(list(NAME_FIELDS), sort=False):
+        yield display_name(*fields), dict(zip(NAME_FIELDS, fields)), rows
+
+
 def compute_metrics(frame: pd.DataFrame, classes: list[str]) -> dict:
-    """Per test set: pooled summary, per-fold accuracies and their mean ± SD."""
+    """Per result (keyed by display name): its name fields, pooled summary, per-fold accuracies and their mean ± SD."""
     result = {}
-    for test_set, rows in frame.groupby("test_set", sort=False):
+    for name, fields, rows in results(frame):
         folds = rows.groupby("fold")["correct"].mean()
-        result[test_set] = {
+        result[name] = {
+            **fields,
             **metrics.summary(rows, classes),
             "fold_accuracy": {int(k): float(v) for k, v in folds.items()},
             "fold_mean_sd": metrics.mean_sd(folds.to_numpy()),
@@ -261,7 +271,7 @@ def _protocol(doc: Document, run_dir: Path) -> None:
 def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[str], measured: dict,
              sample_faces: bool = True) -> None:
     doc.heading("Confusion matrices")
-    for test_set, rows in frame.groupby("test_set", sort=False):
+    for test_set, _, rows in results(frame):
         suffix = "" if len(measured) == 1 else "_" + _slug(test_set)
         raw = metrics.confusion(rows, classes)
         normalised = metrics.confusion(rows, classes, normalize=True)
@@ -287,7 +297,7 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
     if histories:
         doc.heading("Learning curves")
         doc.image(plots.learning_curves(histories, run_dir / "learning_curves.png"), "learning curves")
-    folds = metrics.fold_accuracies(frame)
+    folds = metrics.fold_accuracies(displayed(frame))
     if folds["fold"].nunique() > 1:
         doc.heading("Fold accuracies")
         doc.image(plots.folds_boxplot(folds, run_dir / "folds_boxplot.png"), "fold accuracy boxplot (whiskers 1.5 IQR)")
@@ -297,7 +307,8 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
         doc.text(SAMPLE_FACES_LEFT_OUT)
     elif samples.exists():
         stored = np.load(samples, allow_pickle=False)
-        first_set = frame[frame["test_set"] == frame["test_set"].iloc[0]].drop_duplicates("key")
+        _, _, first_set = next(results(frame))
+        first_set = first_set.drop_duplicates("key")
         chosen = first_set.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
         if len(chosen):
             images = [stored["images"][list(stored["keys"]).index(k)] for k in chosen["key"]]
@@ -319,7 +330,7 @@ def _gradcam(doc: Document, run_dir: Path, config) -> None:
              "set (fold 0), averaged per class; masks keep pixels at or above "
              f"{config.report.gradcam.threshold:.0%} of a map's maximum.")
     for path in saved if config.report.sample_faces else ():
-        name, _ = load_maps(path)
+        name = display_name(**load_maps(path)[0])
         doc.image(run_dir / f"gradcam_{slug(name)}.png", f"mean Grad-CAM per class, {name}")
     table = comparisons(run_dir, config.report.gradcam, config.report.gradcam.compare_runs)
     if len(table):

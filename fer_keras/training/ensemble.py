@@ -2,7 +2,8 @@
 
 Members must have been evaluated on the same samples (same data, split and seed), as the
 three custom CNNs of the cross-dataset paper are. The ensemble's predictions sit beside each
-member's in one predictions table, so the report shows them side by side.
+member's in one predictions table, so the report shows them side by side: the name field
+``model`` is ``"ensemble"`` on the averaged rows and the member's experiment on its rows.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import pandas as pd
 
 from fer_keras.config import ExperimentConfig, load_config
 from fer_keras.errors import UserError
-from fer_keras.evaluation.predictions import classes_of, probability_columns
+from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
 
-KEYS = ["fold", "test_set", "key"]
+KEYS = ["fold", *NAME_FIELDS, "key"]
 
 
 class EnsembleError(UserError):
@@ -24,17 +25,20 @@ class EnsembleError(UserError):
 
 
 def member_predictions(run_dir: str | Path) -> tuple[str, pd.DataFrame]:
-    """A member's name (its experiment) and its predictions table."""
+    """A member's name (its experiment) and its predictions table (with every name field)."""
     run_dir = Path(run_dir)
     path = run_dir / "predictions.csv"
     if not path.exists():
         raise EnsembleError(f"ensemble member {run_dir} has no predictions.csv; finish its run first")
     name = load_config(run_dir / "config.yaml").experiment if (run_dir / "config.yaml").exists() else run_dir.name
-    return name, pd.read_csv(path)
+    frame = with_name_fields(pd.read_csv(path))
+    if (frame["model"] != "").any():
+        raise EnsembleError(f"ensemble member {run_dir} is itself an ensemble run; list its members instead")
+    return name, frame
 
 
 def combine(members: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
-    """Rows of every member (test_set prefixed with its name) plus the averaged ensemble rows."""
+    """Rows of every member (``model``: its name) plus the averaged ensemble rows (``model``: ``"ensemble"``)."""
     classes = classes_of(members[0][1])
     columns = probability_columns(members[0][1])
     for name, frame in members[1:]:
@@ -53,11 +57,11 @@ def combine(members: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     ensemble["predicted"] = [classes[i] for i in mean.argmax(axis=1)]
     ensemble["correct"] = ensemble["true"] == ensemble["predicted"]
     ensemble = ensemble.reset_index()
-    ensemble["test_set"] = "ensemble · " + ensemble["test_set"]
+    ensemble["model"] = "ensemble"
     rows = [ensemble]
     for (name, _), frame in zip(members, keyed):
         member = frame.loc[common].reset_index()
-        member["test_set"] = f"{name} · " + member["test_set"]
+        member["model"] = name
         rows.append(member)
     order = KEYS + ["subject", "true", "predicted", "correct"] + columns
     return pd.concat(rows, ignore_index=True)[order]

@@ -132,17 +132,18 @@ def _load_test_set(config: ExperimentConfig, data: DataConfig, classes: list[str
 
 
 def _variants(config: ExperimentConfig, run_dir: Path) -> list[tuple[str, str | None]]:
-    """(test-set suffix, starting model) for each model trained per fold.
+    """(variant, starting model) for each model trained per fold.
 
-    Plain runs train one model (from ``model.init_from`` when set). A transfer run first trains
-    (or reuses) the source stage, then fine-tunes it, and trains a scratch twin when asked.
+    Plain runs train one model (from ``model.init_from`` when set), variant ``""``. A transfer run
+    first trains (or reuses) the source stage, then fine-tunes it (``"fine-tuned"``), and trains a
+    scratch twin (``"scratch"``) when asked. The variant is the predictions' ``variant`` name field.
     """
     if config.transfer is None:
         return [("", config.model.init_from)]
     source = config.transfer.source_model or str(_train_source(config, run_dir / "source"))
-    variants = [(" · fine-tuned", source)]
+    variants = [("fine-tuned", source)]
     if config.transfer.compare_scratch:
-        variants.append((" · scratch", None))
+        variants.append(("scratch", None))
     return variants
 
 
@@ -215,11 +216,11 @@ def train_fold(
                                   image_index=loaded.image_index, augmenter=augmenter if copies else None)
 
     frames = []
-    for suffix, start in variants:
+    for variant, start in variants:
         with make_strategy(config.runtime).scope():
             model = _starting_model(config, loaded, start, run_dir)
             compile_model(model, config, steps_per_epoch=int(train.cardinality()))
-        fit(model, train, validation, config, run_dir, fold=fold, tag=_tag(suffix))
+        fit(model, train, validation, config, run_dir, fold=fold, tag=f"_{variant}" if variant else "")
         evaluated = [(eval_name, loaded, eval_idx)] + [(name, data, np.arange(len(data.table))) for name, data in test_sets]
         for name, data, indices in evaluated:
             probabilities = predict_probabilities(
@@ -227,17 +228,13 @@ def train_fold(
                 augmenter=augmenter if data.image_index is not None else None, flip=config.model.test_time_flip,
             )
             frames.append(predictions_frame(
-                data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name + suffix,
+                data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name,
+                variant=variant,
             ))
             if fold == 0 and config.report.gradcam.enabled:
-                explain_set(model, data.pixels(indices), data.label_ids[indices], loaded.classes, name + suffix,
-                            config.report.gradcam, run_dir, seed=config.seed)
+                explain_set(model, data.pixels(indices), data.label_ids[indices], loaded.classes, name,
+                            config.report.gradcam, run_dir, seed=config.seed, variant=variant)
     return pd.concat(frames, ignore_index=True)
-
-
-def _tag(suffix: str) -> str:
-    """File-name tag of a variant: '' for plain runs, '_fine-tuned' / '_scratch' for transfer runs."""
-    return "_" + suffix.split("·")[-1].strip() if suffix else ""
 
 
 def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | None, run_dir: Path):

@@ -14,6 +14,7 @@ from fer_keras.evaluation.baselines import (
 )
 from fer_keras.evaluation.predictions import PROB_PREFIX
 from fer_keras.labels import CLASSES_7
+from fer_keras.reports.names import display_names, displayed
 
 
 def random_images(shape, seed=0):
@@ -160,7 +161,8 @@ def test_run_baselines_predicts_every_test_sample_of_every_fold(faces):
         folds.append(parts)
     loaded = LoadedData(table, list(CLASSES_7), label_ids, images, pd.DataFrame(), pd.DataFrame())
     combos = [("lbp", "knn"), ("hog", "logreg")]
-    predictions, summary = run_baselines(loaded, folds, combos, seed=1)
+    raw, summary = run_baselines(loaded, folds, combos, seed=1)
+    predictions = displayed(raw)  # test_set: the display name, as the report shows it
 
     expected = ["fold", "test_set", "key", "subject", "true", "predicted", "correct"]
     assert list(predictions.columns) == expected + [PROB_PREFIX + c for c in CLASSES_7]
@@ -174,7 +176,8 @@ def test_run_baselines_predicts_every_test_sample_of_every_fold(faces):
     assert list(summary[["feature", "classifier"]].itertuples(index=False, name=None)) == combos
     assert (summary["folds"] == 2).all() and (summary["fit_seconds"] >= 0).all()
     for row in summary.itertuples():
-        per_fold = predictions[predictions["test_set"] == row.test_set].groupby("fold")["correct"].mean()
+        mine = (raw["test_set"] == row.test_set) & (raw["method"] == f"{row.classifier}+{row.feature}")
+        per_fold = predictions[mine].groupby("fold")["correct"].mean()
         assert row.accuracy_mean == pytest.approx(per_fold.mean())
         assert row.accuracy_sd == pytest.approx(per_fold.std(ddof=1))
         assert row.accuracy == f"{100 * per_fold.mean():.2f} ± {100 * per_fold.std(ddof=1):.2f}"
@@ -186,7 +189,7 @@ def test_run_baselines_falls_back_to_validation_and_rejects_unknown_names(faces)
     parts = pd.Series(TRAIN, index=table.index, dtype=object)
     parts.iloc[::5] = VAL
     predictions, summary = run_baselines(loaded, [parts], [("pixels", "knn")])
-    assert set(predictions["test_set"]) == {"synthetic (val) · knn+pixels"}
+    assert set(display_names(predictions)) == {"synthetic (val) · knn+pixels"}
     assert len(predictions) == int((parts == VAL).sum())
     with pytest.raises(BaselineError, match="unknown baseline classifier 'svc'"):
         run_baselines(loaded, [parts], [("hog", "svc")])

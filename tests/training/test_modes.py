@@ -8,6 +8,7 @@ import pytest
 
 from fer_keras.config import load_config
 from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
+from fer_keras.reports.names import display_names
 from fer_keras.training.ensemble import EnsembleError
 from fer_keras.training.experiment import run_experiment
 
@@ -57,7 +58,7 @@ def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
     ), run_dir=tmp_path / "run")
     assert (run / "source" / "report.md").exists() and (run / "source" / "model_fold0.keras").exists()
     predictions = pd.read_csv(run / "predictions.csv")
-    assert set(predictions["test_set"]) == {"synthetic · fine-tuned", "synthetic · scratch"}
+    assert set(display_names(predictions)) == {"synthetic · fine-tuned", "synthetic · scratch"}
     assert (run / "model_fold0_fine-tuned.keras").exists() and (run / "model_fold0_scratch.keras").exists()
     notes = (run / "notes.txt").read_text()
     assert "head was rebuilt for 3 classes" in notes
@@ -72,9 +73,10 @@ def test_ensemble_averages_member_probabilities(tmp_path):
     run = run_experiment(config(experiment="ens", ensemble={"members": [str(first), str(second)]}),
                          run_dir=tmp_path / "ens")
     predictions = pd.read_csv(run / "predictions.csv").set_index("key")
-    ensemble = predictions[predictions["test_set"] == "ensemble · synthetic"]
-    a = predictions[predictions["test_set"] == "m1 · synthetic"].loc[ensemble.index]
-    b = predictions[predictions["test_set"] == "m2 · synthetic"].loc[ensemble.index]
+    names = display_names(predictions)
+    ensemble = predictions[names == "ensemble · synthetic"]
+    a = predictions[names == "m1 · synthetic"].loc[ensemble.index]
+    b = predictions[names == "m2 · synthetic"].loc[ensemble.index]
     columns = [c for c in predictions.columns if c.startswith("prob_")]
     assert len(ensemble) == 14
     np.testing.assert_allclose(ensemble[columns], (a[columns].to_numpy() + b[columns].to_numpy()) / 2)
@@ -149,9 +151,10 @@ def test_baselines_run_on_the_same_folds(tmp_path):
                                 baselines={"enabled": True, "combos": [["hog", "svm"], ["pixels", "knn"]]}),
                          run_dir=tmp_path / "run")
     predictions = pd.read_csv(run / "predictions.csv")
-    cnn = predictions[predictions["test_set"] == "synthetic"]
+    names = display_names(predictions)
+    cnn = predictions[names == "synthetic"]
     for name in ("synthetic · svm+hog", "synthetic · knn+pixels"):
-        rows = predictions[predictions["test_set"] == name]
+        rows = predictions[names == name]
         assert sorted(rows["key"]) == sorted(cnn["key"]) and set(rows["fold"]) == {0, 1}
     summary = pd.read_csv(run / "baselines.csv")
     assert set(summary["classifier"]) == {"svm", "knn"} and (summary["folds"] == 2).all()
