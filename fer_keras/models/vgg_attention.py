@@ -23,7 +23,6 @@ import os
 from pathlib import Path
 
 import keras
-from keras import ops
 
 from fer_keras.models import backbones
 from fer_keras.models.attention import CBAM, SqueezeExcite
@@ -44,24 +43,19 @@ MIN_SIDE = 32
 
 
 @keras.saving.register_keras_serializable(package="fer_keras")
-class VGGPreprocess(keras.layers.Layer):
-    """``keras.applications.vgg16.preprocess_input`` as a layer: RGB -> BGR, minus ImageNet means.
+class VGGPreprocess(backbones.BackbonePreprocess):
+    """``keras.applications.vgg16.preprocess_input`` as a layer: the backbones' ``caffe`` scaling.
 
-    Takes RGB values in 0..255 and returns ``x[..., ::-1] - (103.939, 116.779, 123.68)``
-    ("caffe" mode: no scaling). A layer instead of a ``Lambda`` so saved models reload safely.
+    Takes RGB values in 0..255 and returns ``x[..., ::-1] - (103.939, 116.779, 123.68)``. Kept
+    under its own name so models saved with it reload.
 
     Args:
         **kwargs: standard ``keras.layers.Layer`` arguments (``name``, ``dtype``, ...).
     """
 
-    MEAN_BGR = (103.939, 116.779, 123.68)
-
-    def call(self, inputs):
-        bgr = ops.flip(inputs, axis=-1)
-        return bgr - ops.convert_to_tensor(self.MEAN_BGR, dtype=self.compute_dtype)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def __init__(self, **kwargs):
+        kwargs.pop("mode", None)
+        super().__init__("caffe", **kwargs)
 
 
 def _check_options(input_shape, num_classes, attention, head, preprocess, dropout) -> None:
