@@ -38,3 +38,125 @@ def test_a_resumed_run_may_change_its_epochs_and_the_notes_say_so(tmp_path):
             raise AssertionError("a changed seed must not resume")
     except RunDirError as error:
         assert "seed differ" in str(error)
+
+
+def test_run_dir_names_every_file_of_a_run(tmp_path):
+    from fer_keras.rundir import RunDir
+
+    run = RunDir(tmp_path)
+    names = {
+        run.config: "config.yaml", run.status: "status.json", run.metrics: "metrics.json", run.notes: "notes.txt",
+        run.splits: "splits.json", run.split_counts: "split_counts.csv", run.split_protocol: "split_protocol.json",
+        run.data_counts: "data_counts.csv", run.excluded: "excluded.csv", run.baselines: "baselines.csv",
+        run.samples: "samples.npz", run.all_predictions: "predictions.csv", run.report_markdown: "report.md",
+        run.report_html: "report.html", run.learning_curves: "learning_curves.png",
+        run.folds_boxplot: "folds_boxplot.png", run.emotion_analysis: "emotion_analysis.png",
+        run.gradcam_comparison: "gradcam_comparison.csv", run.predictions(3): "predictions_fold3.csv",
+        run.model(0): "model_fold0.keras", run.model(1, "_scratch"): "model_fold1_scratch.keras",
+        run.tflite(0): "model_fold0.tflite", run.history(2): "history_fold2.csv",
+        run.history(0, "_fine-tuned"): "history_fold0_fine-tuned.csv", run.backup(1): ".backup_fold1",
+        run.best_weights(0): ".best_fold0.weights.h5", run.confusion_matrix(): "confusion_matrix.csv",
+        run.confusion_matrix("_jaffe", "png"): "confusion_matrix_jaffe.png",
+        run.per_class_accuracy("_jaffe"): "per_class_accuracy_jaffe.csv", run.gradcam("jaffe"): "gradcam_jaffe.npz",
+        run.gradcam("jaffe", "png"): "gradcam_jaffe.png",
+    }
+    for path, name in names.items():
+        assert path == tmp_path / name
+    assert run.tensorboard(0) == tmp_path / "tensorboard" / "fold0"
+    assert run.source.path == tmp_path / "source" and run.source.model(0) == tmp_path / "source" / "model_fold0.keras"
+    assert (RunDir.lock_name(), RunDir.lock_name(2)) == (".lock", ".lock_fold2")
+    assert RunDir.of(run) is run and RunDir.of(str(tmp_path)).path == tmp_path and str(run) == str(tmp_path)
+
+
+def test_run_dir_finds_the_files_a_run_left(tmp_path):
+    from fer_keras.rundir import RunDir
+
+    for name in ("predictions_fold10.csv", "predictions_fold2.csv", "predictions.csv", "history_fold0.csv",
+                 "history_fold0_scratch.csv", "model_fold0.keras", "model_fold0_scratch.keras",
+                 "model_fold1.keras", "other.keras", "gradcam_jaffe.npz"):
+        (tmp_path / name).write_text("x")
+    run = RunDir(tmp_path)
+    assert run.finished_folds() == [2, 10]
+    assert [p.name for p in run.fold_predictions()] == ["predictions_fold2.csv", "predictions_fold10.csv"]
+    assert [p.name for p in run.prediction_tables()] == ["predictions.csv", "predictions_fold10.csv",
+                                                         "predictions_fold2.csv"]
+    assert list(run.histories()) == ["fold0", "fold0_scratch"]
+    assert [p.name for p in run.model_files(0)] == ["model_fold0.keras", "model_fold0_scratch.keras"]
+    assert [p.name for p in run.model_files()] == ["model_fold0.keras", "model_fold0_scratch.keras",
+                                                   "model_fold1.keras"]
+    assert run.keras_files()[-1].name == "other.keras" and run.gradcam_maps() == [run.gradcam("jaffe")]
+    assert run.has_progress() and not RunDir(tmp_path / "empty").has_progress()
+
+
+def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
+    import json
+
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from fer_keras.rundir import RunDir
+
+    run = RunDir(tmp_path)
+    run.write_text(run.notes, "a\n")
+    run.write_csv(run.data_counts, pd.DataFrame({"class": ["happy"], "images": [3]}))
+    run.write_json(run.metrics, {"accuracy": np.float32(0.5), "classes": np.array(["a", "b"])})
+    run.write_file(run.samples, lambda temporary: np.savez_compressed(temporary, keys=np.array(["k"])))
+    assert run.data_counts.read_text() == "class,images\nhappy,3\n"
+    assert json.loads(run.metrics.read_text()) == {"accuracy": 0.5, "classes": ["a", "b"]}
+    assert run.metrics.read_text() == json.dumps({"accuracy": 0.5, "classes": ["a", "b"]}, indent=2)
+    assert list(np.load(run.samples)["keys"]) == ["k"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data_counts.csv", "metrics.json", "notes.txt", "samples.npz"]
+
+    def broken(temporary):
+        temporary.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        run.write_file(run.notes, broken)
+    assert run.notes.read_text() == "a\n"  # the reader never sees the half-written file
+    assert not list(tmp_path.glob(".tmp_*"))
+    run.add_note("b")
+    run.add_note("b")
+    assert run.notes.read_text() == "a\nb\n"
+
+
+def test_run_dir_status_lock_and_resume_check(tmp_path):
+    import pytest
+
+    from fer_keras.config import load_config
+    from fer_keras.rundir import RunDir, RunDirError
+
+    config = load_config("quickstart.yaml").to_yaml()
+    assert RunDir(tmp_path / "none").read_status() == {}
+    with RunDir.open(config, tmp_path / "run", tmp_path, "quickstart") as run:
+        assert isinstance(run, RunDir) and run.path == tmp_path / "run"
+        assert run.config.read_text() == config and run.read_status()["state"] == "running"
+        assert run.locked()
+        with pytest.raises(RunDirError) as refused:  # a second training on the same folder: one line
+            with RunDir.open(config, run.path, tmp_path, "quickstart"):
+                pass
+        assert str(refused.value) == (f"{run.path} is in use by another training; wait for it to finish, "
+                                      "or give this one another --out")
+        with RunDir.open(config, run.path, tmp_path, "quickstart", fold=1) as job:  # a --fold job locks its own
+            assert job.path == run.path
+        assert run.read_status()["state"] == "finished fold1"
+    assert run.read_status()["state"] == "finished" and not run.locked()
+
+    run.check_resume(config)
+    other = load_config("quickstart.yaml", ["seed=3", "training.learning_rate=0.5"]).to_yaml()
+    with pytest.raises(RunDirError, match=r"started with another config \(seed, training.learning_rate differ\)"):
+        run.check_resume(other)
+    with pytest.raises(RunDirError):
+        with RunDir.open(other, run.path, tmp_path, "quickstart"):
+            pass
+    assert run.config.read_text() == config  # the saved config still describes the run
+
+    with pytest.raises(RuntimeError):
+        with RunDir.open(config, run.path, tmp_path, "quickstart") as resumed:
+            raise RuntimeError("boom\nmore")
+    assert resumed.read_status()["state"] == "failed" and resumed.read_status()["reason"] == "boom"
+    with pytest.raises(RuntimeError):
+        with RunDir.open(config, tmp_path / "fresh" / "run", tmp_path, "quickstart"):
+            raise RuntimeError("boom")
+    assert not (tmp_path / "fresh").exists()  # a fresh run that trained nothing leaves nothing
