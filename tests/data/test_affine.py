@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from fer_keras.data.affine import RandomAffine, affine_matrices, warp_bilinear
 from fer_keras.data.registry import DatasetError
+from tests.harness import check_layer
 
 
 def images_like(batch: int = 6, size: int = 20, channels: int = 1, seed: int = 0) -> np.ndarray:
@@ -92,12 +93,13 @@ def test_same_seed_same_output_and_other_seed_differs():
 
 def test_config_round_trip_and_registered_name():
     layer = RandomAffine(rotation=12, zoom=0.1, stretch=0.2, shift=0.05, flip=True, seed=3, name="affine")
-    clone = keras.layers.deserialize(keras.layers.serialize(layer))
-    assert isinstance(clone, RandomAffine)
+    images = images_like()
+    clone, loaded = check_layer(layer, images.shape, images.shape, expected_params=0, inputs=images)
+    assert isinstance(clone, RandomAffine) and isinstance(loaded, RandomAffine)
     assert keras.saving.get_registered_name(RandomAffine) == "fer_keras>RandomAffine"
     for key in ("rotation", "zoom", "stretch", "shift", "flip", "seed", "name"):
         assert clone.get_config()[key] == layer.get_config()[key]
-    images = images_like()
+        assert loaded.get_config()[key] == layer.get_config()[key]
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(clone(images, training=True)),
                                   keras.ops.convert_to_numpy(layer(images, training=True)))
 

@@ -8,6 +8,7 @@ import pytest
 
 from fer_keras.models.attention import CBAM, SqueezeExcite
 from fer_keras.models.registry import ModelError
+from tests.harness import check_layer, check_model_round_trip
 
 BATCH, SIDE, CHANNELS = 2, 8, 64
 
@@ -95,10 +96,15 @@ def test_bad_reduction_is_a_model_error(reduction):
 
 
 def test_config_round_trip_keeps_options():
-    se = SqueezeExcite.from_config(SqueezeExcite(reduction=4, name="se").get_config())
-    cbam = CBAM.from_config(CBAM(reduction=2, spatial_kernel_size=3, name="cbam").get_config())
-    assert (se.reduction, se.name) == (4, "se")
-    assert (cbam.reduction, cbam.spatial_kernel_size, cbam.name) == (2, 3, "cbam")
+    shape = (BATCH, SIDE, SIDE, CHANNELS)
+    se_check = check_layer(SqueezeExcite(reduction=4, name="se"), shape, shape, _se_params(CHANNELS, 4),
+                           inputs=_features(6))
+    cbam_check = check_layer(CBAM(reduction=2, spatial_kernel_size=3, name="cbam"), shape, shape,
+                             _se_params(CHANNELS, 2) + 3 * 3 * 2, inputs=_features(7))
+    for se in se_check:
+        assert (se.reduction, se.name) == (4, "se")
+    for cbam in cbam_check:
+        assert (cbam.reduction, cbam.spatial_kernel_size, cbam.name) == (2, 3, "cbam")
 
 
 def test_layers_are_registered_under_fer_keras():
@@ -113,16 +119,12 @@ def test_model_with_both_blocks_round_trips_without_custom_objects(tmp_path):
     x = CBAM(reduction=8, spatial_kernel_size=5, name="cbam")(x)
     model = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(x))
     images = np.random.default_rng(4).uniform(size=(BATCH, SIDE, SIDE, 3)).astype("float32")
-    expected = model.predict(images, verbose=0)
 
-    path = tmp_path / "attention.keras"
-    model.save(path)
-    restored = keras.models.load_model(path)
+    restored = check_model_round_trip(model, tmp_path, images)
 
     assert isinstance(restored.get_layer("se"), SqueezeExcite)
     assert isinstance(restored.get_layer("cbam"), CBAM)
     assert restored.get_layer("cbam").spatial_kernel_size == 5
-    np.testing.assert_array_equal(restored.predict(images, verbose=0), expected)
 
 
 @pytest.mark.parametrize("layer_class", [SqueezeExcite, CBAM])

@@ -8,6 +8,7 @@ import pytest
 
 from fer_keras.models.custom_cnn import LAST_CONV_LAYER, MIN_INPUT_SIZE
 from fer_keras.models.registry import ModelError, build_model
+from tests.harness import check_model_round_trip
 
 NAMES = ("custom_cnn1", "custom_cnn2", "custom_cnn3")
 
@@ -132,13 +133,7 @@ def test_dropout_options_reach_the_layers():
 @pytest.mark.parametrize("name", ("custom_cnn2", "custom_cnn3"))
 def test_save_and_load_round_trip_gives_identical_predictions(models, name, tmp_path):
     model = models[name]
-    x = pixels(4, (48, 48, 1), seed=1)
-    before = keras.ops.convert_to_numpy(model(x, training=False))
-    path = tmp_path / f"{name}.keras"
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    after = keras.ops.convert_to_numpy(loaded(x, training=False))
-    np.testing.assert_array_equal(before, after)
+    loaded = check_model_round_trip(model, tmp_path, pixels(4, (48, 48, 1), seed=1))
     assert loaded.get_layer(LAST_CONV_LAYER) is not None
     assert loaded.count_params() == PAPER_COUNTS[name][0]
 

@@ -10,6 +10,7 @@ from fer_keras.models import weights
 from fer_keras.models.backbones import find_backbone, set_fine_tune_mode
 from fer_keras.models.mobilenet import build_mobilenet_v2
 from fer_keras.models.registry import ModelError, build_model
+from tests.harness import check_model_round_trip
 
 RNG = np.random.default_rng(1)
 
@@ -77,12 +78,7 @@ def test_imagenet_weights_load_from_the_keras_cache(tmp_path, monkeypatch):
 
 
 def test_saved_model_round_trips(small, tmp_path):
-    small.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    x = images(2, 32, 1)
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(loaded(x, training=False)), keras.ops.convert_to_numpy(small(x, training=False)), rtol=1e-5
-    )
+    check_model_round_trip(small, tmp_path, images(2, 32, 1), rtol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import pytest
 
 from fer_keras.models.custom_cnn import LAST_CONV_LAYER
 from fer_keras.models.registry import ModelError, build_model
+from tests.harness import check_model_round_trip
 
 
 def expected_params(side: int, channels: int, classes: int = 7, filters=(32, 64), units: int = 128) -> int:
@@ -70,8 +71,4 @@ def test_too_small_input_is_a_model_error():
 def test_save_and_load_round_trip(tmp_path):
     model = build_model("simple_cnn", (48, 48, 1), 7)
     x = np.random.default_rng(1).uniform(0, 255, size=(2, 48, 48, 1)).astype("float32")
-    model.save(tmp_path / "simple.keras")
-    loaded = keras.models.load_model(tmp_path / "simple.keras")
-    np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(model(x, training=False)), keras.ops.convert_to_numpy(loaded(x, training=False))
-    )
+    check_model_round_trip(model, tmp_path, x)

@@ -10,6 +10,7 @@ from fer_keras.models import build_model, model_names
 from fer_keras.models.attention import CBAM, SqueezeExcite
 from fer_keras.models.registry import ModelError
 from fer_keras.models.vgg_attention import VGGPreprocess
+from tests.harness import check_layer, check_model_round_trip
 
 KERAS_VGG16_NOTOP_PARAMS = 14_714_688
 SMALL = (32, 32, 3)
@@ -108,6 +109,7 @@ def test_preprocess_layer_matches_keras_vgg16_preprocess_input():
     images = _images((4, 4, 3))
     expected = keras.applications.vgg16.preprocess_input(images.copy())
     np.testing.assert_allclose(keras.ops.convert_to_numpy(VGGPreprocess()(images)), expected, rtol=1e-6, atol=1e-4)
+    check_layer(VGGPreprocess(name="vgg_preprocess"), (2, 4, 4, 3), (2, 4, 4, 3), expected_params=0, inputs=images)
 
 
 def test_preprocess_none_feeds_raw_pixels():
@@ -128,11 +130,9 @@ def test_grayscale_input_equals_rgb_model_on_replicated_channels():
 
 def test_save_load_round_trip_without_custom_objects(tmp_path):
     model = build_model("vgg16_cbam", (32, 32, 1), 3)
-    images = _images((32, 32, 1))
-    path = tmp_path / "vgg16_cbam.keras"
-    model.save(path)
-    restored = keras.models.load_model(path)
-    np.testing.assert_array_equal(restored.predict(images, verbose=0), model.predict(images, verbose=0))
+    restored = check_model_round_trip(model, tmp_path, _images((32, 32, 1)))
+    assert isinstance(restored.get_layer("vgg_preprocess"), VGGPreprocess)
+    assert isinstance(restored.get_layer("block3_cbam"), CBAM)
 
 
 def test_tiny_model_trains_one_step():
