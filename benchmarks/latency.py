@@ -137,7 +137,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
     ``include_fer`` false leaves fer out (its status says so).
     """
     from fer_keras.config import FaceCropConfig
-    from fer_keras.data.faces import find_detections
+    from fer_keras.data.face_detect import find_detections
 
     predictor = fer_keras_predictor(folder)
     keras_engine = fer_keras_predictor(folder, engine="keras")
@@ -157,7 +157,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         return 1
 
     def full_resolution_detection(image: np.ndarray) -> int:
-        from fer_keras.data.faces import MIN_NEIGHBORS, SCALE_FACTOR, _cascade, to_gray_uint8
+        from fer_keras.data.face_detect import MIN_NEIGHBORS, SCALE_FACTOR, _cascade, to_gray_uint8
 
         found = _cascade().detectMultiScale(to_gray_uint8(image), scaleFactor=SCALE_FACTOR,
                                             minNeighbors=MIN_NEIGHBORS, minSize=(20, 20))

@@ -69,7 +69,7 @@ class FaceCropConfig(Section):
     @model_validator(mode="after")
     def _resolve_detector_and_check_align(self):
         if self.detector == "auto":
-            from fer_keras.data.faces import haar_available
+            from fer_keras.data.face_detect import haar_available
 
             self.detector = "haar" if haar_available() else "mtcnn"
         if self.align and self.detector != "mtcnn":

@@ -50,7 +50,7 @@ def jaffe_root(shared_datasets: Path) -> Path:
 
 
 def haar_available() -> bool:
-    from fer_keras.data.faces import haar_available as available
+    from fer_keras.data.face_detect import haar_available as available
 
     return available()
 
@@ -66,12 +66,12 @@ def stub_detector(monkeypatch):
     Tests of what happens after detection use it, so they hold whichever detector ``auto``
     resolves to on this OpenCV (Haar on 4.x, MTCNN on 5.x).
     """
-    from fer_keras.data import faces
-    from fer_keras.data.landmarks import Detection
+    from fer_keras.data import face_detect
+    from fer_keras.data.face_detect import Detection
 
     def install(detect):
-        monkeypatch.setattr(faces, "detect_faces", detect)
-        monkeypatch.setattr(faces, "detect_mtcnn", lambda image, min_size=20, confidence=0.9:
+        monkeypatch.setattr(face_detect, "detect_faces", detect)
+        monkeypatch.setattr(face_detect, "detect_mtcnn", lambda image, min_size=20, confidence=0.9:
                             [Detection(tuple(int(v) for v in box)) for box in detect(image, min_size)])
         return detect
 

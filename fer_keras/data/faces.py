@@ -1,33 +1,19 @@
-"""Face detection and cropping (OpenCV's Haar cascade or MTCNN), with an exclusion table and a disk cache.
+"""Face-cropping a dataset table: the largest face of every image kept, the rest excluded, detections cached.
 
 (Faces in images; the FACES *database* reader is :mod:`fer_keras.data.faces_dataset`.)
 
-``data.face_crop.detector`` picks the detector: ``haar`` (this module's :func:`detect_faces`) or
-``mtcnn`` (:func:`fer_keras.data.landmarks.detect_mtcnn`, which also finds the eyes);
-``face_crop.align`` levels the eyes before cropping (:mod:`fer_keras.data.align`).
-:func:`find_detections` and :func:`crop_detection` are the two steps training and predict share.
+``crop_table(table, config.data.face_crop, cache_dir)`` finds the faces in every image of a
+reader's table (:func:`fer_keras.data.face_detect.find_detections`), keeps the largest one,
+crops it (:func:`fer_keras.data.face_crop.crop_detection`: with a margin, square by default,
+eye-aligned if asked) into the ``image`` column and moves images with no face to an exclusion
+table (reason ``"no face detected"``). ``counts_table(before, after)`` gives the per-class
+before / after / excluded counts that the report prints (like the attention paper's Table 1).
+The predictor finds and crops faces with the same two functions, so its crops equal the
+training crops of the same image.
 
-``crop_table(table, config.data.face_crop, cache_dir)`` detects the face in every image of a
-reader's table, keeps the largest one, crops it (with a margin, square by default) into the
-``image`` column and moves images with no face to an exclusion table (reason
-``"no face detected"``). ``counts_table(before, after)`` gives the per-class before / after /
-excluded counts that the report prints (like the attention paper's Table 1).
-
-Haar detection uses ``haarcascade_frontalface_default.xml`` from ``cv2.data.haarcascades``
-(shipped by opencv-python-headless 4.x; OpenCV 5 wheels ship neither the cascades nor
-``cv2.CascadeClassifier``: choosing ``haar`` there stops with one line naming the fix). Small images are
-upscaled so their short side is at least ``DETECT_MIN_SIDE`` pixels before detection (the
-cascade misses faces that fill a 48×48 image); ``min_size`` is in the original image's pixels.
-Larger images (camera frames, whole photos) are searched only for faces of at least
-:func:`smallest_face` = ``max(min_size, short side // MIN_FACE_DIVISOR)`` pixels, on a copy
-shrunk so that size maps to the cascade's ``CASCADE_WINDOW``-pixel window (never below
-``DETECT_MIN_SIDE``): 2-3× faster on 320-1280 px frames, finding the same faces (boxes within
-a few pixels). Images with a short side under ``8 × min_size`` (160 px by default), such as
-CK+48's and FER2013's 48 px faces, are detected exactly as before. The predictor calls this
-same function, so its crops equal the training crops of the same image.
 Detected boxes (and eyes) are cached in ``cache_dir`` keyed by a hash of the image's pixels, one
-file per detector and alignment setting, so a second run detects nothing again; margin and
-square only change the crop.
+file per detector and alignment setting (:func:`~fer_keras.data.face_detect.detector_settings`),
+so a second run detects nothing again; margin and square only change the crop.
 """
 
 from __future__ import annotations
@@ -35,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,137 +30,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data.landmarks import Box, Detection, detect_mtcnn
+from fer_keras.data.face_crop import crop_detection
+from fer_keras.data.face_detect import Detection, detector_settings, find_detections
 from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError
 from fer_keras.labels import canonical_order
 
-CASCADE_FILE = "haarcascade_frontalface_default.xml"
-#: Images whose short side is smaller are upscaled to it before detection.
-DETECT_MIN_SIDE = 144
-#: The frontal-face cascade's window (pixels): the smallest face it finds at an image's own scale.
-CASCADE_WINDOW = 24
-#: Faces smaller than an image's short side // this are not sought (a face filling it is ~1/1).
-MIN_FACE_DIVISOR = 8
-SCALE_FACTOR = 1.1
-MIN_NEIGHBORS = 5
 NO_FACE = "no face detected"
 UNREADABLE = "unreadable image"
 #: Show a progress bar from this many images on.
 PROGRESS_MIN_IMAGES = 500
-
-_local = threading.local()
-
-
-def cascade_path() -> Path:
-    """The frontal-face Haar cascade file shipped with opencv-python-headless 4.x."""
-    folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
-    path = Path(folder) / CASCADE_FILE
-    if not folder or not path.is_file() or not hasattr(cv2, "CascadeClassifier"):
-        raise DatasetError(
-            f"face_crop.detector: haar needs OpenCV's {CASCADE_FILE}, which this OpenCV {cv2.__version__} does not "
-            "ship; set data.face_crop.detector: mtcnn, or install opencv-python-headless<5"
-        )
-    return path
-
-
-def haar_available() -> bool:
-    """Whether this OpenCV ships the Haar cascade (4.x wheels do, 5.x wheels do not)."""
-    try:
-        cascade_path()
-    except DatasetError:
-        return False
-    return True
-
-
-def _cascade() -> cv2.CascadeClassifier:
-    """One loaded cascade per thread."""
-    if getattr(_local, "cascade", None) is None:
-        path = cascade_path()  # first: it says what to do where OpenCV has no cascades
-        cascade = cv2.CascadeClassifier(str(path))
-        if cascade.empty():
-            raise DatasetError(f"OpenCV could not load the face cascade {cascade_path()}; reinstall opencv-python-headless<5")
-        _local.cascade = cascade
-    return _local.cascade
-
-
-def to_gray_uint8(image: np.ndarray) -> np.ndarray:
-    """A 2-D uint8 grayscale copy of an HxW, HxWx1, HxWx3 (RGB) or HxWx4 image."""
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    if image.ndim == 3 and image.shape[-1] == 1:
-        return image[..., 0]
-    if image.ndim == 3 and image.shape[-1] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    if image.ndim == 3 and image.shape[-1] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
-    if image.ndim == 2:
-        return image
-    raise DatasetError(f"face detection expects an HxW or HxWxC image with C in 1, 3, 4; got shape {image.shape}")
-
-
-def smallest_face(shape: tuple[int, ...], min_size: int = 20) -> int:
-    """The smallest face side sought in an image of ``shape`` (original pixels).
-
-    ``max(min_size, short side // MIN_FACE_DIVISOR)``, but just ``min_size`` for images small
-    enough to be upscaled (their faces fill them, and their results stay as they were).
-    """
-    short = min(int(shape[0]), int(shape[1]))
-    return int(min_size) if short < DETECT_MIN_SIDE else max(int(min_size), short // MIN_FACE_DIVISOR)
-
-
-def detection_scale(shape: tuple[int, ...], min_size: int = 20) -> float:
-    """The factor the image is resized by before the cascade runs (>1 small images, <1 large frames)."""
-    short = min(int(shape[0]), int(shape[1]))
-    if short < DETECT_MIN_SIDE:
-        return DETECT_MIN_SIDE / short
-    return max(DETECT_MIN_SIDE / short, min(1.0, CASCADE_WINDOW / smallest_face(shape, min_size)))
-
-
-def detect_faces(image: np.ndarray, min_size: int = 20) -> list[Box]:
-    """Frontal faces as ``(x, y, w, h)`` in the image's pixels, largest first (none: empty list).
-
-    Faces smaller than :func:`smallest_face` are not sought; see the module docstring.
-    """
-    gray = to_gray_uint8(image)
-    height, width = gray.shape
-    scale = detection_scale(gray.shape, min_size)
-    if scale != 1.0:
-        interpolation = cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_AREA
-        gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=interpolation)
-    smallest = max(1, round(smallest_face((height, width), min_size) * scale))
-    found = _cascade().detectMultiScale(
-        gray, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS, minSize=(smallest, smallest)
-    )
-    boxes = []
-    for x, y, w, h in np.asarray(found, dtype=float).reshape(-1, 4) / scale:
-        x0, y0 = max(0, round(x)), max(0, round(y))
-        x1, y1 = min(width, round(x + w)), min(height, round(y + h))
-        if min(x1 - x0, y1 - y0) >= min_size:
-            boxes.append((x0, y0, x1 - x0, y1 - y0))
-    return sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
-
-
-def crop_face(image: np.ndarray, box: Box, margin: float = 0.2, square: bool = True) -> np.ndarray:
-    """Crop ``box`` widened by ``margin`` × its size on every side, made square if asked.
-
-    The crop stays inside the image: it is shifted inward at the edges and, when larger than
-    the image, shrunk (a square crop stays square). Channels are kept as they are.
-    """
-    image = np.asarray(image)
-    height, width = image.shape[:2]
-    x, y, w, h = box
-    if w <= 0 or h <= 0:
-        raise DatasetError(f"face box {box} has no area; expected (x, y, w, h) with w, h > 0")
-    centre_x, centre_y = x + w / 2.0, y + h / 2.0
-    crop_w, crop_h = w * (1.0 + 2.0 * margin), h * (1.0 + 2.0 * margin)
-    if square:
-        crop_w = crop_h = min(max(crop_w, crop_h), width, height)
-    crop_w, crop_h = max(1, min(round(crop_w), width)), max(1, min(round(crop_h), height))
-    left = int(np.clip(round(centre_x - crop_w / 2.0), 0, width - crop_w))
-    top = int(np.clip(round(centre_y - crop_h / 2.0), 0, height - crop_h))
-    crop = image[top:top + crop_h, left:left + crop_w]
-    return np.ascontiguousarray(crop, dtype=np.uint8) if crop.dtype != np.uint8 else crop.copy()
 
 
 def load_row_image(row: pd.Series) -> np.ndarray | None:
@@ -202,35 +65,6 @@ def image_key(image: np.ndarray) -> str:
     digest = hashlib.sha1(f"{image.shape}|{image.dtype}|".encode())
     digest.update(image.tobytes())
     return digest.hexdigest()
-
-
-def find_detections(image: np.ndarray, settings: FaceCropConfig) -> list[Detection]:
-    """Faces in ``image`` by ``settings.detector``, largest first (Haar detections carry no eyes)."""
-    if settings.detector == "mtcnn":
-        return detect_mtcnn(image, settings.min_size, settings.confidence)
-    return [Detection(tuple(int(v) for v in box)) for box in detect_faces(image, min_size=settings.min_size)]
-
-
-def crop_detection(image: np.ndarray, detection: Detection | Box, settings: FaceCropConfig) -> np.ndarray:
-    """The face crop training and predict use: eye-aligned when ``settings.align``, else the margin box."""
-    if settings.align:
-        from fer_keras.data.align import align_face
-
-        if not isinstance(detection, Detection):
-            raise DatasetError("face_crop.align needs eye landmarks; this face has only a box")
-        return align_face(image, detection, settings.margin, settings.square)
-    box = detection.box if isinstance(detection, Detection) else detection
-    return crop_face(image, box, settings.margin, settings.square)
-
-
-def detector_settings(settings: FaceCropConfig) -> str:
-    """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
-    if settings.detector == "mtcnn":
-        detector = f"mtcnn|{settings.confidence}"
-    else:
-        detector = (f"{CASCADE_FILE}|{DETECT_MIN_SIDE}|{SCALE_FACTOR}|{MIN_NEIGHBORS}"
-                    f"|relative {MIN_FACE_DIVISOR} window {CASCADE_WINDOW}")
-    return f"{detector}|{settings.min_size}|align {settings.align}"
 
 
 class BoxCache:

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_keras.data.faces import Box
+from fer_keras.data.face_detect import Box
 from fer_keras.inference import InferenceError
 from fer_keras.inference.predictor import NO_FACE, OK, Face, Predictor, face_row
 

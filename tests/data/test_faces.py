@@ -1,6 +1,5 @@
-"""Tests for fer_keras.data.faces: cropping, exclusion, caching and counts (fake detector);
-the search size relative to the frame; the real Haar cascade on blank images, synthetic faces
-and the real CK+48 faces."""
+"""Tests for fer_keras.data.faces: cropping a table, exclusion, caching and counts (fake detector);
+the real CK+48 faces."""
 
 from __future__ import annotations
 
@@ -12,20 +11,8 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data import faces
+from fer_keras.data import face_detect, faces
 from fer_keras.data.registry import DatasetError
-from tests.conftest import requires_haar
-
-
-def coordinate_image(height: int = 100, width: int = 100) -> np.ndarray:
-    """RGB image whose pixel (y, x) holds (y, x, 7): a crop tells where it came from."""
-    ys, xs = np.mgrid[0:height, 0:width]
-    return np.stack([ys, xs, np.full_like(ys, 7)], axis=-1).astype(np.uint8)
-
-
-def crop_origin_and_size(crop: np.ndarray) -> tuple[int, int, int, int]:
-    """(top, left, height, width) of a crop of ``coordinate_image``."""
-    return int(crop[0, 0, 0]), int(crop[0, 0, 1]), crop.shape[0], crop.shape[1]
 
 
 class FakeDetector:
@@ -58,140 +45,11 @@ def tiny_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-# --- crop_face -------------------------------------------------------------------------------
-
-def test_crop_margin_on_every_side_square():
-    crop = faces.crop_face(coordinate_image(), (40, 40, 20, 20), margin=0.5, square=True)
-    assert crop_origin_and_size(crop) == (30, 30, 40, 40)
-    assert crop.dtype == np.uint8 and crop.shape[-1] == 3
-
-
-def test_crop_square_uses_longer_side_centred():
-    crop = faces.crop_face(coordinate_image(), (40, 40, 20, 10), margin=0.0, square=True)
-    assert crop_origin_and_size(crop) == (35, 40, 20, 20)
-
-
-def test_crop_not_square_keeps_box_shape():
-    crop = faces.crop_face(coordinate_image(), (40, 40, 20, 10), margin=0.5, square=False)
-    assert crop_origin_and_size(crop) == (35, 30, 20, 40)
-
-
-def test_crop_shifted_inside_at_the_edge():
-    crop = faces.crop_face(coordinate_image(), (0, 85, 20, 15), margin=0.5, square=True)
-    top, left, height, width = crop_origin_and_size(crop)
-    assert (height, width) == (40, 40)  # the longer side, 20 × (1 + 2 × 0.5)
-    assert left == 0 and top + height == 100
-
-
-def test_crop_larger_than_image_shrinks_to_a_square_inside():
-    crop = faces.crop_face(coordinate_image(60, 48), (2, 5, 44, 50), margin=0.2, square=True)
-    assert crop.shape[:2] == (48, 48)
-    gray = faces.crop_face(np.zeros((48, 48, 1), np.uint8), (3, 3, 42, 42), margin=0.2, square=True)
-    assert gray.shape == (48, 48, 1)
-
-
-def test_crop_rejects_empty_box():
-    with pytest.raises(DatasetError, match="no area"):
-        faces.crop_face(coordinate_image(), (5, 5, 0, 10))
-
-
-# --- detect_faces (fake cascade: sorting and scaling back) ------------------------------------
-
-class FakeCascade:
-    def __init__(self, boxes):
-        self.boxes = boxes
-        self.seen_shape = None
-        self.min_size = None
-
-    def detectMultiScale(self, gray, scaleFactor, minNeighbors, minSize):  # noqa: N802 (OpenCV's name)
-        self.seen_shape = gray.shape
-        self.min_size = minSize
-        return np.array(self.boxes)
-
-
-def test_detect_upscales_small_images_and_sorts_largest_first(monkeypatch):
-    cascade = FakeCascade([[30, 30, 75, 75], [0, 0, 120, 126], [90, 90, 30, 30]])
-    monkeypatch.setattr(faces, "_cascade", lambda: cascade)
-    boxes = faces.detect_faces(np.zeros((48, 48, 3), np.uint8), min_size=12)
-    assert cascade.seen_shape == (144, 144)  # 48 px upscaled 3× before detection
-    assert cascade.min_size == (36, 36)  # min_size is in original pixels
-    # scaled back by 3, clipped to the image, largest first, the 10-px one dropped (< min_size)
-    assert boxes == [(0, 0, 40, 42), (10, 10, 25, 25)]
-
-
-def test_detect_leaves_mid_size_images_at_their_size(monkeypatch):
-    cascade = FakeCascade([])
-    monkeypatch.setattr(faces, "_cascade", lambda: cascade)
-    assert faces.detect_faces(np.zeros((160, 300), np.uint8)) == []
-    assert cascade.seen_shape == (160, 300) and cascade.min_size == (20, 20)  # 160 // 8 < 20: as before
-
-
-def test_detect_shrinks_large_frames_to_the_smallest_face_sought(monkeypatch):
-    cascade = FakeCascade([[10, 20, 40, 40], [100, 100, 24, 24]])
-    monkeypatch.setattr(faces, "_cascade", lambda: cascade)
-    boxes = faces.detect_faces(np.zeros((480, 640, 3), np.uint8))
-    # faces from 480 // 8 = 60 px up: the frame shrunk by 24 / 60 so 60 px maps to the 24 px window
-    assert cascade.seen_shape == (192, 256) and cascade.min_size == (24, 24)
-    assert boxes == [(25, 50, 100, 100), (250, 250, 60, 60)]  # scaled back by 2.5
-
-
-def test_smallest_face_grows_with_the_frame():
-    assert faces.smallest_face((48, 48)) == 20  # small images: min_size alone, as before
-    assert faces.smallest_face((159, 400)) == 20  # under 8 × min_size: as before
-    assert faces.smallest_face((199, 400)) == 24
-    assert faces.smallest_face((480, 640)) == 60
-    assert faces.smallest_face((1080, 1920)) == 135
-    assert faces.smallest_face((320, 320), min_size=50) == 50  # min_size still a floor
-    assert faces.detection_scale((480, 640)) == pytest.approx(0.4)
-    assert faces.detection_scale((1080, 1920)) == pytest.approx(24 / 135)
-    # never shrunk below DETECT_MIN_SIDE, where a face filling the image is still found
-    assert faces.detection_scale((250, 250), min_size=50) == pytest.approx(144 / 250)
-    assert faces.detection_scale((48, 48)) == 3.0
-
-
-@requires_haar
-def test_real_cascade_finds_a_small_face_above_the_relative_size():
-    from fer_keras.data.synthetic import draw_face
-    from fer_keras.inference.video import box_iou
-
-    face = draw_face(1, "happiness", 96, "rgb")  # 1.6× the 60 px sought in a 480×640 frame
-    frame = np.full((480, 640, 3), 90, np.uint8)
-    frame[145:241, 255:351] = face
-    (box,) = faces.detect_faces(frame)
-    (full,) = faces._cascade().detectMultiScale(faces.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
-    assert box_iou(box, tuple(full)) > 0.85  # the face the full-resolution search found
-    big = np.full((1080, 1920, 3), 90, np.uint8)
-    big[500:596, 900:996] = face
-    assert faces.detect_faces(big) == []  # below 1080 // 8 = 135 px: not sought in a larger frame
-    assert faces.detect_faces(big, min_size=20) == []
-
-
-@requires_haar
-def test_real_cascade_finds_a_face_filling_a_larger_image():
-    from fer_keras.data.synthetic import draw_face
-
-    image = draw_face(1, "neutral", 256, "rgb")
-    (x, y, w, h), = faces.detect_faces(image)
-    assert w >= 0.8 * 256 and faces.smallest_face(image.shape) == 32
-
-
 def test_box_cache_file_names_the_detection_rule(tmp_path, monkeypatch):
     haar = FaceCropConfig(detector="haar")
     before = faces.BoxCache(tmp_path, haar).path
-    monkeypatch.setattr(faces, "MIN_FACE_DIVISOR", 10)
+    monkeypatch.setattr(face_detect, "MIN_FACE_DIVISOR", 10)
     assert faces.BoxCache(tmp_path, haar).path != before
-
-
-@requires_haar
-def test_real_cascade_finds_no_face_in_blank_images():
-    assert faces.detect_faces(np.zeros((160, 160, 1), np.uint8)) == []
-    assert faces.detect_faces(np.full((48, 48, 3), 128, np.uint8)) == []
-
-
-def test_missing_cascade_is_one_clear_error(monkeypatch, tmp_path):
-    monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path) + "/")
-    with pytest.raises(DatasetError, match=r"install opencv-python-headless<5"):
-        faces.cascade_path()
 
 
 # --- crop_table ------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import ConfigError, FaceCropConfig, load_config
-from fer_keras.data import faces
+from fer_keras.data import face_detect, faces
 from fer_keras.data.align import EYE_DISTANCE, EYE_HEIGHT, alignment_matrix, align_face, eye_angle
-from fer_keras.data.landmarks import Detection, detect_mtcnn
+from fer_keras.data.face_detect import Detection, detect_mtcnn
 from fer_keras.data.registry import DatasetError
 from fer_keras.data.synthetic import draw_face
 from tests.inference.fakes import place
@@ -101,7 +101,7 @@ def opencv5(monkeypatch):
     """OpenCV as the 5.x wheels ship it: no cascade files and no CascadeClassifier."""
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
-    monkeypatch.setattr(faces._local, "cascade", None, raising=False)
+    monkeypatch.setattr(face_detect._local, "cascade", None, raising=False)
 
 
 def table_of(*images) -> pd.DataFrame:
@@ -135,7 +135,7 @@ def test_predict_aligns_exactly_as_training_did(tmp_path):
 
 
 def test_auto_detector_is_haar_where_opencv_ships_it_and_mtcnn_where_not(monkeypatch):
-    assert FaceCropConfig().detector == ("haar" if faces.haar_available() else "mtcnn")
+    assert FaceCropConfig().detector == ("haar" if face_detect.haar_available() else "mtcnn")
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
     assert FaceCropConfig().detector == "mtcnn"

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import FaceCropConfig
+from fer_keras.data import face_detect
 from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
 from fer_keras.inference import InferenceError
@@ -136,7 +137,7 @@ def test_haar_search_relative_to_the_frame_matches_the_full_resolution_search(pr
 
     frame = place(draw_face(seed, "happiness", 160, "rgb"))
     (face,) = predictor.predict(frame)
-    full = faces_module._cascade().detectMultiScale(faces_module.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
+    full = face_detect._cascade().detectMultiScale(face_detect.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
     before = tuple(int(v) for v in max(full, key=lambda box: box[2] * box[3]))
     assert box_iou(face.box, before) > 0.85
     old = predictor.probabilities(predictor.prepare(frame, before)[None])[0]

@@ -1,0 +1,47 @@
+"""Cutting one found face out of an image: its box widened by a margin, or eye-aligned.
+
+:func:`crop_detection` is the crop training (:mod:`fer_keras.data.faces`) and the predictor
+share: eye-aligned (:mod:`fer_keras.data.align`) when ``face_crop.align`` is set, else
+:func:`crop_face` of the detection's box (``margin``, ``square``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fer_keras.config import FaceCropConfig
+from fer_keras.data.align import align_face
+from fer_keras.data.face_detect import Box, Detection
+from fer_keras.data.registry import DatasetError
+
+
+def crop_face(image: np.ndarray, box: Box, margin: float = 0.2, square: bool = True) -> np.ndarray:
+    """Crop ``box`` widened by ``margin`` × its size on every side, made square if asked.
+
+    The crop stays inside the image: it is shifted inward at the edges and, when larger than
+    the image, shrunk (a square crop stays square). Channels are kept as they are.
+    """
+    image = np.asarray(image)
+    height, width = image.shape[:2]
+    x, y, w, h = box
+    if w <= 0 or h <= 0:
+        raise DatasetError(f"face box {box} has no area; expected (x, y, w, h) with w, h > 0")
+    centre_x, centre_y = x + w / 2.0, y + h / 2.0
+    crop_w, crop_h = w * (1.0 + 2.0 * margin), h * (1.0 + 2.0 * margin)
+    if square:
+        crop_w = crop_h = min(max(crop_w, crop_h), width, height)
+    crop_w, crop_h = max(1, min(round(crop_w), width)), max(1, min(round(crop_h), height))
+    left = int(np.clip(round(centre_x - crop_w / 2.0), 0, width - crop_w))
+    top = int(np.clip(round(centre_y - crop_h / 2.0), 0, height - crop_h))
+    crop = image[top:top + crop_h, left:left + crop_w]
+    return np.ascontiguousarray(crop, dtype=np.uint8) if crop.dtype != np.uint8 else crop.copy()
+
+
+def crop_detection(image: np.ndarray, detection: Detection | Box, settings: FaceCropConfig) -> np.ndarray:
+    """The face crop training and predict use: eye-aligned when ``settings.align``, else the margin box."""
+    if settings.align:
+        if not isinstance(detection, Detection):
+            raise DatasetError("face_crop.align needs eye landmarks; this face has only a box")
+        return align_face(image, detection, settings.margin, settings.square)
+    box = detection.box if isinstance(detection, Detection) else detection
+    return crop_face(image, box, settings.margin, settings.square)

@@ -1,0 +1,225 @@
+"""Finding faces in one image: OpenCV's Haar cascade or MTCNN (with eye landmarks), largest first.
+
+:func:`find_detections` is the one entry training crops (:mod:`fer_keras.data.faces`) and the
+predictor share: ``face_crop.detector`` picks ``haar`` (:func:`detect_faces`) or ``mtcnn``
+(:func:`detect_mtcnn`, which also finds the eyes that :mod:`fer_keras.data.align` levels). Both
+give :class:`Detection` objects; :func:`detector_settings` is everything that changes what is
+found, as text (the detection cache's key).
+
+Haar detection uses ``haarcascade_frontalface_default.xml`` from ``cv2.data.haarcascades``
+(shipped by opencv-python-headless 4.x; OpenCV 5 wheels ship neither the cascades nor
+``cv2.CascadeClassifier``: choosing ``haar`` there stops with one line naming the fix). Small images are
+upscaled so their short side is at least ``DETECT_MIN_SIDE`` pixels before detection (the
+cascade misses faces that fill a 48×48 image); ``min_size`` is in the original image's pixels.
+Larger images (camera frames, whole photos) are searched only for faces of at least
+:func:`smallest_face` = ``max(min_size, short side // MIN_FACE_DIVISOR)`` pixels, on a copy
+shrunk so that size maps to the cascade's ``CASCADE_WINDOW``-pixel window (never below
+``DETECT_MIN_SIDE``): 2-3× faster on 320-1280 px frames, finding the same faces (boxes within
+a few pixels). Images with a short side under ``8 × min_size`` (160 px by default), such as
+CK+48's and FER2013's 48 px faces, are detected exactly as before.
+
+MTCNN comes from the ``mtcnn`` package (its P/R/O-net weights ship in the wheel); it runs
+offline and on any OpenCV version: it needs only TensorFlow. Its ``min_size`` is MTCNN's
+``min_face_size`` in the image's pixels; ``confidence`` its final-stage (O-net) threshold.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fer_keras.config import FaceCropConfig
+from fer_keras.data.registry import DatasetError
+
+Box = tuple[int, int, int, int]
+Point = tuple[float, float]
+
+CASCADE_FILE = "haarcascade_frontalface_default.xml"
+#: Images whose short side is smaller are upscaled to it before detection.
+DETECT_MIN_SIDE = 144
+#: The frontal-face cascade's window (pixels): the smallest face it finds at an image's own scale.
+CASCADE_WINDOW = 24
+#: Faces smaller than an image's short side // this are not sought (a face filling it is ~1/1).
+MIN_FACE_DIVISOR = 8
+SCALE_FACTOR = 1.1
+MIN_NEIGHBORS = 5
+
+#: One loaded detector per thread (``cascade``, ``mtcnn``).
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face: its box ``(x, y, w, h)``, the detector's confidence and, when known, the eye centres.
+
+    ``left_eye`` is the eye on the image's left (the person's right eye), as MTCNN names it.
+    """
+
+    box: Box
+    confidence: float = 1.0
+    left_eye: Point | None = None
+    right_eye: Point | None = None
+
+    @property
+    def has_eyes(self) -> bool:
+        return self.left_eye is not None and self.right_eye is not None
+
+
+def find_detections(image: np.ndarray, settings: FaceCropConfig) -> list[Detection]:
+    """Faces in ``image`` by ``settings.detector``, largest first (Haar detections carry no eyes)."""
+    if settings.detector == "mtcnn":
+        return detect_mtcnn(image, settings.min_size, settings.confidence)
+    return [Detection(tuple(int(v) for v in box)) for box in detect_faces(image, min_size=settings.min_size)]
+
+
+def detector_settings(settings: FaceCropConfig) -> str:
+    """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
+    if settings.detector == "mtcnn":
+        detector = f"mtcnn|{settings.confidence}"
+    else:
+        detector = (f"{CASCADE_FILE}|{DETECT_MIN_SIDE}|{SCALE_FACTOR}|{MIN_NEIGHBORS}"
+                    f"|relative {MIN_FACE_DIVISOR} window {CASCADE_WINDOW}")
+    return f"{detector}|{settings.min_size}|align {settings.align}"
+
+
+# --- Haar cascade ----------------------------------------------------------------------------
+
+def cascade_path() -> Path:
+    """The frontal-face Haar cascade file shipped with opencv-python-headless 4.x."""
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
+    path = Path(folder) / CASCADE_FILE
+    if not folder or not path.is_file() or not hasattr(cv2, "CascadeClassifier"):
+        raise DatasetError(
+            f"face_crop.detector: haar needs OpenCV's {CASCADE_FILE}, which this OpenCV {cv2.__version__} does not "
+            "ship; set data.face_crop.detector: mtcnn, or install opencv-python-headless<5"
+        )
+    return path
+
+
+def haar_available() -> bool:
+    """Whether this OpenCV ships the Haar cascade (4.x wheels do, 5.x wheels do not)."""
+    try:
+        cascade_path()
+    except DatasetError:
+        return False
+    return True
+
+
+def _cascade() -> cv2.CascadeClassifier:
+    """One loaded cascade per thread."""
+    if getattr(_local, "cascade", None) is None:
+        path = cascade_path()  # first: it says what to do where OpenCV has no cascades
+        cascade = cv2.CascadeClassifier(str(path))
+        if cascade.empty():
+            raise DatasetError(f"OpenCV could not load the face cascade {cascade_path()}; reinstall opencv-python-headless<5")
+        _local.cascade = cascade
+    return _local.cascade
+
+
+def to_gray_uint8(image: np.ndarray) -> np.ndarray:
+    """A 2-D uint8 grayscale copy of an HxW, HxWx1, HxWx3 (RGB) or HxWx4 image."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        return image[..., 0]
+    if image.ndim == 3 and image.shape[-1] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    if image.ndim == 3 and image.shape[-1] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
+    if image.ndim == 2:
+        return image
+    raise DatasetError(f"face detection expects an HxW or HxWxC image with C in 1, 3, 4; got shape {image.shape}")
+
+
+def smallest_face(shape: tuple[int, ...], min_size: int = 20) -> int:
+    """The smallest face side sought in an image of ``shape`` (original pixels).
+
+    ``max(min_size, short side // MIN_FACE_DIVISOR)``, but just ``min_size`` for images small
+    enough to be upscaled (their faces fill them, and their results stay as they were).
+    """
+    short = min(int(shape[0]), int(shape[1]))
+    return int(min_size) if short < DETECT_MIN_SIDE else max(int(min_size), short // MIN_FACE_DIVISOR)
+
+
+def detection_scale(shape: tuple[int, ...], min_size: int = 20) -> float:
+    """The factor the image is resized by before the cascade runs (>1 small images, <1 large frames)."""
+    short = min(int(shape[0]), int(shape[1]))
+    if short < DETECT_MIN_SIDE:
+        return DETECT_MIN_SIDE / short
+    return max(DETECT_MIN_SIDE / short, min(1.0, CASCADE_WINDOW / smallest_face(shape, min_size)))
+
+
+def detect_faces(image: np.ndarray, min_size: int = 20) -> list[Box]:
+    """Frontal faces as ``(x, y, w, h)`` in the image's pixels, largest first (none: empty list).
+
+    Faces smaller than :func:`smallest_face` are not sought; see the module docstring.
+    """
+    gray = to_gray_uint8(image)
+    height, width = gray.shape
+    scale = detection_scale(gray.shape, min_size)
+    if scale != 1.0:
+        interpolation = cv2.INTER_CUBIC if scale > 1.0 else cv2.INTER_AREA
+        gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=interpolation)
+    smallest = max(1, round(smallest_face((height, width), min_size) * scale))
+    found = _cascade().detectMultiScale(
+        gray, scaleFactor=SCALE_FACTOR, minNeighbors=MIN_NEIGHBORS, minSize=(smallest, smallest)
+    )
+    boxes = []
+    for x, y, w, h in np.asarray(found, dtype=float).reshape(-1, 4) / scale:
+        x0, y0 = max(0, round(x)), max(0, round(y))
+        x1, y1 = min(width, round(x + w)), min(height, round(y + h))
+        if min(x1 - x0, y1 - y0) >= min_size:
+            boxes.append((x0, y0, x1 - x0, y1 - y0))
+    return sorted(boxes, key=lambda box: box[2] * box[3], reverse=True)
+
+
+# --- MTCNN -----------------------------------------------------------------------------------
+
+def mtcnn_detector():
+    """One MTCNN per thread, on the CPU; one-line error when the package is missing."""
+    if getattr(_local, "mtcnn", None) is None:
+        try:
+            from mtcnn import MTCNN
+        except ImportError:
+            raise DatasetError("face_crop.detector: mtcnn needs the mtcnn package: pip install mtcnn") from None
+        _local.mtcnn = MTCNN(device="CPU:0")
+    return _local.mtcnn
+
+
+def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
+    """An HxWx3 uint8 RGB copy of a grayscale, HxWx1, RGB or RGBA image (what MTCNN takes)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+        raise DatasetError(f"face detection expects an HxW or HxWxC image with C in 1, 3, 4; got shape {image.shape}")
+    if image.shape[-1] == 1:
+        return np.repeat(image, 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def detect_mtcnn(image: np.ndarray, min_size: int = 20, confidence: float = 0.9) -> list[Detection]:
+    """Faces of at least ``min_size`` pixels found with at least ``confidence``, largest first."""
+    rgb = to_rgb_uint8(image)
+    height, width = rgb.shape[:2]
+    if min(height, width) < 12:  # MTCNN's smallest window: nothing to find
+        return []
+    found = mtcnn_detector().detect_faces(rgb, min_face_size=max(12, int(min_size)), threshold_onet=float(confidence))
+    detections = []
+    for face in found or []:
+        x, y, w, h = (int(round(v)) for v in face["box"])
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(width, x + w), min(height, y + h)
+        if min(x1 - x0, y1 - y0) < min_size or float(face["confidence"]) < confidence:
+            continue
+        points = face.get("keypoints") or {}
+        eyes = [tuple(float(v) for v in points[name]) if name in points else None for name in ("left_eye", "right_eye")]
+        detections.append(Detection((x0, y0, x1 - x0, y1 - y0), float(face["confidence"]), *eyes))
+    return sorted(detections, key=lambda d: d.box[2] * d.box[3], reverse=True)

@@ -1,0 +1,104 @@
+"""Tests for fer_keras.data.face_detect: the Haar search size relative to the frame (fake cascade);
+the real Haar cascade on blank images and synthetic faces; the missing cascade."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from fer_keras.data import face_detect
+from fer_keras.data.registry import DatasetError
+from tests.conftest import requires_haar
+
+
+# --- detect_faces (fake cascade: sorting and scaling back) ------------------------------------
+
+class FakeCascade:
+    def __init__(self, boxes):
+        self.boxes = boxes
+        self.seen_shape = None
+        self.min_size = None
+
+    def detectMultiScale(self, gray, scaleFactor, minNeighbors, minSize):  # noqa: N802 (OpenCV's name)
+        self.seen_shape = gray.shape
+        self.min_size = minSize
+        return np.array(self.boxes)
+
+
+def test_detect_upscales_small_images_and_sorts_largest_first(monkeypatch):
+    cascade = FakeCascade([[30, 30, 75, 75], [0, 0, 120, 126], [90, 90, 30, 30]])
+    monkeypatch.setattr(face_detect, "_cascade", lambda: cascade)
+    boxes = face_detect.detect_faces(np.zeros((48, 48, 3), np.uint8), min_size=12)
+    assert cascade.seen_shape == (144, 144)  # 48 px upscaled 3× before detection
+    assert cascade.min_size == (36, 36)  # min_size is in original pixels
+    # scaled back by 3, clipped to the image, largest first, the 10-px one dropped (< min_size)
+    assert boxes == [(0, 0, 40, 42), (10, 10, 25, 25)]
+
+
+def test_detect_leaves_mid_size_images_at_their_size(monkeypatch):
+    cascade = FakeCascade([])
+    monkeypatch.setattr(face_detect, "_cascade", lambda: cascade)
+    assert face_detect.detect_faces(np.zeros((160, 300), np.uint8)) == []
+    assert cascade.seen_shape == (160, 300) and cascade.min_size == (20, 20)  # 160 // 8 < 20: as before
+
+
+def test_detect_shrinks_large_frames_to_the_smallest_face_sought(monkeypatch):
+    cascade = FakeCascade([[10, 20, 40, 40], [100, 100, 24, 24]])
+    monkeypatch.setattr(face_detect, "_cascade", lambda: cascade)
+    boxes = face_detect.detect_faces(np.zeros((480, 640, 3), np.uint8))
+    # faces from 480 // 8 = 60 px up: the frame shrunk by 24 / 60 so 60 px maps to the 24 px window
+    assert cascade.seen_shape == (192, 256) and cascade.min_size == (24, 24)
+    assert boxes == [(25, 50, 100, 100), (250, 250, 60, 60)]  # scaled back by 2.5
+
+
+def test_smallest_face_grows_with_the_frame():
+    assert face_detect.smallest_face((48, 48)) == 20  # small images: min_size alone, as before
+    assert face_detect.smallest_face((159, 400)) == 20  # under 8 × min_size: as before
+    assert face_detect.smallest_face((199, 400)) == 24
+    assert face_detect.smallest_face((480, 640)) == 60
+    assert face_detect.smallest_face((1080, 1920)) == 135
+    assert face_detect.smallest_face((320, 320), min_size=50) == 50  # min_size still a floor
+    assert face_detect.detection_scale((480, 640)) == pytest.approx(0.4)
+    assert face_detect.detection_scale((1080, 1920)) == pytest.approx(24 / 135)
+    # never shrunk below DETECT_MIN_SIDE, where a face filling the image is still found
+    assert face_detect.detection_scale((250, 250), min_size=50) == pytest.approx(144 / 250)
+    assert face_detect.detection_scale((48, 48)) == 3.0
+
+
+@requires_haar
+def test_real_cascade_finds_a_small_face_above_the_relative_size():
+    from fer_keras.data.synthetic import draw_face
+    from fer_keras.inference.video import box_iou
+
+    face = draw_face(1, "happiness", 96, "rgb")  # 1.6× the 60 px sought in a 480×640 frame
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    frame[145:241, 255:351] = face
+    (box,) = face_detect.detect_faces(frame)
+    (full,) = face_detect._cascade().detectMultiScale(face_detect.to_gray_uint8(frame), 1.1, 5, minSize=(20, 20))
+    assert box_iou(box, tuple(full)) > 0.85  # the face the full-resolution search found
+    big = np.full((1080, 1920, 3), 90, np.uint8)
+    big[500:596, 900:996] = face
+    assert face_detect.detect_faces(big) == []  # below 1080 // 8 = 135 px: not sought in a larger frame
+    assert face_detect.detect_faces(big, min_size=20) == []
+
+
+@requires_haar
+def test_real_cascade_finds_a_face_filling_a_larger_image():
+    from fer_keras.data.synthetic import draw_face
+
+    image = draw_face(1, "neutral", 256, "rgb")
+    (x, y, w, h), = face_detect.detect_faces(image)
+    assert w >= 0.8 * 256 and face_detect.smallest_face(image.shape) == 32
+
+
+@requires_haar
+def test_real_cascade_finds_no_face_in_blank_images():
+    assert face_detect.detect_faces(np.zeros((160, 160, 1), np.uint8)) == []
+    assert face_detect.detect_faces(np.full((48, 48, 3), 128, np.uint8)) == []
+
+
+def test_missing_cascade_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path) + "/")
+    with pytest.raises(DatasetError, match=r"install opencv-python-headless<5"):
+        face_detect.cascade_path()
