@@ -250,22 +250,25 @@ class RunDir:
 
     # ---- writing and reading -----------------------------------------------------------------------
 
-    def write_file(self, path: str | Path, write: Callable[[Path], object]) -> Path:
-        """Write ``path`` (in this run) whole through ``write(temporary)``."""
-        return write_file(self.path / path, write)
+    def write_file(self, path: Path, write: Callable[[Path], object]) -> Path:
+        """Write ``path`` (one of this run's names) whole through ``write(temporary)``."""
+        path = Path(path)
+        if self.path not in path.parents:
+            raise ValueError(f"{path} is not a file of the run {self.path}")
+        return write_file(path, write)
 
-    def write_text(self, path: str | Path, text: str) -> Path:
-        return write_text(self.path / path, text)
+    def write_text(self, path: Path, text: str) -> Path:
+        return self.write_file(path, lambda temporary: temporary.write_text(text))
 
-    def write_csv(self, path: str | Path, frame, index: bool = False) -> Path:
+    def write_csv(self, path: Path, frame, index: bool = False) -> Path:
         return self.write_text(path, frame.to_csv(index=index))
 
-    def write_json(self, path: str | Path, payload) -> Path:
+    def write_json(self, path: Path, payload) -> Path:
         """Pretty-printed JSON (numpy values as plain ones)."""
         return self.write_text(path, json.dumps(payload, indent=2, default=_plain))
 
-    def read_json(self, path: str | Path):
-        return json.loads((self.path / path).read_text())
+    def read_json(self, path: Path):
+        return json.loads(Path(path).read_text())
 
     def add_note(self, text: str) -> None:
         """Add a line to the run's notes (shown in the report), once."""
@@ -321,7 +324,8 @@ class RunDir:
             for sibling in map(cls, sorted((Path(out_dir) / experiment).glob("*"))):
                 state = sibling.read_status().get("state")
                 if state in ("running", "failed") and not sibling.locked():
-                    log.warning("unfinished run %s (%s): resume it with --out %s, or delete it", sibling, state, sibling)
+                    log.warning("unfinished run %s (%s): resume it with --out %s, or delete it",
+                                sibling, state, sibling)
             run_dir = cls.new(out_dir, experiment).path
         run = cls(check_output_dir(run_dir))  # a file, under a file, not creatable or not writable: one line
         resumed = not fresh and run.config.exists()

@@ -124,12 +124,12 @@ def test_failed_fresh_run_leaves_no_run_directory(tmp_path, capsys, monkeypatch)
 
 def test_resume_with_another_config_names_the_keys(tmp_path, capsys):
     from fer_keras.config import load_config
-    from fer_keras.training.rundir import write_status
+    from fer_keras.rundir import RunDir
 
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.yaml").write_text(load_config(TINY[1], TINY[3::2]).to_yaml())
-    write_status(run, "failed", "killed")
+    RunDir(run).write_status("failed", "killed")
     assert train.main(TINY + ["--set", "seed=1", "--set", "training.learning_rate=0.01", "--out", str(run)]) == 2
     err = one_line_error(capsys)
     assert "was started with another config (seed, training.learning_rate differ)" in err
@@ -137,11 +137,11 @@ def test_resume_with_another_config_names_the_keys(tmp_path, capsys):
 
 
 def test_second_training_on_a_locked_run_directory_is_one_line(tmp_path, capsys):
-    from fer_keras.training.rundir import _lock
+    from fer_keras.rundir import RunDir
 
     run = tmp_path / "run"
     run.mkdir()
-    holder = _lock(run, ".lock")
+    holder = RunDir(run).lock(".lock")
     try:
         assert train.main(TINY + ["--out", str(run)]) == 2
         assert "is in use by another training" in one_line_error(capsys)
@@ -244,12 +244,12 @@ def test_report_on_a_garbage_predictions_table_is_one_line(tmp_path, capsys):
 
 
 def test_a_run_with_progress_or_stopped_by_the_user_is_kept_resumable(tmp_path):
-    from fer_keras.training.rundir import open_run, read_status
+    from fer_keras.rundir import RunDir
 
     for name, stop in (("interrupted", KeyboardInterrupt()), ("crashed", RuntimeError("boom"))):
         run = tmp_path / name
         with pytest.raises(type(stop)):
-            with open_run("seed: 1\n", run, tmp_path, "x") as folder:
-                (folder / "history_fold0.csv").write_text("epoch,loss\n0,1.0\n")
+            with RunDir.open("seed: 1\n", run, tmp_path, "x") as folder:
+                (folder.path / "history_fold0.csv").write_text("epoch,loss\n0,1.0\n")
                 raise stop
-        assert (run / "history_fold0.csv").exists() and read_status(run)["state"] == "failed"
+        assert (run / "history_fold0.csv").exists() and RunDir(run).read_status()["state"] == "failed"

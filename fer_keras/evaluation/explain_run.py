@@ -21,8 +21,7 @@ from fer_keras.config import GradcamConfig
 from fer_keras.evaluation import gradcam
 from fer_keras.evaluation.predictions import NAME_FIELDS
 from fer_keras.reports.names import display_name
-
-PREFIX = "gradcam_"
+from fer_keras.rundir import RunDir
 
 
 def slug(text: str) -> str:
@@ -31,7 +30,7 @@ def slug(text: str) -> str:
 
 
 def explain_set(model, images: np.ndarray, label_ids: np.ndarray, classes: list[str], test_set: str,
-                config: GradcamConfig, run_dir: Path, seed: int = 0, variant: str = "") -> Path:
+                config: GradcamConfig, run_dir: Path | RunDir, seed: int = 0, variant: str = "") -> Path:
     """Maps of up to ``max_images`` images of one set (their true class), averaged per class, saved."""
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.permutation(len(images))[: config.max_images])
@@ -41,12 +40,12 @@ def explain_set(model, images: np.ndarray, label_ids: np.ndarray, classes: list[
     mean_images = {c: images[chosen][np.array(names) == c].mean(axis=0) for c in means}
     fields = {"test_set": test_set, "variant": variant, "method": "", "model": ""}
     name = slug(display_name(**fields))
-    path = run_dir / f"{PREFIX}{name}.npz"
-    np.savez_compressed(
-        path, **fields, classes=np.array(list(means)), maps=np.stack(list(means.values())),
+    run = RunDir.of(run_dir)
+    path = run.write_file(run.gradcam(name), lambda temporary: np.savez_compressed(
+        temporary, **fields, classes=np.array(list(means)), maps=np.stack(list(means.values())),
         images=np.stack([mean_images[c] for c in means]),
-    )
-    gradcam.class_mean_grid(means, run_dir / f"{PREFIX}{name}.png", mean_images=mean_images)
+    ))
+    gradcam.class_mean_grid(means, run.gradcam(name, "png"), mean_images=mean_images)
     return path
 
 
@@ -75,7 +74,7 @@ def comparisons(run_dir: Path, config: GradcamConfig, compare_runs: list[str] = 
     same display name (so runs saved before the name fields were stored still pair up).
     """
     saved = [(display_name(**fields), fields, maps)
-             for fields, maps in map(load_maps, sorted(Path(run_dir).glob(f"{PREFIX}*.npz")))]
+             for fields, maps in map(load_maps, RunDir(run_dir).gradcam_maps())]
     rows = []
 
     def add(kind: str, first: str, second: str, table: pd.DataFrame) -> None:
@@ -90,7 +89,7 @@ def comparisons(run_dir: Path, config: GradcamConfig, compare_runs: list[str] = 
                 gradcam.compare_class_maps(shared, {c: maps_b[c] for c in shared}, level=config.threshold))
     for other in compare_runs:
         theirs = {display_name(**fields): (fields, maps)
-                  for fields, maps in map(load_maps, sorted(Path(other).glob(f"{PREFIX}*.npz")))}
+                  for fields, maps in map(load_maps, RunDir(other).gradcam_maps())}
         for name, fields, maps in saved:
             if name in theirs:
                 their_fields, their_maps = theirs[name]

@@ -27,6 +27,7 @@ import numpy as np
 
 from fer_keras.inference import InferenceError
 from fer_keras.inference.runners import Runner, keras_runner, savedmodel_runner, tflite_runner
+from fer_keras.rundir import RunDir
 
 __all__ = ["Artifact", "ExportError", "Runner", "check_formats", "check_tflite_matches", "export_model",
            "export_savedmodel", "keras_runner", "sample_images", "savedmodel_runner", "single_image_latency",
@@ -188,8 +189,8 @@ def size_bytes(path: Path) -> int:
 
 def sample_images(input_shape: tuple[int, int, int], count: int = 8, run_dir: Path | None = None) -> np.ndarray:
     """Float32 0..255 model inputs to compare on: a run's ``samples.npz`` when present, else synthetic faces."""
-    if run_dir is not None and (Path(run_dir) / "samples.npz").is_file():
-        with np.load(Path(run_dir) / "samples.npz") as saved:
+    if run_dir is not None and RunDir(run_dir).samples.is_file():
+        with np.load(RunDir(run_dir).samples) as saved:
             images = saved["images"][:count]
         if len(images) and tuple(images.shape[1:]) == tuple(input_shape):
             return images.astype(np.float32)

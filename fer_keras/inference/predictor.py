@@ -54,6 +54,7 @@ from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.inference import InferenceError
 from fer_keras.evaluation.predictions import run_classes  # noqa: F401  (re-exported)
 from fer_keras.inference.runners import Runner, keras_runner, tflite_runner
+from fer_keras.rundir import RunDir
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +117,17 @@ def find_model_file(path: str | Path) -> tuple[Path, Path | None]:
     if not path.exists():
         raise InferenceError(f"--model {path} does not exist; give a run directory or a .keras file")
     if path.is_dir():
-        models = sorted(path.glob("model_*.keras"))
-        if not (path / "config.yaml").is_file() or not models:
+        run = RunDir(path)
+        models = run.model_files()
+        if not run.config.is_file() or not models:
             raise InferenceError(
                 f"--model {path} is not a finished run directory (needs config.yaml and model_fold*.keras)"
             )
-        first = path / "model_fold0.keras"
+        first = run.model(0)
         return (first if first in models else models[0]), path
     if path.suffix != ".keras":
         raise InferenceError(f"--model {path} is neither a run directory nor a .keras file")
-    return path, path.parent if (path.parent / "config.yaml").is_file() else None
+    return path, path.parent if RunDir(path.parent).config.is_file() else None
 
 
 def load_keras_model(path: Path):
@@ -181,7 +183,7 @@ class Predictor:
         if run_dir is not None:
             from fer_keras.config import load_config
 
-            preprocessing = Preprocessing.from_config(load_config(run_dir / "config.yaml"))
+            preprocessing = Preprocessing.from_config(load_config(RunDir(run_dir).config))
         else:
             preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
         classes = run_classes(model_file.parent)

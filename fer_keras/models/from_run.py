@@ -13,6 +13,7 @@ import keras
 
 from fer_keras.models.common import HEAD_NAME, softmax_output
 from fer_keras.models.registry import ModelError
+from fer_keras.rundir import RunDir
 
 
 
@@ -22,7 +23,8 @@ def trained_model_path(source: str | Path) -> Path:
 
     path = resolve_model(source)
     if path.is_dir():
-        candidates = sorted(path.glob("model_fold0*.keras")) or sorted(path.glob("*.keras"))
+        run = RunDir(path)
+        candidates = run.model_files(0) or run.keras_files()
         if not candidates:
             raise ModelError(f"{path} holds no trained model (model_fold0.keras); is it a finished fer_keras run?")
         return candidates[0]

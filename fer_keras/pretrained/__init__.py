@@ -12,19 +12,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fer_keras.rundir import RunDir
+
 #: The name that selects the bundled model (``--model pretrained``, ``model.init_from: pretrained``).
 PRETRAINED = "pretrained"
 #: Folder of the bundled FER2013 model, laid out as a finished run.
 BUNDLED_DIR = Path(__file__).resolve().parent / "fer2013"
 #: Its Keras file.
-BUNDLED_MODEL = BUNDLED_DIR / "model_fold0.keras"
+BUNDLED_MODEL = RunDir(BUNDLED_DIR).model(0)
 
 
 def bundled_dir() -> Path:
     """The bundled model's folder; one-line error when its files are missing."""
     from fer_keras.errors import UserError
 
-    if not BUNDLED_MODEL.is_file() or not (BUNDLED_DIR / "config.yaml").is_file():
+    if not BUNDLED_MODEL.is_file() or not RunDir(BUNDLED_DIR).config.is_file():
         raise UserError(f"the bundled FER2013 model is missing from this installation ({BUNDLED_MODEL}); "
                         "reinstall fer_keras, or give --model / model.init_from a run directory")
     return BUNDLED_DIR

@@ -17,6 +17,7 @@ from pathlib import Path
 from fer_keras.cli import load_tensorflow_quietly, run_cli
 from fer_keras.errors import UserError
 from fer_keras.pretrained import BUNDLED_DIR
+from fer_keras.rundir import RunDir
 
 #: Keys of the run's metrics.json kept in the bundled one.
 KEPT_METRICS = ("classes", "test_sets")
@@ -46,20 +47,23 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
     from fer_keras.training.fit import save_model
 
     model_file, found = find_model_file(run_dir)
-    if found is None or not (found / "metrics.json").is_file():
+    run = RunDir(found) if found is not None else None
+    if run is None or not run.metrics.is_file():
         raise UserError(f"{run_dir} is not a finished run (needs config.yaml, model_fold0.keras, metrics.json)")
     model = load_keras_model(model_file)  # uncompiled: no optimizer state in the shipped file
     target.mkdir(parents=True, exist_ok=True)
-    save_model(model, target / "model_fold0.keras")
-    tflite = target / "model_fold0.tflite"
-    temporary = tflite.with_name(f".tmp_{tflite.name}")
-    temporary.write_bytes(tflite_bytes(model))
-    check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
-    temporary.replace(tflite)
-    (target / "config.yaml").write_text(bundled_config(found / "config.yaml", list(overrides)))
-    metrics = json.loads((found / "metrics.json").read_text())
-    (target / "metrics.json").write_text(json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
-    return [target / name for name in ("config.yaml", "model_fold0.keras", "model_fold0.tflite", "metrics.json")]
+    bundled = RunDir(target)
+    save_model(model, bundled.model(0))
+
+    def write_tflite(temporary: Path) -> None:
+        temporary.write_bytes(tflite_bytes(model))
+        check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
+
+    bundled.write_file(bundled.tflite(0), write_tflite)
+    bundled.write_text(bundled.config, bundled_config(run.config, list(overrides)))
+    metrics = run.read_json(run.metrics)
+    bundled.write_text(bundled.metrics, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
+    return [bundled.config, bundled.model(0), bundled.tflite(0), bundled.metrics]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -22,7 +22,7 @@ from fer_keras.evaluation import metrics
 from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
 from fer_keras.reports import plots
 from fer_keras.reports.names import display_name, displayed
-from fer_keras.training import rundir
+from fer_keras.rundir import RunDir
 
 
 class ReportError(UserError):
@@ -84,11 +84,12 @@ class Document:
 PREDICTION_COLUMNS = ("test_set", "fold", "key", "true", "predicted", "correct")
 
 
-def gather_predictions(run_dir: Path) -> pd.DataFrame:
+def gather_predictions(run_dir: Path | RunDir) -> pd.DataFrame:
     """All finished folds' predictions, with every name field, written to ``predictions.csv``."""
-    parts = sorted(run_dir.glob("predictions_fold*.csv"), key=lambda p: int(p.stem.removeprefix("predictions_fold")))
+    run = RunDir.of(run_dir)
+    parts = run.fold_predictions()
     if not parts:
-        raise ReportError(f"{run_dir}: no finished fold (no predictions_fold*.csv) to report")
+        raise ReportError(f"{run.path}: no finished fold (no predictions_fold*.csv) to report")
     tables = []
     for part in parts:
         try:
@@ -101,7 +102,7 @@ def gather_predictions(run_dir: Path) -> pd.DataFrame:
                               "was it written by fer_keras.train?")
         tables.append(with_name_fields(table))
     frame = pd.concat(tables, ignore_index=True)
-    rundir.write_csv(frame, run_dir / "predictions.csv")
+    run.write_csv(run.all_predictions, frame)
     return frame
 
 
@@ -181,16 +182,16 @@ SAMPLE_FACES_LEFT_OUT = ("Figures made of dataset faces are left out of this rep
                          "the dataset's licence forbids redistributing its images.")
 
 
-def build_report(run_dir: str | Path) -> Path:
+def build_report(run_dir: str | Path | RunDir) -> Path:
     """Write metrics.json, figures, report.md and report.html into ``run_dir``; returns report.md."""
-    run_dir = Path(run_dir)
-    if not (run_dir / "config.yaml").exists():
-        raise ReportError(f"{run_dir} is not a fer_keras run directory (no config.yaml)")
-    config = load_config(run_dir / "config.yaml")
-    frame = gather_predictions(run_dir)
+    run = RunDir.of(run_dir)
+    if not run.config.exists():
+        raise ReportError(f"{run.path} is not a fer_keras run directory (no config.yaml)")
+    config = load_config(run.config)
+    frame = gather_predictions(run)
     classes = classes_of(frame)
     measured = compute_metrics(frame, classes)
-    rundir.write_json({"classes": classes, "test_sets": measured}, run_dir / "metrics.json")
+    run.write_json(run.metrics, {"classes": classes, "test_sets": measured})
 
     doc = Document()
     doc.heading(f"{config.experiment}", 1)
@@ -200,10 +201,9 @@ def build_report(run_dir: str | Path) -> Path:
              f"{config.training.epochs} epochs, {config.training.optimizer} lr {config.training.learning_rate}, "
              f"batch {config.training.batch_size}. Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
-    notes = run_dir / "notes.txt"
-    if notes.exists():
+    if run.notes.exists():
         doc.heading("Notes")
-        for line in notes.read_text().splitlines():
+        for line in run.notes.read_text().splitlines():
             doc.text(line)
     comparison = paper_comparison(config.report.paper, measured) if config.report.paper else None
     if comparison is not None:
@@ -216,20 +216,19 @@ def build_report(run_dir: str | Path) -> Path:
         if missing or not len(comparison):
             doc.text(f"No measured counterpart here for the paper's {', '.join(missing) or 'numbers'} "
                      f"(this run's test sets: {', '.join(measured)}); that comparison is not shown.")
-    _protocol(doc, run_dir)
-    baselines = run_dir / "baselines.csv"
-    if baselines.exists():
+    _protocol(doc, run)
+    if run.baselines.exists():
         doc.heading("Classical baselines")
         doc.text("scikit-learn classifiers on the same folds (accuracy mean ± SD over folds, %; seconds per fold).")
-        doc.table(pd.read_csv(baselines)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
-    _figures(doc, run_dir, frame, classes, measured, config.report.sample_faces)
-    _gradcam(doc, run_dir, config)
-    _data_tables(doc, run_dir)
+        doc.table(pd.read_csv(run.baselines)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
+    _figures(doc, run, frame, classes, measured, config.report.sample_faces)
+    _gradcam(doc, run, config)
+    _data_tables(doc, run)
 
-    rundir.write_text(run_dir / "report.md", doc.markdown())
+    run.write_text(run.report_markdown, doc.markdown())
     if config.report.html:
-        rundir.write_text(run_dir / "report.html", doc.html(config.experiment))
-    return run_dir / "report.md"
+        run.write_text(run.report_html, doc.html(config.experiment))
+    return run.report_markdown
 
 
 def _results(doc: Document, measured: dict) -> None:
@@ -248,11 +247,10 @@ def _results(doc: Document, measured: dict) -> None:
     doc.table(pd.DataFrame(rows))
 
 
-def _protocol(doc: Document, run_dir: Path) -> None:
-    path = run_dir / "split_protocol.json"
-    if not path.exists():
+def _protocol(doc: Document, run: RunDir) -> None:
+    if not run.split_protocol.exists():
         return
-    protocol = rundir.read_json(path)
+    protocol = run.read_json(run.split_protocol)
     shared = protocol.get("subjects_shared_between_parts_fold0", {})
     words = (f"Split: {protocol['kind']}, {protocol['folds']} fold(s), {protocol['subjects']} subjects, "
              + ("subject-independent (no person appears in two parts)." if protocol["subject_independent"] else
@@ -268,19 +266,19 @@ def _protocol(doc: Document, run_dir: Path) -> None:
     doc.text(words)
 
 
-def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[str], measured: dict,
+def _figures(doc: Document, run: RunDir, frame: pd.DataFrame, classes: list[str], measured: dict,
              sample_faces: bool = True) -> None:
     doc.heading("Confusion matrices")
     for test_set, _, rows in results(frame):
         suffix = "" if len(measured) == 1 else "_" + _slug(test_set)
         raw = metrics.confusion(rows, classes)
         normalised = metrics.confusion(rows, classes, normalize=True)
-        rundir.write_csv(raw, run_dir / f"confusion_matrix{suffix}.csv", index=True)
-        doc.image(plots.confusion_pair(raw, normalised, run_dir / f"confusion_matrix{suffix}.png", test_set),
+        run.write_csv(run.confusion_matrix(suffix), raw, index=True)
+        doc.image(plots.confusion_pair(raw, normalised, run.confusion_matrix(suffix, "png"), test_set),
                   f"confusion matrix, {test_set}")
         per_class = metrics.per_class_accuracy(rows, classes)
-        rundir.write_csv(per_class, run_dir / f"per_class_accuracy{suffix}.csv")
-        doc.image(plots.per_class_bars(per_class, run_dir / f"per_class_accuracy{suffix}.png", test_set),
+        run.write_csv(run.per_class_accuracy(suffix), per_class)
+        doc.image(plots.per_class_bars(per_class, run.per_class_accuracy(suffix, "png"), test_set),
                   f"single-class accuracy, {test_set}")
         doc.table(pd.DataFrame({
             "class": per_class["class"],
@@ -292,36 +290,35 @@ def _figures(doc: Document, run_dir: Path, frame: pd.DataFrame, classes: list[st
         if few:
             doc.text(f"Warning: {', '.join(few)} ha{'s' if len(few) == 1 else 've'} fewer than {metrics.FEW_IMAGES} "
                      "test images; their accuracy is too uncertain to quote without the interval.")
-    histories = {p.stem.removeprefix("history_"): pd.read_csv(p) for p in sorted(run_dir.glob("history_*.csv"))}
+    histories = {name: pd.read_csv(path) for name, path in run.histories().items()}
     histories = {k: v for k, v in histories.items() if len(v)}
     if histories:
         doc.heading("Learning curves")
-        doc.image(plots.learning_curves(histories, run_dir / "learning_curves.png"), "learning curves")
+        doc.image(plots.learning_curves(histories, run.learning_curves), "learning curves")
     folds = metrics.fold_accuracies(displayed(frame))
     if folds["fold"].nunique() > 1:
         doc.heading("Fold accuracies")
-        doc.image(plots.folds_boxplot(folds, run_dir / "folds_boxplot.png"), "fold accuracy boxplot (whiskers 1.5 IQR)")
-    samples = run_dir / "samples.npz"
-    if samples.exists() and not sample_faces:
+        doc.image(plots.folds_boxplot(folds, run.folds_boxplot), "fold accuracy boxplot (whiskers 1.5 IQR)")
+    if run.samples.exists() and not sample_faces:
         doc.heading("Emotion analysis")
         doc.text(SAMPLE_FACES_LEFT_OUT)
-    elif samples.exists():
-        stored = np.load(samples, allow_pickle=False)
+    elif run.samples.exists():
+        stored = np.load(run.samples, allow_pickle=False)
         _, _, first_set = next(results(frame))
         first_set = first_set.drop_duplicates("key")
         chosen = first_set.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
         if len(chosen):
             images = [stored["images"][list(stored["keys"]).index(k)] for k in chosen["key"]]
             doc.heading("Emotion analysis")
-            doc.image(plots.probability_bars(images, chosen, classes, run_dir / "emotion_analysis.png"),
+            doc.image(plots.probability_bars(images, chosen, classes, run.emotion_analysis),
                       "sample test images with predicted probabilities (green: predicted class)")
 
 
-def _gradcam(doc: Document, run_dir: Path, config) -> None:
-    saved = sorted(run_dir.glob("gradcam_*.npz"))
+def _gradcam(doc: Document, run: RunDir, config) -> None:
+    saved = run.gradcam_maps()
     if not saved:
         return
-    from fer_keras.evaluation.explain_run import PREFIX, comparisons, load_maps, slug
+    from fer_keras.evaluation.explain_run import comparisons, load_maps, slug
 
     doc.heading("Grad-CAM")
     if not config.report.sample_faces:
@@ -331,25 +328,23 @@ def _gradcam(doc: Document, run_dir: Path, config) -> None:
              f"{config.report.gradcam.threshold:.0%} of a map's maximum.")
     for path in saved if config.report.sample_faces else ():
         name = display_name(**load_maps(path)[0])
-        doc.image(run_dir / f"gradcam_{slug(name)}.png", f"mean Grad-CAM per class, {name}")
-    table = comparisons(run_dir, config.report.gradcam, config.report.gradcam.compare_runs)
+        doc.image(run.gradcam(slug(name), "png"), f"mean Grad-CAM per class, {name}")
+    table = comparisons(run.path, config.report.gradcam, config.report.gradcam.compare_runs)
     if len(table):
-        rundir.write_csv(table, run_dir / "gradcam_comparison.csv")
+        run.write_csv(run.gradcam_comparison, table)
         doc.table(table)
     for other in config.report.gradcam.compare_runs:
-        if not any(Path(other).glob(f"{PREFIX}*.npz")):
-            doc.text(f"No comparison with {other}: it holds no Grad-CAM maps ({PREFIX}*.npz); "
+        if not RunDir(other).gradcam_maps():
+            doc.text(f"No comparison with {other}: it holds no Grad-CAM maps (gradcam_*.npz); "
                      "is it a finished run with report.gradcam.enabled?")
 
 
-def _data_tables(doc: Document, run_dir: Path) -> None:
-    counts = run_dir / "data_counts.csv"
-    if counts.exists():
+def _data_tables(doc: Document, run: RunDir) -> None:
+    if run.data_counts.exists():
         doc.heading("Data")
-        doc.table(pd.read_csv(counts))
-    excluded = run_dir / "excluded.csv"
-    if excluded.exists() and excluded.stat().st_size:
-        frame = pd.read_csv(excluded)
+        doc.table(pd.read_csv(run.data_counts))
+    if run.excluded.exists() and run.excluded.stat().st_size:
+        frame = pd.read_csv(run.excluded)
         if len(frame):
             doc.text(f"{len(frame)} file(s) excluded; reasons:")
             doc.table(frame.groupby("reason").size().rename("files").reset_index())

@@ -6,29 +6,27 @@ by several points between seeds, so small-data results are quoted over at least 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from fer_keras.config import load_config
-from fer_keras.training import rundir
 from fer_keras.reports.report import ReportError
+from fer_keras.rundir import RunDir, write_text
 
 
 def seed_summary(run_dirs: list[str | Path]) -> pd.DataFrame:
     """One row per test set: the runs' seeds, accuracies (%), mean ± SD, the paper's number when the config gives one."""
     accuracies: dict[str, list[float]] = {}
     seeds, paper = [], {}
-    for run in map(Path, run_dirs):
-        metrics = run / "metrics.json"
-        if not metrics.is_file():
-            raise ReportError(f"{run}: no metrics.json (not a finished run)")
-        config = load_config(run / "config.yaml")
+    for run in map(RunDir, run_dirs):
+        if not run.metrics.is_file():
+            raise ReportError(f"{run.path}: no metrics.json (not a finished run)")
+        config = load_config(run.config)
         seeds.append(config.seed)
         paper = paper or (config.report.paper.get("accuracy") or {})
-        for test_set, stats in json.loads(metrics.read_text())["test_sets"].items():
+        for test_set, stats in run.read_json(run.metrics)["test_sets"].items():
             accuracies.setdefault(test_set, []).append(100 * stats["fold_mean_sd"]["mean"])
     rows = []
     for test_set, values in accuracies.items():
@@ -47,7 +45,7 @@ def write_seed_summary(run_dirs: list[str | Path], out: str | Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = seed_summary(run_dirs)
-    rundir.write_csv(table, out / "seeds_summary.csv")
+    write_text(out / "seeds_summary.csv", table.to_csv(index=False))
     text = f"# Accuracy over {len(run_dirs)} seeds\n\nRuns: {', '.join(Path(r).name for r in run_dirs)}\n\n"
-    rundir.write_text(out / "seeds_summary.md", text + table.to_markdown(index=False) + "\n")
+    write_text(out / "seeds_summary.md", text + table.to_markdown(index=False) + "\n")
     return out / "seeds_summary.md"

@@ -16,6 +16,7 @@ import pandas as pd
 from fer_keras.config import ExperimentConfig, load_config
 from fer_keras.errors import UserError
 from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
+from fer_keras.rundir import RunDir
 
 KEYS = ["fold", *NAME_FIELDS, "key"]
 
@@ -26,14 +27,13 @@ class EnsembleError(UserError):
 
 def member_predictions(run_dir: str | Path) -> tuple[str, pd.DataFrame]:
     """A member's name (its experiment) and its predictions table (with every name field)."""
-    run_dir = Path(run_dir)
-    path = run_dir / "predictions.csv"
-    if not path.exists():
-        raise EnsembleError(f"ensemble member {run_dir} has no predictions.csv; finish its run first")
-    name = load_config(run_dir / "config.yaml").experiment if (run_dir / "config.yaml").exists() else run_dir.name
-    frame = with_name_fields(pd.read_csv(path))
+    run = RunDir(run_dir)
+    if not run.all_predictions.exists():
+        raise EnsembleError(f"ensemble member {run.path} has no {run.all_predictions.name}; finish its run first")
+    name = load_config(run.config).experiment if run.config.exists() else run.path.name
+    frame = with_name_fields(pd.read_csv(run.all_predictions))
     if (frame["model"] != "").any():
-        raise EnsembleError(f"ensemble member {run_dir} is itself an ensemble run; list its members instead")
+        raise EnsembleError(f"ensemble member {run.path} is itself an ensemble run; list its members instead")
     return name, frame
 
 

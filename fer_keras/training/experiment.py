@@ -30,7 +30,7 @@ from fer_keras.evaluation.explain_run import explain_set
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
 from fer_keras.models.from_run import load_trained_model
 from fer_keras.models.registry import build_model
-from fer_keras.training import rundir
+from fer_keras.rundir import RunDir
 from fer_keras.training.ensemble import run_ensemble
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
@@ -47,45 +47,43 @@ def run_experiment(
     """Train and evaluate every fold (or only ``fold``) of ``config``; returns the run directory."""
     set_seeds(config.seed, config.runtime.deterministic)
     apply_precision(config.runtime)
-    lock = ".lock" if fold is None else f".lock_fold{fold}"
-    with rundir.open_run(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, lock) as run_dir:
-        return _run(config, run_dir, fold, build_report)
+    with RunDir.open(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, fold) as run:
+        return _run(config, run, fold, build_report)
 
 
-def _run(config: ExperimentConfig, run_dir: Path, fold: int | None, build_report: bool) -> Path:
+def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: bool) -> Path:
     """The body of :func:`run_experiment` inside its (locked) run directory."""
     if config.ensemble is not None:
         for k, rows in enumerate(run_ensemble(config)):
-            rundir.write_csv(rows, run_dir / f"predictions_fold{k}.csv")
-        return _finish(run_dir, build_report)
+            run.write_csv(run.predictions(k), rows)
+        return _finish(run, build_report)
 
     loaded = load_data(config.data, cache_dir=_cache_dir(config))
-    rundir.write_csv(loaded.counts, run_dir / "data_counts.csv")
-    rundir.write_csv(loaded.excluded, run_dir / "excluded.csv")
+    run.write_csv(run.data_counts, loaded.counts)
+    run.write_csv(run.excluded, loaded.excluded)
     if config.split.protocol == "augment_then_split":
-        loaded = _augmented_copies(config, loaded, run_dir)
-    folds = _folds(config, loaded, run_dir)
-    _save_samples(config, loaded, folds[0], run_dir)
+        loaded = _augmented_copies(config, loaded, run)
+    folds = _folds(config, loaded, run)
+    _save_samples(config, loaded, folds[0], run)
     test_sets = [(data.label, _load_test_set(config, data, loaded.classes)) for data in config.test_datasets]
-    variants = _variants(config, run_dir)
-    baselines = _baselines(config, loaded, folds, run_dir)
+    variants = _variants(config, run)
+    baselines = _baselines(config, loaded, folds, run)
 
     wanted = range(len(folds)) if fold is None else [fold]
     for k in wanted:
         if not 0 <= k < len(folds):
             raise UserError(f"--fold {k} is out of range: this split has folds 0..{len(folds) - 1}")
-        done = run_dir / f"predictions_fold{k}.csv"
-        if done.exists():
+        if run.predictions(k).exists():
             log.info("fold %d already finished; skipping", k)
             continue
-        predictions = train_fold(config, loaded, folds[k], k, run_dir, test_sets, variants)
+        predictions = train_fold(config, loaded, folds[k], k, run, test_sets, variants)
         if baselines is not None:
             predictions = pd.concat([predictions, baselines[baselines["fold"] == k]], ignore_index=True)
-        rundir.write_csv(predictions, done)
-    return _finish(run_dir, build_report)
+        run.write_csv(run.predictions(k), predictions)
+    return _finish(run, build_report)
 
 
-def _augmented_copies(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> LoadedData:
+def _augmented_copies(config: ExperimentConfig, loaded: LoadedData, run: RunDir) -> LoadedData:
     """The MobileNetV2 paper's order: balance by augmented copies first, split the copies afterwards."""
     from fer_keras.data.balance import balanced_indices
 
@@ -94,13 +92,13 @@ def _augmented_copies(config: ExperimentConfig, loaded: LoadedData, run_dir: Pat
         raise UserError("split.protocol augment_then_split needs augmentation.enabled and a balance mode "
                         "(per_class or total) to make the copies")
     copies = balanced_indices(loaded.label_ids, augmentation.balance, augmentation.balance_target, config.seed)
-    rundir.add_note(run_dir, f"Protocol augment_then_split: {len(loaded.table)} images became {len(copies)} augmented "
-                             "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
-                             "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
+    run.add_note(f"Protocol augment_then_split: {len(loaded.table)} images became {len(copies)} augmented "
+                 "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
+                 "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
     return loaded.as_copies(copies)
 
 
-def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Series], run_dir: Path) -> pd.DataFrame | None:
+def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Series], run: RunDir) -> pd.DataFrame | None:
     """Predictions of the scikit-learn baselines on every fold (None when off); summary to baselines.csv."""
     if not config.baselines.enabled:
         return None
@@ -109,16 +107,16 @@ def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Seri
     from fer_keras.evaluation.baselines import run_baselines
 
     results = run_baselines(loaded, folds, [tuple(c) for c in config.baselines.combos], seed=config.seed)
-    rundir.write_csv(results.summary, run_dir / "baselines.csv")
+    run.write_csv(run.baselines, results.summary)
     return results.predictions
 
 
-def _finish(run_dir: Path, build_report: bool) -> Path:
+def _finish(run: RunDir, build_report: bool) -> Path:
     if build_report:
         from fer_keras.reports.report import build_report as write_report
 
-        write_report(run_dir)
-    return run_dir
+        write_report(run)
+    return run.path
 
 
 def _cache_dir(config: ExperimentConfig) -> Path:
@@ -131,7 +129,7 @@ def _load_test_set(config: ExperimentConfig, data: DataConfig, classes: list[str
     return load_data(data, cache_dir=_cache_dir(config), classes=classes, shared_only=True)
 
 
-def _variants(config: ExperimentConfig, run_dir: Path) -> list[tuple[str, str | None]]:
+def _variants(config: ExperimentConfig, run: RunDir) -> list[tuple[str, str | None]]:
     """(variant, starting model) for each model trained per fold.
 
     Plain runs train one model (from ``model.init_from`` when set), variant ``""``. A transfer run
@@ -140,14 +138,14 @@ def _variants(config: ExperimentConfig, run_dir: Path) -> list[tuple[str, str | 
     """
     if config.transfer is None:
         return [("", config.model.init_from)]
-    source = config.transfer.source_model or str(_train_source(config, run_dir / "source"))
+    source = config.transfer.source_model or str(_train_source(config, run.source))
     variants = [("fine-tuned", source)]
     if config.transfer.compare_scratch:
         variants.append(("scratch", None))
     return variants
 
 
-def _train_source(config: ExperimentConfig, source_dir: Path) -> Path:
+def _train_source(config: ExperimentConfig, source: RunDir) -> Path:
     """Stage 1 of a transfer run, as a run of its own (with its own report) inside the target run."""
     transfer = config.transfer
     training = config.training.model_copy(update={"epochs": transfer.source_epochs or config.training.epochs})
@@ -156,21 +154,21 @@ def _train_source(config: ExperimentConfig, source_dir: Path) -> Path:
         "training": training, "transfer": None, "test_datasets": [],
         "model": config.model.model_copy(update={"init_from": None}),
     })
-    run_experiment(stage, run_dir=source_dir, fold=0)
-    return source_dir / "model_fold0.keras"
+    run_experiment(stage, run_dir=source.path, fold=0)
+    return source.model(0)
 
 
-def _folds(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> list[pd.Series]:
+def _folds(config: ExperimentConfig, loaded: LoadedData, run: RunDir) -> list[pd.Series]:
     """The run's folds: read back from ``splits.json`` when resuming, else made and saved."""
-    path = run_dir / "splits.json"
-    if path.exists():
-        return load_folds(loaded.table, path)
+    if run.splits.exists():
+        return load_folds(loaded.table, run.splits)
     folds = make_folds(loaded.table, config.split, config.seed)
-    save_folds(folds, loaded.table, path)
+    run.write_file(run.splits, lambda temporary: save_folds(folds, loaded.table, temporary))
     counts = pd.concat({f"fold{k}": part_counts(loaded.table, f) for k, f in enumerate(folds)}, names=["fold"])
-    rundir.write_csv(counts, run_dir / "split_counts.csv", index=True)
+    run.write_csv(run.split_counts, counts, index=True)
     overlap = subjects_overlap(loaded.table, folds[0])
-    rundir.write_json(
+    run.write_json(
+        run.split_protocol,
         {
             "kind": config.split.kind,
             "folds": len(folds),
@@ -179,7 +177,6 @@ def _folds(config: ExperimentConfig, loaded: LoadedData, run_dir: Path) -> list[
             "subjects": int(loaded.table["subject"].nunique()),
             "subjects_shared_between_parts_fold0": {k: len(v) for k, v in overlap.items()},
         },
-        run_dir / "split_protocol.json",
     )
     return folds
 
@@ -189,11 +186,12 @@ def train_fold(
     loaded: LoadedData,
     parts: pd.Series,
     fold: int,
-    run_dir: Path,
+    run_dir: Path | RunDir,
     test_sets: list[tuple[str, LoadedData]] = (),
     variants: list[tuple[str, str | None]] = (("", None),),
 ) -> pd.DataFrame:
     """Build, train and evaluate one fold (every variant); returns its predictions table."""
+    run = RunDir.of(run_dir)
     parts = parts.to_numpy()
     train_idx = np.flatnonzero(parts == TRAIN)
     val_idx = np.flatnonzero(parts == VAL)
@@ -218,9 +216,9 @@ def train_fold(
     frames = []
     for variant, start in variants:
         with make_strategy(config.runtime).scope():
-            model = _starting_model(config, loaded, start, run_dir)
+            model = _starting_model(config, loaded, start, run)
             compile_model(model, config, steps_per_epoch=int(train.cardinality()))
-        fit(model, train, validation, config, run_dir, fold=fold, tag=f"_{variant}" if variant else "")
+        fit(model, train, validation, config, run, fold=fold, tag=f"_{variant}" if variant else "")
         evaluated = [(eval_name, loaded, eval_idx)] + [(name, data, np.arange(len(data.table))) for name, data in test_sets]
         for name, data, indices in evaluated:
             probabilities = predict_probabilities(
@@ -233,11 +231,11 @@ def train_fold(
             ))
             if fold == 0 and config.report.gradcam.enabled:
                 explain_set(model, data.pixels(indices), data.label_ids[indices], loaded.classes, name,
-                            config.report.gradcam, run_dir, seed=config.seed, variant=variant)
+                            config.report.gradcam, run, seed=config.seed, variant=variant)
     return pd.concat(frames, ignore_index=True)
 
 
-def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | None, run_dir: Path):
+def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | None, run: RunDir):
     """A fresh registry model, or a trained one (head rebuilt, noted in the report, when classes differ)."""
     if start is None:
         return make_model(config, loaded.input_shape, len(loaded.classes))
@@ -245,22 +243,22 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
     trained = "only the head is trained" if config.model.init_fine_tune == "head" else "all layers fine-tuned"
     if rebuilt:
         was = f" (it was trained on {', '.join(own)})" if own else ""
-        rundir.add_note(run_dir, f"Started from {start}: its classifier head was rebuilt for {len(loaded.classes)} "
-                                 f"classes ({', '.join(loaded.classes)}){was}; the other layers start from their "
-                                 f"trained weights; {trained}.")
+        run.add_note(f"Started from {start}: its classifier head was rebuilt for {len(loaded.classes)} "
+                     f"classes ({', '.join(loaded.classes)}){was}; the other layers start from their "
+                     f"trained weights; {trained}.")
     elif own is None:
-        rundir.add_note(run_dir, f"Started from {start}, whose class names are unknown (no metrics.json beside it): its "
-                                 f"head was kept because it has {len(loaded.classes)} outputs, assumed to be "
-                                 f"{', '.join(loaded.classes)} in that order; {trained}.")
+        run.add_note(f"Started from {start}, whose class names are unknown (no metrics.json beside it): its "
+                     f"head was kept because it has {len(loaded.classes)} outputs, assumed to be "
+                     f"{', '.join(loaded.classes)} in that order; {trained}.")
     else:
-        rundir.add_note(run_dir, f"Started from {start} (same classes, same order); {trained}.")
+        run.add_note(f"Started from {start} (same classes, same order); {trained}.")
     return model
 
 
-def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, run_dir: Path) -> None:
+def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, run: RunDir) -> None:
     """Keep a few evaluation images (one per class first) for the report's emotion-analysis figure."""
     count = config.report.sample_predictions
-    if count == 0 or (run_dir / "samples.npz").exists():
+    if count == 0 or run.samples.exists():
         return
     parts = parts.to_numpy()
     pool = np.flatnonzero(parts == TEST) if (parts == TEST).any() else np.flatnonzero(parts == VAL)
@@ -269,9 +267,8 @@ def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series
     firsts = [pool[loaded.label_ids[pool] == c][:1] for c in range(len(loaded.classes))]
     chosen = list(dict.fromkeys(np.concatenate(firsts + [pool]).tolist()))[:count]
     keys = sample_keys(loaded.table)[chosen]
-    temporary = run_dir / ".tmp_samples.npz"
-    np.savez_compressed(temporary, images=loaded.pixels(np.asarray(chosen)), keys=keys.astype(str))
-    temporary.replace(run_dir / "samples.npz")
+    run.write_file(run.samples, lambda temporary: np.savez_compressed(
+        temporary, images=loaded.pixels(np.asarray(chosen)), keys=keys.astype(str)))
 
 
 def make_model(config: ExperimentConfig, input_shape: tuple[int, int, int], num_classes: int):

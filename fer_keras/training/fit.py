@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from fer_keras.config import ExperimentConfig, TrainingConfig
 from fer_keras.errors import UserError
+from fer_keras.rundir import RunDir, write_file
 
 
 class DivergedError(UserError):
@@ -95,18 +96,18 @@ def fit(
     train: tf.data.Dataset,
     validation: tf.data.Dataset | None,
     config: ExperimentConfig,
-    run_dir: Path,
+    run_dir: Path | RunDir,
     fold: int = 0,
     epochs: int | None = None,
     tag: str = "",
 ) -> pd.DataFrame:
     """Train a compiled ``model``; returns the history table and leaves the best weights loaded."""
     training = config.training
-    name = f"fold{fold}{tag}"
+    run = RunDir.of(run_dir)
     watch = monitored(training, validation is not None)
-    best_path = run_dir / f".best_{name}.weights.h5"
-    backup_dir = run_dir / f".backup_{name}"
-    history_path = run_dir / f"history_{name}.csv"
+    best_path = run.best_weights(fold, tag)
+    backup_dir = run.backup(fold, tag)
+    history_path = run.history(fold, tag)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(backup_dir)),
@@ -119,7 +120,7 @@ def fit(
     if training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=watch, patience=training.early_stopping_patience))
     if training.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard" / name)))
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.tensorboard(fold, tag))))
     model.fit(
         train,
         validation_data=validation,
@@ -131,7 +132,7 @@ def fit(
     check_finite(history_path, training)
     if training.checkpoint_best and best_path.exists():
         model.load_weights(str(best_path))
-    save_model(model, run_dir / f"model_{name}.keras")
+    save_model(model, run.model(fold, tag))
     best_path.unlink(missing_ok=True)
     shutil.rmtree(backup_dir, ignore_errors=True)
     return pd.read_csv(history_path)
@@ -150,6 +151,4 @@ def check_finite(history_path: Path, training: TrainingConfig) -> None:
 
 def save_model(model: keras.Model, path: Path) -> None:
     """Save through a temporary file, then rename."""
-    temporary = path.with_name(f".tmp_{path.name}")
-    model.save(str(temporary))
-    temporary.replace(path)
+    write_file(path, lambda temporary: model.save(str(temporary)))

@@ -1,11 +1,11 @@
-"""Run directories: resuming compares configs through today's schema."""
+"""fer_keras/rundir.py: a run's file names, whole-file writes, lock, status and resume check."""
 
 
 def test_a_key_added_since_the_run_started_is_not_a_difference():
     import yaml
 
     from fer_keras.config import load_config
-    from fer_keras.training.rundir import config_differences
+    from fer_keras.rundir import config_differences
 
     current = load_config("quickstart.yaml").to_yaml()
     saved = yaml.safe_load(current)
@@ -19,22 +19,22 @@ def test_a_resumed_run_may_change_its_epochs_and_the_notes_say_so(tmp_path):
     import yaml
 
     from fer_keras.config import load_config
-    from fer_keras.training.rundir import RunDirError, open_run, write_status
+    from fer_keras.rundir import RunDir, RunDirError
 
     config = load_config("quickstart.yaml")
     run = tmp_path / "run"
     run.mkdir()
     (run / "config.yaml").write_text(config.to_yaml())
     (run / "history_fold0.csv").write_text("epoch,loss\n0,1.9\n1,1.7\n2,1.5\n")
-    write_status(run, "failed", "stopped")
+    RunDir(run).write_status("failed", "stopped")
     shorter = load_config("quickstart.yaml", ["training.epochs=14"]).to_yaml()
-    with open_run(shorter, run, tmp_path, "quickstart") as opened:
-        assert yaml.safe_load((opened / "config.yaml").read_text())["training"]["epochs"] == 14
+    with RunDir.open(shorter, run, tmp_path, "quickstart") as opened:
+        assert yaml.safe_load((opened.path / "config.yaml").read_text())["training"]["epochs"] == 14
     note = (run / "notes.txt").read_text()
     assert f"training.epochs changed from {config.training.epochs} to 14" in note and "after 3 finished" in note
     other = load_config("quickstart.yaml", ["training.epochs=14", "seed=3"]).to_yaml()
     try:
-        with open_run(other, run, tmp_path, "quickstart"):
+        with RunDir.open(other, run, tmp_path, "quickstart"):
             raise AssertionError("a changed seed must not resume")
     except RunDirError as error:
         assert "seed differ" in str(error)
@@ -90,6 +90,8 @@ def test_run_dir_finds_the_files_a_run_left(tmp_path):
 
 def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
     import json
+    import os
+    from pathlib import Path
 
     import numpy as np
     import pandas as pd
@@ -119,6 +121,12 @@ def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
     run.add_note("b")
     run.add_note("b")
     assert run.notes.read_text() == "a\nb\n"
+    with pytest.raises(ValueError, match="not a file of the run"):
+        run.write_text(tmp_path.parent / "elsewhere.txt", "x")
+    relative = RunDir(Path(os.path.relpath(tmp_path)) / "relative")  # as ``--out run`` gives it
+    relative.path.mkdir()
+    relative.write_json(relative.status, {"state": "running"})
+    assert relative.read_status() == {"state": "running"}
 
 
 def test_run_dir_status_lock_and_resume_check(tmp_path):
