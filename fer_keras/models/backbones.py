@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers, ops
 
-from fer_keras.models.common import pooled_head
+from fer_keras.models.heads import pooled_head
 from fer_keras.models.registry import ModelError, register_model
 from fer_keras.models.weights import existing_weights_file, find_weights_file, load_weights_file
 

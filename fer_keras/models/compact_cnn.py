@@ -15,7 +15,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, pooled_head, rescaled_input
+from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
+from fer_keras.models.heads import pooled_head
 from fer_keras.models.registry import ModelError, register_model
 
 

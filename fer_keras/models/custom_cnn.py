@@ -32,8 +32,9 @@ import keras
 from keras import layers
 
 from fer_keras.models.common import (  # noqa: F401  (LAST_CONV_LAYER is also read from here)
-    LAST_CONV_LAYER, check_builder_args, dense_head, initializer, rescaled_input,
+    LAST_CONV_LAYER, check_builder_args, initializer, rescaled_input,
 )
+from fer_keras.models.heads import dense_head
 from fer_keras.models.registry import ModelError, register_model
 
 #: Smallest input height/width each model can take (smaller sides pool down to nothing).

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import keras
 
-from fer_keras.models.common import HEAD_NAME, softmax_output
+from fer_keras.models.heads import HEAD_NAME, softmax_output
 from fer_keras.models.registry import ModelError
 from fer_keras.rundir import RunDir
 

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, dense_head, rescaled_input
+from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
+from fer_keras.models.heads import dense_head
 from fer_keras.models.registry import ModelError, register_model
 
 #: Smallest input height/width: two 2×2 pools need at least 4 pixels.

@@ -1,0 +1,35 @@
+"""The one classifier head: every model is its features, then one of these heads, ending in the
+float32 softmax named :data:`HEAD_NAME` that :func:`fer_keras.models.from_run.replace_head` finds by name."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from keras import layers
+
+#: Name of every model's float32 softmax layer; :func:`fer_keras.models.from_run.replace_head` finds it by name.
+HEAD_NAME = "predictions"
+
+
+def softmax_output(x, num_classes: int):
+    """The N-way float32 softmax every model ends in (mixed precision keeps it float32), named :data:`HEAD_NAME`."""
+    return layers.Dense(int(num_classes), activation="softmax", dtype="float32", name=HEAD_NAME)(x)
+
+
+def dense_head(x, units: Sequence[int], dropout: float, num_classes: int, kernel_initializer: str = "glorot_uniform"):
+    """Flatten → (Dense ReLU ``fc<i>`` → Dropout) per entry of ``units`` → :func:`softmax_output`."""
+    x = layers.Flatten(name="flatten")(x)
+    for i, width in enumerate(units, start=1):
+        x = layers.Dense(width, activation="relu", kernel_initializer=kernel_initializer, name=f"fc{i}")(x)
+        x = layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
+    return softmax_output(x, num_classes)
+
+
+def pooled_head(x, num_classes: int, dropout: float = 0.0, dense_units: int | None = None):
+    """Global average pooling → Dropout (when > 0) → Dense ReLU (when ``dense_units``) → :func:`softmax_output`."""
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if dropout > 0:
+        x = layers.Dropout(float(dropout), name="head_dropout")(x)
+    if dense_units is not None:
+        x = layers.Dense(int(dense_units), activation="relu", name="head_dense")(x)
+    return softmax_output(x, num_classes)
