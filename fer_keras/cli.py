@@ -1,4 +1,4 @@
-"""What every command line shares: quiet TensorFlow logs, user errors as one line, exit codes."""
+"""What every command line shares: quiet TensorFlow logs, user errors as one line, exit codes, the ``--out`` check."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m fer_keras.export [--model RUN_DIR_or_model.keras] --out DIR [--formats savedmodel,tflite,tflite_int8dr]``.
+"""Export a model for apps: ``python -m fer_keras.export [--model RUN_DIR_or_model.keras] --out DIR [--formats savedmodel,tflite,tflite_int8dr]``.
 
 Without --model the bundled FER2013 model is exported.
 

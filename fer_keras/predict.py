@@ -1,4 +1,4 @@
-"""``python -m fer_keras.predict [--model RUN_DIR_or_model.keras] INPUT [--out DIR] [--annotate] [--smooth ema]``.
+"""Predict the expression of every face in an input: ``python -m fer_keras.predict [--model RUN_DIR_or_model.keras] INPUT [--out DIR] [--annotate] [--smooth ema]``.
 
 Without --model the bundled FER2013 model predicts (docs/model_card.md).
 

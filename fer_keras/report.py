@@ -1,4 +1,4 @@
-"""``python -m fer_keras.report RUN_DIR``: rebuild a run's metrics, figures and report from its files.
+"""``python -m fer_keras.report RUN_DIR``: rebuild a run's metrics, figures and report from its files (``--seeds``: mean ± SD over seeds).
 
 ``python -m fer_keras.report --seeds RUN_DIR RUN_DIR ... --out DIR``: accuracy mean ± SD over
 finished runs of one experiment with different seeds (``seeds_summary.md``).

@@ -1,4 +1,4 @@
-"""``python -m fer_keras.train --config quickstart.yaml [--set training.epochs=3] [--fold K] [--out RUN_DIR]``.
+"""Train and evaluate a config's experiment: ``python -m fer_keras.train --config quickstart.yaml [--set training.epochs=3] [--fold K] [--out RUN_DIR]``.
 
 Trains and evaluates the experiment a config describes and prints where its report is.
 Running the same command with ``--out`` pointing at an unfinished run resumes it.

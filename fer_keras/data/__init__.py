@@ -1,1 +1,1 @@
-"""Datasets: readers, image decoding, splits, augmentation and the tf.data input pipeline."""
+"""Datasets: readers, face finding and cropping, image decoding, splits, balancing, augmentation and the tf.data input pipeline."""

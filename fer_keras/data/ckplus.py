@@ -1,4 +1,4 @@
-"""CK+ (Extended Cohn-Kanade): the original release or the ``CK+48/<class>/`` folder cut.
+"""CK+ (Extended Cohn-Kanade) reader: the original release or the ``CK+48/<class>/`` folder cut.
 
 Original layout (detected when ``root`` or a folder below it holds both)::
 

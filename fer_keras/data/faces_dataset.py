@@ -1,4 +1,4 @@
-"""FACES (MPI Berlin lifespan database): files named ``004_o_m_a_a.jpg``.
+"""FACES (MPI Berlin lifespan database) reader: files named ``004_o_m_a_a.jpg``.
 
 Fields: person id, age group (y/m/o → young/middle/old), gender (m/f → male/female),
 emotion (a d f h n s: anger, disgust, fear, happiness, neutral, sadness — no surprise),

@@ -1,4 +1,4 @@
-"""FER2013: the Kaggle ``fer2013.csv`` or the image-folder variant ``train/<class>/*.png``.
+"""FER2013 reader: the Kaggle ``fer2013.csv`` or the image-folder variant ``train/<class>/*.png``.
 
 CSV (``emotion,pixels,Usage``): pixels are decoded at read time into the ``image`` column
 (48×48×1 uint8; ``path`` is empty) and ``Usage`` becomes ``usage``: Training → ``train``,

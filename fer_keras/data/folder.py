@@ -1,4 +1,4 @@
-"""Any ``root/<class>/*`` tree: one sub-folder per class, images inside (nested allowed).
+"""The ``folder`` reader: any ``root/<class>/*`` tree, one sub-folder per class, images inside (nested allowed).
 
 Class names: ``label_map`` ({folder name: class name}) wins; names are matched
 case-insensitively to the canonical names and common aliases (happy → happiness,

@@ -1,4 +1,4 @@
-"""Image files: which extensions count, the header/decode check, and decoding one file with OpenCV.
+"""Image files: which extensions count, the header/decode check, decoding one file with OpenCV (and FER2013's pixel text).
 
 :func:`read_image` decodes any file OpenCV reads (JAFFE's ``.tiff``, ``.png``,
 ``.jpg``/``.JPG``/``.jpeg``, ``.bmp``) to a uint8 ``H×W×C`` array in RGB (or ``H×W×1`` for

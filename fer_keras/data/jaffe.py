@@ -1,4 +1,4 @@
-"""JAFFE: ``KA.AN1.39.tiff`` files (subject, emotion code + repeat, index), flat or in class folders.
+"""JAFFE reader: ``KA.AN1.39.tiff`` files (subject, emotion code + repeat, index), flat or in class folders.
 
 213 grayscale 256×256 images of 10 Japanese women, 7 classes. The publisher's release is one
 flat folder; common redistributions put the same files in class folders

@@ -1,4 +1,4 @@
-"""KDEF: ``KDEF/AF01/AF01AFS.JPG`` — session, gender, id, expression, angle in the file name.
+"""KDEF reader: ``KDEF/AF01/AF01AFS.JPG`` — session, gender, id, expression, angle in the file name.
 
 ``A F 01 AF S``: session A/B, gender F/M, person 01–35, expression AF AN DI HA NE SA SU,
 angle FL HL S HR FR (``S`` is one letter, the others two: ``AF01AFHL.JPG``). 4,900 images

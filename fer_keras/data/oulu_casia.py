@@ -1,4 +1,4 @@
-"""Oulu-CASIA NIR&VIS: ``OriginalImg/VL/Strong/P001/Anger/000.jpeg`` image sequences.
+"""Oulu-CASIA NIR&VIS reader: ``OriginalImg/VL/Strong/P001/Anger/000.jpeg`` image sequences.
 
 One sequence per subject and expression (6 classes, no neutral), frames sorted by file
 name, onset first. ``modality`` (``VL`` visible / ``NI`` near-infrared) and

@@ -1,4 +1,4 @@
-"""Dataset registry: a name → a reader that returns the common table.
+"""Dataset registry: a name → a reader that returns the common table, checked and restricted to classes.
 
 Every reader returns a :class:`DatasetTable`: ``table`` with the columns
 
@@ -38,7 +38,7 @@ class DatasetTable:
 Reader = Callable[..., DatasetTable]
 
 #: Modules whose import registers readers (``faces_dataset`` is the FACES database;
-#: ``faces`` is the face detector, not a reader).
+#: ``faces`` face-crops a dataset table and is not a reader).
 _READER_MODULES = ("synthetic", "jaffe", "fer2013", "ckplus", "kdef", "oulu_casia", "faces_dataset", "folder")
 _READERS: dict[str, Reader] = {}
 

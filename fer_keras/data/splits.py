@@ -1,4 +1,4 @@
-"""Train / validation / test assignments: holdout, official, k-fold, subject-independent.
+"""Train / validation / test assignments (holdout, official, k-fold, subject-independent) and their ``splits.json``.
 
 Every split kind returns a list of *folds*; a fold is a ``pandas.Series`` aligned with the
 table whose values are ``"train"``, ``"val"`` or ``"test"``. A holdout or official split is a

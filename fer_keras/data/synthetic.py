@@ -1,4 +1,4 @@
-"""Procedurally drawn synthetic faces: seven expressions, many identities, fully seeded.
+"""The ``synthetic`` dataset: procedurally drawn faces, seven expressions, many identities, fully seeded.
 
 Each subject gets a random *identity* (face shape, skin, hair, background, position,
 scale, small rotation, lighting, noise); each image draws one expression on that identity

@@ -1,1 +1,1 @@
-"""evaluation."""
+"""Evaluation: predictions tables, metrics, classical baselines and Grad-CAM explanations."""

@@ -6,6 +6,7 @@
   folder, a video or a camera (rows, annotated files, an optional window).
 - :mod:`fer_keras.inference.video`: frames from a video or camera, face tracking by box IoU,
   EMA / sliding-window smoothing of each face's probabilities.
+- :mod:`fer_keras.inference.runners`: the model run as traced Keras, a SavedModel or TFLite.
 - :mod:`fer_keras.inference.annotate`: boxes, top emotion and probability bars drawn with OpenCV.
 - :mod:`fer_keras.inference.export`: SavedModel and TFLite (float32, dynamic-range quantised),
   with checks that their outputs match Keras.

@@ -1,4 +1,4 @@
-"""What the model builders share before the head: argument checks, the rescaled input, initialisers.
+"""What the model builders share before the head: argument checks, the rescaled input, initialisers, the Grad-CAM layer name.
 
 Every builder in this package takes float32 0..255 pixels and rescales them inside the model
 (:func:`rescaled_input`), so a saved ``.keras`` file carries its preprocessing; the last

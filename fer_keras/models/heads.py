@@ -1,5 +1,8 @@
-"""The one classifier head: every model is its features, then one of these heads, ending in the
-float32 softmax named :data:`HEAD_NAME` that :func:`fer_keras.models.from_run.replace_head` finds by name."""
+"""The classifier heads every model ends in: dense or pooled, then the float32 softmax named ``predictions``.
+
+Every model is its features, then one of these heads, ending in the float32 softmax named
+:data:`HEAD_NAME` that :func:`fer_keras.models.from_run.replace_head` finds by name.
+"""
 
 from __future__ import annotations
 

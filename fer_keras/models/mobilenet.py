@@ -1,4 +1,4 @@
-"""MobileNetV2 head swap (the JAFFE transfer-learning paper).
+"""MobileNetV2 with its ImageNet top swapped for an N-way softmax (the JAFFE transfer-learning paper).
 
 ImageNet MobileNetV2 with its 1000-way top replaced by an N-way softmax. The paper
 replaces the last dense layer (1000 → 7); Keras' MobileNetV2 top is global average

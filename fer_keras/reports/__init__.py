@@ -1,1 +1,1 @@
-"""reports."""
+"""Reports: a run's metrics, figures and report files, display names, and summaries over seeds."""
