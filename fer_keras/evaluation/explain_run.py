@@ -20,6 +20,7 @@ import pandas as pd
 from fer_keras.config import GradcamConfig
 from fer_keras.evaluation import gradcam
 from fer_keras.evaluation.predictions import NAME_FIELDS
+from fer_keras.reports import plots
 from fer_keras.reports.names import display_name
 from fer_keras.rundir import RunDir
 
@@ -45,7 +46,7 @@ def explain_set(model, images: np.ndarray, label_ids: np.ndarray, classes: list[
         temporary, **fields, classes=np.array(list(means)), maps=np.stack(list(means.values())),
         images=np.stack([mean_images[c] for c in means]),
     ))
-    gradcam.class_mean_grid(means, run.gradcam(name, "png"), mean_images=mean_images)
+    plots.class_mean_grid(means, run.gradcam(name, "png"), mean_images=mean_images)
     return path
 
 

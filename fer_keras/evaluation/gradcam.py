@@ -1,4 +1,4 @@
-"""Grad-CAM / Grad-CAM++ maps (tf-keras-vis), per-class mean maps, DICE / IoU between them, figures.
+"""Grad-CAM / Grad-CAM++ maps (tf-keras-vis), per-class mean maps, and DICE / IoU between them.
 
 Maps come from ``tf_keras_vis.gradcam.Gradcam`` and ``tf_keras_vis.gradcam_plus_plus.GradcamPlusPlus``
 on a clone of the model whose output layer is switched from softmax to linear (so gradients are
@@ -18,31 +18,24 @@ two models on one dataset, or maps against a face-region mask.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import cv2
 import keras
-import matplotlib
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score, jaccard_score
+from tf_keras_vis.gradcam import Gradcam
+from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
+from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn.metrics import f1_score, jaccard_score  # noqa: E402
-from tf_keras_vis.gradcam import Gradcam  # noqa: E402
-from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus  # noqa: E402
-from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore  # noqa: E402
-
-from fer_keras.errors import UserError  # noqa: E402
+from fer_keras.errors import UserError
 
 __all__ = [
     "ExplanationError", "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
-    "gradcam_maps", "class_mean_maps", "threshold", "dice", "iou", "compare_class_maps", "compare_with_mask",
-    "class_mean_grid",
+    "gradcam_maps", "class_mean_maps", "threshold", "dice", "iou", "resized", "compare_class_maps",
+    "compare_with_mask",
 ]
 
 #: Map methods and their tf-keras-vis classes.
@@ -281,7 +274,8 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(jaccard_score(a, b, zero_division=1.0))
 
 
-def _resized(image: np.ndarray, shape: tuple, interpolation=cv2.INTER_LINEAR) -> np.ndarray:
+def resized(image: np.ndarray, shape: tuple, interpolation=cv2.INTER_LINEAR) -> np.ndarray:
+    """``image`` at ``shape``'s height and width (as it is when it already has them)."""
     image = np.asarray(image)
     if image.shape[:2] == tuple(shape[:2]):
         return image
@@ -308,7 +302,7 @@ def compare_class_maps(
     rows = []
     for name in shared:
         a = threshold(maps_a[name], level, method)
-        b = threshold(_resized(maps_b[name], a.shape), level, method)
+        b = threshold(resized(maps_b[name], a.shape), level, method)
         rows.append({"class": name, "dice": dice(a, b), "iou": iou(a, b)})
     return _table(rows)
 
@@ -323,54 +317,6 @@ def compare_with_mask(maps: Mapping, mask: np.ndarray, level: float = 0.5, metho
     rows = []
     for name, cam in maps.items():
         a = threshold(cam, level, method)
-        region = _resized(mask.astype("uint8"), a.shape, cv2.INTER_NEAREST).astype(bool)
+        region = resized(mask.astype("uint8"), a.shape, cv2.INTER_NEAREST).astype(bool)
         rows.append({"class": name, "dice": dice(a, region), "iou": iou(a, region)})
     return _table(rows)
-
-
-# --------------------------------------------------------------------------------------- figures
-
-
-def _display(image) -> tuple[np.ndarray, str | None]:
-    """An image as matplotlib shows it (uint8, gray 2-D or RGB) and its colour map."""
-    image = np.clip(np.asarray(image, dtype="float32"), 0, 255).astype("uint8")
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    return image, ("gray" if image.ndim == 2 else None)
-
-
-def _save(figure, path) -> Path:
-    """Save through a temporary name, then rename; close the figure."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".tmp_{path.stem}.png")
-    figure.savefig(temporary, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    os.replace(temporary, path)
-    return path
-
-
-def _panels(count: int, columns: int, size: float = 1.9):
-    columns = max(1, min(columns, count))
-    rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3), squeeze=False)
-    for axis in axes.ravel():
-        axis.axis("off")
-    return figure, axes.ravel()
-
-
-def class_mean_grid(mean_maps: Mapping, path, mean_images: Mapping | None = None, columns: int = 7,
-                    alpha: float = 0.5) -> Path:
-    """PNG with one panel per class: its mean map, over the class's mean image when given."""
-    if not mean_maps:
-        raise ExplanationError("no class mean maps to draw")
-    figure, axes = _panels(len(mean_maps), columns, size=2.2)
-    for axis, (name, cam) in zip(axes, mean_maps.items()):
-        if mean_images is not None and name in mean_images:
-            shown, cmap = _display(mean_images[name])
-            axis.imshow(shown, cmap=cmap)
-            axis.imshow(_resized(cam, shown.shape), cmap="jet", alpha=alpha, vmin=0, vmax=1)
-        else:
-            axis.imshow(cam, cmap="jet", vmin=0, vmax=1)
-        axis.set_title(str(name), fontsize=9)
-    return _save(figure, path)

@@ -1,8 +1,9 @@
-"""Report figures (seaborn / matplotlib), each written to a PNG and closed."""
+"""Report figures (seaborn / matplotlib): each figure is drawn, written whole to a PNG, and closed."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -100,4 +101,42 @@ def probability_bars(images: list[np.ndarray], frame: pd.DataFrame, classes: lis
         axes[row, 1].set_xlim(0, 1)
         axes[row, 1].invert_yaxis()
         axes[row, 1].tick_params(labelsize=7)
+    return _save(figure, path)
+
+
+def _display(image) -> tuple[np.ndarray, str | None]:
+    """An image as matplotlib shows it (uint8, gray 2-D or RGB) and its colour map."""
+    image = np.clip(np.asarray(image, dtype="float32"), 0, 255).astype("uint8")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    return image, ("gray" if image.ndim == 2 else None)
+
+
+def _panels(count: int, columns: int, size: float = 1.9):
+    columns = max(1, min(columns, count))
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.3), squeeze=False)
+    for axis in axes.ravel():
+        axis.axis("off")
+    return figure, axes.ravel()
+
+
+def class_mean_grid(mean_maps: Mapping, path, mean_images: Mapping | None = None, columns: int = 7,
+                    alpha: float = 0.5) -> Path:
+    """PNG with one panel per class: its mean Grad-CAM map, over the class's mean image when given."""
+    from fer_keras.evaluation.gradcam import ExplanationError, resized  # here: the report runs without Keras
+
+    if not mean_maps:
+        raise ExplanationError("no class mean maps to draw")
+    figure, axes = _panels(len(mean_maps), columns, size=2.2)
+    for axis, (name, cam) in zip(axes, mean_maps.items()):
+        if mean_images is not None and name in mean_images:
+            shown, cmap = _display(mean_images[name])
+            axis.imshow(shown, cmap=cmap)
+            axis.imshow(resized(cam, shown.shape), cmap="jet", alpha=alpha, vmin=0, vmax=1)
+        else:
+            axis.imshow(cam, cmap="jet", vmin=0, vmax=1)
+        axis.set_title(str(name), fontsize=9)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     return _save(figure, path)

@@ -1,4 +1,4 @@
-"""fer_keras/evaluation/gradcam.py: Grad-CAM maps, layer choice, class means, DICE / IoU, figures."""
+"""fer_keras/evaluation/gradcam.py: Grad-CAM maps, layer choice, class means, DICE / IoU."""
 
 import keras
 import numpy as np
@@ -225,20 +225,6 @@ def test_compare_with_mask():
     assert table.loc["mean"].tolist() == pytest.approx([0.5, 0.5])
     small_mask = band(slice(0, 1), size=4).astype(bool)  # resized (nearest) to 8x8: columns 0-1
     assert gradcam.compare_with_mask(maps, small_mask).set_index("class").loc["anger", "dice"] == pytest.approx(1)
-
-
-def is_png(path) -> bool:
-    return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-def test_class_grids_are_written(tmp_path):
-    rng = np.random.default_rng(2)
-    gray = rng.integers(0, 256, (3, 16, 16, 1), dtype=np.uint8)
-    maps = rng.random((3, 8, 8)).astype("float32")  # smaller than the images: resized for display
-    means = {"anger": maps[0], "fear": maps[1]}
-    assert is_png(gradcam.class_mean_grid(means, tmp_path / "classes.png"))
-    assert is_png(gradcam.class_mean_grid(means, tmp_path / "over.png", mean_images={"anger": gray[0], "fear": gray[1]}))
-    assert not list(tmp_path.glob(".tmp_*"))
 
 
 def test_one_by_one_layer_warns_and_gives_zero_maps():

@@ -192,3 +192,17 @@ def test_probability_bars_with_one_image(tmp_path, figures):
     path = tmp_path / "one.png"
     assert_written(path, plots.probability_bars([np.zeros((8, 8, 1), np.float32)], frame, CLASSES, path), (7, 1.8))
     assert len(figures[0].axes) == 2
+
+
+def is_png(path) -> bool:
+    return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_class_grids_are_written(tmp_path):
+    rng = np.random.default_rng(2)
+    gray = rng.integers(0, 256, (3, 16, 16, 1), dtype=np.uint8)
+    maps = rng.random((3, 8, 8)).astype("float32")  # smaller than the images: resized for display
+    means = {"anger": maps[0], "fear": maps[1]}
+    assert is_png(plots.class_mean_grid(means, tmp_path / "classes.png"))
+    assert is_png(plots.class_mean_grid(means, tmp_path / "over.png", mean_images={"anger": gray[0], "fear": gray[1]}))
+    assert not list(tmp_path.glob(".tmp_*"))
