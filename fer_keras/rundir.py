@@ -288,6 +288,25 @@ class RunDir:
         except (OSError, ValueError):
             return {}
 
+    def classes(self) -> list[str] | None:
+        """Class order of the run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
+        import pandas as pd
+
+        from fer_keras.evaluation.predictions import classes_of
+
+        if self.metrics.is_file():
+            try:
+                classes = self.read_json(self.metrics).get("classes")
+            except (OSError, ValueError, AttributeError):
+                classes = None
+            if classes:
+                return [str(c) for c in classes]
+        for table in self.prediction_tables():
+            classes = classes_of(pd.read_csv(table, nrows=0))
+            if classes:
+                return classes
+        return None
+
     # ---- one training at a time --------------------------------------------------------------------
 
     @classmethod

@@ -17,13 +17,10 @@ existed hold ``test_set`` alone; :func:`with_name_fields` reads them with the ot
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from fer_keras.data.splits import sample_keys
-from fer_keras.rundir import RunDir
 
 PROB_PREFIX = "prob_"
 #: The columns that name the result a row belongs to, in table order.
@@ -107,20 +104,3 @@ def probability_columns(frame: pd.DataFrame) -> list[str]:
 def classes_of(frame: pd.DataFrame) -> list[str]:
     """The class order a predictions table was written with."""
     return [c.removeprefix(PROB_PREFIX) for c in probability_columns(frame)]
-
-
-def run_classes(folder: Path) -> list[str] | None:
-    """Class order of a run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
-    run = RunDir(folder)
-    if run.metrics.is_file():
-        try:
-            classes = run.read_json(run.metrics).get("classes")
-        except (OSError, ValueError, AttributeError):
-            classes = None
-        if classes:
-            return [str(c) for c in classes]
-    for table in run.prediction_tables():
-        classes = classes_of(pd.read_csv(table, nrows=0))
-        if classes:
-            return classes
-    return None

@@ -52,7 +52,6 @@ from fer_keras.data.face_crop import crop_detection
 from fer_keras.data.face_detect import Box, Detection, find_detections
 from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.inference import InferenceError
-from fer_keras.evaluation.predictions import run_classes  # noqa: F401  (re-exported)
 from fer_keras.inference.runners import Runner, keras_runner, tflite_runner
 from fer_keras.rundir import RunDir
 
@@ -186,7 +185,7 @@ class Predictor:
             preprocessing = Preprocessing.from_config(load_config(RunDir(run_dir).config))
         else:
             preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
-        classes = run_classes(model_file.parent)
+        classes = RunDir(model_file.parent).classes()
         if classes is None:
             classes = [f"class_{i}" for i in range(int(model.output_shape[-1]))]
             log.warning("no metrics.json or predictions table beside %s: classes are named %s..%s",

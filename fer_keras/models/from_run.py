@@ -53,9 +53,7 @@ def load_trained_model(
             f"{path} expects input {tuple(model.input_shape[1:])}, the data gives {tuple(input_shape)}; "
             "set data.image_size / data.color_mode to match the starting model"
         )
-    from fer_keras.evaluation.predictions import run_classes
-
-    own = run_classes(path.parent)
+    own = RunDir(path.parent).classes()
     rebuilt = classes is not None and (model.output_shape[-1] != len(classes) or (own is not None and own != list(classes)))
     if rebuilt:
         model = replace_head(model, len(classes))

@@ -17,7 +17,7 @@ from fer_keras.data.synthetic import draw_face
 from fer_keras.inference import InferenceError
 from fer_keras.inference import predictor as predictor_module
 from fer_keras.inference.predictor import (
-    NO_FACE, OK, Predictor, Preprocessing, find_model_file, image_rows, predict_images, rows_frame, run_classes,
+    NO_FACE, OK, Predictor, Preprocessing, find_model_file, image_rows, predict_images, rows_frame,
 )
 from fer_keras.labels import CLASSES_7
 from tests.conftest import requires_haar
@@ -60,13 +60,6 @@ def test_bare_keras_file_takes_shape_from_model(run_dir, tmp_path, caplog):
     assert alone.preprocessing.input_shape == (48, 48, 1)
     assert alone.classes == [f"class_{i}" for i in range(7)]
     assert "classes are named" in caplog.text
-
-
-def test_classes_fall_back_to_predictions_table(tmp_path):
-    pd.DataFrame(columns=["fold", "true", "prob_happiness", "prob_neutral"]).to_csv(tmp_path / "predictions.csv")
-    assert run_classes(tmp_path) == ["happiness", "neutral"]
-    (tmp_path / "metrics.json").write_text('{"classes": ["a", "b"]}')
-    assert run_classes(tmp_path) == ["a", "b"]
 
 
 def test_bad_model_paths_raise_one_line(tmp_path, run_dir):

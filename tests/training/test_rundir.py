@@ -1,4 +1,4 @@
-"""fer_keras/rundir.py: a run's file names, whole-file writes, lock, status and resume check."""
+"""fer_keras/rundir.py: a run's file names, whole-file writes, class order, lock, status and resume check."""
 
 
 def test_a_key_added_since_the_run_started_is_not_a_difference():
@@ -168,3 +168,14 @@ def test_run_dir_status_lock_and_resume_check(tmp_path):
         with RunDir.open(config, tmp_path / "fresh" / "run", tmp_path, "quickstart"):
             raise RuntimeError("boom")
     assert not (tmp_path / "fresh").exists()  # a fresh run that trained nothing leaves nothing
+
+
+def test_classes_fall_back_to_predictions_table(tmp_path):
+    import pandas as pd
+
+    from fer_keras.rundir import RunDir
+
+    pd.DataFrame(columns=["fold", "true", "prob_happiness", "prob_neutral"]).to_csv(tmp_path / "predictions.csv")
+    assert RunDir(tmp_path).classes() == ["happiness", "neutral"]
+    (tmp_path / "metrics.json").write_text('{"classes": ["a", "b"]}')
+    assert RunDir(tmp_path).classes() == ["a", "b"]
