@@ -21,11 +21,13 @@ FER2013 has no subject ids: every image is its own ``subject`` (``row-00042`` fo
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from fer_keras.data.image_io import is_image_file, parse_pixels
+from fer_keras.data.image_io import is_image_file
 from fer_keras.data.reader_helpers import (
     find_layout,
     list_images,
@@ -89,6 +91,25 @@ def read_fer2013(root, *, strict: bool = False, check: str = "header") -> Datase
     if (folder / CSV_NAME).is_file():
         return read_csv(folder / CSV_NAME, strict=strict)
     return read_folders(folder, strict=strict, check=check)
+
+
+def parse_pixels(text: str, shape: tuple[int, ...]) -> np.ndarray:
+    """Space-separated 0..255 integers (FER2013's ``pixels``) → uint8 array of ``shape``.
+
+    Raises ``ValueError`` with a short reason when the text is not exactly that many bytes.
+    """
+    expected = int(np.prod(shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            values = np.fromstring(str(text), dtype=np.int64, sep=" ")
+        except (ValueError, DeprecationWarning):
+            raise ValueError("pixels: not a list of integers") from None
+    if values.size != expected:
+        raise ValueError(f"pixels: expected {expected} values, found {values.size}")
+    if values.min() < 0 or values.max() > 255:
+        raise ValueError("pixels: values outside 0..255")
+    return values.astype(np.uint8).reshape(shape)
 
 
 def read_csv(csv: Path, strict: bool = False) -> DatasetTable:

@@ -1,10 +1,9 @@
-"""Image files: which extensions count, the header/decode check, decoding one file with OpenCV (and FER2013's pixel text).
+"""Image files: which extensions count, the header/decode check, decoding one file with OpenCV.
 
 :func:`read_image` decodes any file OpenCV reads (JAFFE's ``.tiff``, ``.png``,
 ``.jpg``/``.JPG``/``.jpeg``, ``.bmp``) to a uint8 ``H×W×C`` array in RGB (or ``H×W×1`` for
 grayscale). :func:`check_image` returns ``None`` for a usable file or a short reason
 (``empty file``, ``unreadable``, ``truncated``, ``unsupported format``).
-:func:`parse_pixels` decodes FER2013's pixel text.
 
 Checking cost: readers call :func:`check_image` once per file they keep. The default
 ``check="header"`` reads the file's bytes but decodes only TIFF/BMP; for JPEG and PNG it
@@ -17,7 +16,6 @@ a few seconds); ``check="none"`` trusts the files.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import cv2
@@ -160,22 +158,3 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if image is None:
         raise ImageError(path, "unreadable (OpenCV cannot decode it)")
     return _to_uint8_rgb(image)
-
-
-def parse_pixels(text: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Space-separated 0..255 integers (FER2013's ``pixels``) → uint8 array of ``shape``.
-
-    Raises ``ValueError`` with a short reason when the text is not exactly that many bytes.
-    """
-    expected = int(np.prod(shape))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        try:
-            values = np.fromstring(str(text), dtype=np.int64, sep=" ")
-        except (ValueError, DeprecationWarning):
-            raise ValueError("pixels: not a list of integers") from None
-    if values.size != expected:
-        raise ValueError(f"pixels: expected {expected} values, found {values.size}")
-    if values.min() < 0 or values.max() > 255:
-        raise ValueError("pixels: values outside 0..255")
-    return values.astype(np.uint8).reshape(shape)

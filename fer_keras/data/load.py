@@ -15,7 +15,7 @@ import pandas as pd
 from fer_keras.config import DataConfig
 from fer_keras.data.faces import counts_table, crop_table
 from fer_keras.data.decode import decode_or_exclude
-from fer_keras.data.registry import DatasetError, read_dataset, restrict_classes
+from fer_keras.data.registry import DatasetError, DatasetTable, read_dataset
 from fer_keras.labels import resolve_classes
 
 
@@ -53,6 +53,19 @@ class LoadedData:
         table["path"] = [f"{p}#{n}" for p, n in zip(base, number)]
         return LoadedData(table, self.classes, self.label_ids[copies], self.images, self.excluded, self.counts,
                           image_index=np.asarray(copies))
+
+
+def restrict_classes(result: DatasetTable, classes: list[str], name: str) -> DatasetTable:
+    """Keep only ``classes`` (in that order); a requested class with no images is an error."""
+    present = set(result.table["label"])
+    empty = [c for c in classes if c not in present]
+    if empty:
+        raise DatasetError(
+            f"{name}: class {', '.join(map(repr, empty))} has no images; "
+            f"classes present: {', '.join(sorted(present))}"
+        )
+    kept = result.table[result.table["label"].isin(classes)].reset_index(drop=True)
+    return DatasetTable(kept, result.excluded)
 
 
 def load_data(

@@ -1,4 +1,4 @@
-"""Dataset registry: a name → a reader that returns the common table, checked and restricted to classes.
+"""Dataset registry: a name → a reader that returns the common table, checked.
 
 Every reader returns a :class:`DatasetTable`: ``table`` with the columns
 
@@ -80,19 +80,6 @@ def check_table(table: pd.DataFrame, name: str) -> None:
         raise DatasetError(f"{name}: reader returned no {', '.join(missing)} column")
     if table.empty:
         raise DatasetError(f"{name}: no usable images found")
-
-
-def restrict_classes(result: DatasetTable, classes: list[str], name: str) -> DatasetTable:
-    """Keep only ``classes`` (in that order); a requested class with no images is an error."""
-    present = set(result.table["label"])
-    empty = [c for c in classes if c not in present]
-    if empty:
-        raise DatasetError(
-            f"{name}: class {', '.join(map(repr, empty))} has no images; "
-            f"classes present: {', '.join(sorted(present))}"
-        )
-    kept = result.table[result.table["label"].isin(classes)].reset_index(drop=True)
-    return DatasetTable(kept, result.excluded)
 
 
 def _import_readers() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_keras.data.fer2013 import read_fer2013
+from fer_keras.data.fer2013 import parse_pixels, read_fer2013
 from fer_keras.data.registry import DatasetError, read_dataset
 from fer_keras.labels import CLASSES_7
 from tests.data.fixtures import corrupt, face, make_fer2013_csv, make_fer2013_folders, make_fer2013_kaggle_folders, write_image
@@ -160,3 +160,14 @@ def test_non_image_files_in_class_folders_are_counted_not_silent(tmp_path):
     result = read_fer2013(root)
     assert len(result.table) == 21
     assert result.excluded[["label", "reason"]].values.tolist() == [["sadness", "not an image"]]
+
+
+def test_parse_pixels_accepts_exact_bytes_and_names_problems():
+    image = parse_pixels(" ".join(["7"] * 12), (3, 4, 1))
+    assert image.shape == (3, 4, 1) and image.dtype == np.uint8 and int(image.sum()) == 84
+    with pytest.raises(ValueError, match="expected 12 values, found 11"):
+        parse_pixels(" ".join(["7"] * 11), (3, 4, 1))
+    with pytest.raises(ValueError, match="outside 0..255"):
+        parse_pixels(" ".join(["256"] * 12), (3, 4, 1))
+    with pytest.raises(ValueError, match="not a list of integers"):
+        parse_pixels("1 2 x " + " ".join(["7"] * 9), (3, 4, 1))

@@ -1,4 +1,4 @@
-"""fer_keras/data/image_io.py: reading one image file, saying why a file is unusable, FER2013 pixel text."""
+"""fer_keras/data/image_io.py: reading one image file, saying why a file is unusable."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
-from fer_keras.data.image_io import ImageError, check_image, parse_pixels, read_image
+from fer_keras.data.image_io import ImageError, check_image, read_image
 from fer_keras.data.registry import DatasetError
 from tests.data.fixtures import corrupt, write_image
 
@@ -94,14 +94,3 @@ def test_unsupported_and_missing_files(tmp_path):
     (tmp_path / "a.gif").write_bytes(b"GIF89a")
     assert "unsupported format" in check_image(tmp_path / "a.gif")
     assert "cannot open" in check_image(tmp_path / "missing.png")
-
-
-def test_parse_pixels_accepts_exact_bytes_and_names_problems():
-    image = parse_pixels(" ".join(["7"] * 12), (3, 4, 1))
-    assert image.shape == (3, 4, 1) and image.dtype == np.uint8 and int(image.sum()) == 84
-    with pytest.raises(ValueError, match="expected 12 values, found 11"):
-        parse_pixels(" ".join(["7"] * 11), (3, 4, 1))
-    with pytest.raises(ValueError, match="outside 0..255"):
-        parse_pixels(" ".join(["256"] * 12), (3, 4, 1))
-    with pytest.raises(ValueError, match="not a list of integers"):
-        parse_pixels("1 2 x " + " ".join(["7"] * 9), (3, 4, 1))
