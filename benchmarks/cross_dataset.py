@@ -55,8 +55,9 @@ def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.D
 
 def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
     """Predicted class per image (None: no face found) and ms per image, predicted as a folder is
-    (:func:`~fer_keras.inference.predictor.predict_images`: read, detect, faces batched into the model)."""
-    from fer_keras.inference.predictor import Predictor, predict_images
+    (:func:`~fer_keras.inference.rows.predict_images`: read, detect, faces batched into the model)."""
+    from fer_keras.inference.predictor import Predictor
+    from fer_keras.inference.rows import predict_images
 
     predictor = Predictor.load(run, detect=detect)
     start, labels = time.perf_counter(), []

@@ -81,7 +81,8 @@ def predict(argv: list[str] | None = None) -> int:
     from fer_keras.cli import load_tensorflow_quietly
 
     load_tensorflow_quietly()
-    from fer_keras.inference.predictor import NO_FACE, Predictor, rows_frame
+    from fer_keras.inference.predictor import Predictor
+    from fer_keras.inference.rows import NO_FACE, rows_frame
 
     # one image never repays a TFLite conversion: auto then uses only an already cached one
     predictor = Predictor.load(args.model, detect=args.detect, engine=args.engine, convert=kind != IMAGE)

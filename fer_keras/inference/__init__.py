@@ -2,6 +2,10 @@
 
 - :mod:`fer_keras.inference.predictor`: load a run or ``.keras`` file with its preprocessing;
   detect, crop and classify faces (``Predictor``).
+- :mod:`fer_keras.inference.engine`: which engine runs the model (TFLite or Keras) and the
+  cached TFLite conversion.
+- :mod:`fer_keras.inference.rows`: prediction output rows (one per face or faceless image) and
+  their table.
 - :mod:`fer_keras.inference.inputs`: what ``python -m fer_keras.predict`` does with an image, a
   folder, a video or a camera (rows, annotated files, an optional window).
 - :mod:`fer_keras.inference.video`: frames from a video or camera, face tracking by box IoU,

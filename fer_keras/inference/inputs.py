@@ -87,7 +87,7 @@ def predict_still(predictor, kind: str, input_path: Path, out: Path | None, anno
     from fer_keras.data.reader_helpers import list_images
     from fer_keras.inference.annotate import annotate
     from fer_keras.inference import InferenceError
-    from fer_keras.inference.predictor import predict_images
+    from fer_keras.inference.rows import predict_images
 
     if kind == FOLDER:
         paths, root = list_images(input_path, recursive=True), input_path

@@ -18,51 +18,30 @@ training; ``detect`` for datasets of face crops such as FER2013, whose configs s
 (``--detect`` / ``--no-detect``) overrides it. A bare ``.keras`` file without its run detects. Class names come from the run's
 ``metrics.json`` (``classes``), else from a predictions table's ``prob_<class>`` columns.
 
-The model runs in one of two engines (``engine``): ``tflite``, the model converted once at load
-to float32 TFLite (about 2 s for a custom CNN) and run by XNNPACK, several times faster per
-face on a CPU; or ``keras``, the model traced as one ``tf.function``. ``auto`` (the default)
-takes ``keras`` when TensorFlow sees a GPU (the model runs there), otherwise ``tflite`` when the
-conversion succeeds and its probabilities match Keras's within
-:data:`~fer_keras.inference.export.TFLITE_FLOAT_ATOL` on a sample input, else ``keras`` with a
-warning saying why. A model trained under mixed precision is converted from its float32 copy.
-Conversion takes 2 s for a custom CNN and about 20 s for MobileNetV2 on 2 CPU cores, so
-``Predictor.load`` keeps the converted model beside the ``.keras`` file
-(``.tflite_cache/<name>_<content hash>.tflite``; in memory only where the folder is read-only)
-and reuses it while the ``.keras`` file is unchanged. ``convert=False`` (what
-``python -m fer_keras.predict`` passes for one image, which never repays a conversion) makes
-``auto`` use that cache when it exists and Keras otherwise.
+The model runs in the engine :func:`fer_keras.inference.engine.choose_engine` picks
+(``engine``: ``auto``, ``tflite`` or ``keras``; ``convert=False`` runs TFLite only from an
+existing cached conversion); see :mod:`fer_keras.inference.engine`. Rows for output files are
+made in :mod:`fer_keras.inference.rows`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from fer_keras.config import ExperimentConfig, FaceCropConfig
 from fer_keras.data.decode import resize, to_color_mode
 from fer_keras.data.face_crop import crop_detection
 from fer_keras.data.face_detect import Box, Detection, find_detections
-from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.inference import InferenceError
-from fer_keras.inference.runners import Runner, keras_runner, tflite_runner
+from fer_keras.inference.engine import choose_engine, tflite_twin
+from fer_keras.inference.runners import keras_runner
 from fer_keras.rundir import RunDir
 
 log = logging.getLogger(__name__)
-
-#: Status of a row whose image had a face / had none / could not be read.
-OK, NO_FACE, UNREADABLE = "ok", "no face", "unreadable"
-#: Model engines a Predictor can run; ``auto`` picks tflite when it converts and matches Keras.
-ENGINES = ("auto", "tflite", "keras")
-#: Columns every prediction row starts with (then ``prob_<class>`` per class).
-ROW_COLUMNS = ("source", "frame", "face", "status", "x", "y", "w", "h", "label", "confidence")
 
 
 @dataclass(frozen=True)
@@ -227,141 +206,3 @@ class Predictor:
             return []
         probabilities = self.probabilities(np.stack([self.prepare(image, face) for face in found]))
         return [Face(tuple(int(v) for v in face.box), p) for face, p in zip(found, probabilities)]
-
-
-def gpu_present() -> bool:
-    """Whether TensorFlow sees a GPU (then ``auto`` keeps the model on it, in Keras)."""
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
-def tflite_twin(model_file: Path) -> Path:
-    """A ``.tflite`` shipped beside ``model_file`` (the bundled model's), else :func:`tflite_cache_path`.
-
-    A shipped twin is used like a cached conversion: checked against Keras on load.
-    """
-    shipped = model_file.with_suffix(".tflite")
-    return shipped if shipped.is_file() else tflite_cache_path(model_file)
-
-
-def tflite_cache_path(model_file: Path) -> Path:
-    """Where the float32 TFLite conversion of ``model_file`` is kept: named by the file's content hash."""
-    digest = hashlib.sha1()
-    with open(model_file, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return model_file.parent / ".tflite_cache" / f"{model_file.stem}_{digest.hexdigest()[:16]}.tflite"
-
-
-def converted_tflite(model, cache: Path | None) -> bytes:
-    """The model as float32 TFLite bytes: read from ``cache`` when there, else converted and kept there."""
-    from fer_keras.inference.export import tflite_bytes
-
-    if cache is not None and cache.is_file():
-        return cache.read_bytes()
-    flatbuffer = tflite_bytes(model)
-    if cache is not None:
-        try:
-            cache.parent.mkdir(exist_ok=True)
-            temporary = cache.with_name(f".tmp_{cache.name}")
-            temporary.write_bytes(flatbuffer)
-            temporary.replace(cache)
-        except OSError as error:  # a read-only run directory: keep it in memory
-            log.info("TFLite conversion not cached (%s)", error)
-    return flatbuffer
-
-
-def choose_engine(engine: str, model, keras_run: Runner, input_shape: tuple[int, int, int],
-                  cache: Path | None = None, convert: bool = True) -> tuple[str, Runner]:
-    """(engine name, runner) for ``engine`` in :data:`ENGINES`; see the module docstring.
-
-    ``convert`` false: ``auto`` runs TFLite only from an existing ``cache`` file.
-    """
-    if engine not in ENGINES:
-        raise InferenceError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
-    uncached = not convert and (cache is None or not cache.is_file())
-    if engine == "keras" or (engine == "auto" and (uncached or gpu_present())):
-        return "keras", keras_run
-    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, float32_model, max_abs_difference
-
-    try:
-        deployable = float32_model(model)  # a mixed-precision model: its float32 copy
-        reference = keras_run if deployable is model else keras_runner(deployable, input_shape)
-        tflite_run = tflite_runner(converted_tflite(deployable, cache))
-        sample = np.random.default_rng(0).uniform(0, 255, (1, *input_shape)).astype(np.float32)
-        difference = max_abs_difference(reference, tflite_run, sample)
-        if not difference <= TFLITE_FLOAT_ATOL:
-            raise ExportError(f"TFLite differs from Keras by {difference:.1e} (tolerance {TFLITE_FLOAT_ATOL:.0e})")
-    except Exception as error:  # conversion, interpreter or mismatch: Keras still predicts
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if engine == "tflite":
-            raise InferenceError(f"engine tflite unavailable for this model: {reason}") from None
-        log.warning("predicting with the Keras engine (TFLite unavailable: %s)", reason)
-        return "keras", keras_run
-    return "tflite", tflite_run
-
-
-def face_row(source: str, frame: int, index: int, face: Face | None, classes: list[str],
-             status: str = OK) -> dict:
-    """One output row: a face with its probabilities, or (``face`` None) an image with no face."""
-    from fer_keras.evaluation.predictions import PROB_PREFIX
-
-    row = dict.fromkeys(ROW_COLUMNS) | {"source": source, "frame": frame, "face": index, "status": status}
-    row.update(dict.fromkeys(f"{PROB_PREFIX}{name}" for name in classes))
-    if face is not None:
-        row.update(zip("xywh", face.box))
-        top = int(np.argmax(face.probabilities))
-        row["label"], row["confidence"] = classes[top], float(face.probabilities[top])
-        row.update({f"{PROB_PREFIX}{name}": float(p) for name, p in zip(classes, face.probabilities)})
-    return row
-
-
-def image_rows(source: str, faces: list[Face], classes: list[str], frame: int = 0) -> list[dict]:
-    """Rows for one image: one per face, or one ``no face`` row (face -1) so no image is dropped."""
-    if not faces:
-        return [face_row(source, frame, -1, None, classes, NO_FACE)]
-    return [face_row(source, frame, i, face, classes) for i, face in enumerate(faces)]
-
-
-#: Images whose faces go to the model in one call when a folder is predicted.
-FOLDER_BATCH = 32
-
-
-def predict_images(predictor: Predictor, paths: Iterable[Path], root: Path | None = None,
-                   batch: int = FOLDER_BATCH) -> Iterator[tuple[Path, np.ndarray | None, list[Face], list[dict]]]:
-    """Per image file: (path, image or None, faces, rows). Unreadable files give an ``unreadable`` row.
-
-    Faces of up to ``batch`` images are classified in one model call (the results equal
-    :meth:`Predictor.predict` per image); rows come out in the order of ``paths``.
-    """
-    paths = iter(paths)
-    while chunk := list(islice(paths, batch)):
-        found = []  # (path, source, image, detections, error)
-        for path in chunk:
-            source = str(path.relative_to(root)) if root is not None else str(path)
-            try:
-                image = read_image(path)
-            except ImageError as error:
-                log.warning("skipping %s", error)
-                found.append((path, source, None, [], error))
-                continue
-            found.append((path, source, image, predictor.find_detections(image), None))
-        inputs = [predictor.prepare(image, d) for _, _, image, detections, _ in found for d in detections]
-        probabilities = iter(predictor.probabilities(np.stack(inputs)) if inputs else [])
-        for path, source, image, detections, error in found:
-            if error is not None:
-                row = face_row(source, 0, -1, None, predictor.classes, f"{UNREADABLE}: {error.reason}")
-                yield path, None, [], [row]
-                continue
-            faces = [Face(tuple(int(v) for v in d.box), next(probabilities)) for d in detections]
-            yield path, image, faces, image_rows(source, faces, predictor.classes)
-
-
-def rows_frame(rows: list[dict]) -> pd.DataFrame:
-    """Rows as a table with integer box and id columns that stay empty where there is no face."""
-    frame = pd.DataFrame(rows)
-    for column in ("x", "y", "w", "h", "track"):
-        if column in frame.columns:
-            frame[column] = pd.array(frame[column], dtype="Int64")
-    return frame

@@ -25,7 +25,8 @@ import numpy as np
 
 from fer_keras.data.face_detect import Box
 from fer_keras.inference import InferenceError
-from fer_keras.inference.predictor import NO_FACE, OK, Face, Predictor, face_row
+from fer_keras.inference.predictor import Face, Predictor
+from fer_keras.inference.rows import NO_FACE, OK, face_row
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
 SMOOTHING = ("ema", "window", "none")

@@ -1,9 +1,8 @@
-"""Predictor: loading runs and .keras files, training-identical preprocessing, rows for faces and no-face images."""
+"""Predictor: loading runs and .keras files, training-identical preprocessing, faces and their probabilities."""
 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,34 +14,13 @@ from fer_keras.data import face_detect
 from fer_keras.data import faces as faces_module
 from fer_keras.data.synthetic import draw_face
 from fer_keras.inference import InferenceError
-from fer_keras.inference import predictor as predictor_module
-from fer_keras.inference.predictor import (
-    NO_FACE, OK, Predictor, Preprocessing, find_model_file, image_rows, predict_images, rows_frame,
-)
+from fer_keras.inference.predictor import Predictor, Preprocessing, find_model_file
+from fer_keras.inference.rows import predict_images
 from fer_keras.labels import CLASSES_7
 from tests.conftest import requires_haar
 from tests.inference.fakes import make_run_dir, place
 
 FACE_BOX = (230, 130, 150, 150)
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return make_run_dir(tmp_path_factory.mktemp("run"))
-
-
-@pytest.fixture(scope="module")
-def predictor(run_dir):
-    return Predictor.load(run_dir)
-
-
-@pytest.fixture
-def fixed_detector(stub_detector):
-    """Detection that finds FACE_BOX in 480x640 frames and nothing in other images."""
-    def detect(image, min_size=20):
-        return [FACE_BOX] if image.shape[:2] == (480, 640) else []
-
-    stub_detector(detect)
 
 
 def test_load_run_dir_reads_config_and_classes(run_dir, predictor):
@@ -155,53 +133,6 @@ def test_no_detect_uses_the_whole_image(run_dir):
     assert len(whole.predict(image)) == 1
 
 
-def test_folder_reports_no_face_and_unreadable_images(predictor, fixed_detector, tmp_path):
-    (tmp_path / "sub").mkdir()
-    face = place(draw_face(2, "anger", 160, "rgb"))
-    cv2.imwrite(str(tmp_path / "face.png"), cv2.cvtColor(face, cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(tmp_path / "sub" / "wall.png"), np.full((100, 120), 128, np.uint8))
-    (tmp_path / "broken.jpg").write_bytes(b"not a jpeg")
-    paths = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    results = list(predict_images(predictor, paths, root=tmp_path))
-    frame = rows_frame([row for *_, rows in results for row in rows]).set_index("source")
-    assert frame.loc["face.png", "status"] == OK and frame.loc["face.png", "face"] == 0
-    assert frame.loc["face.png", "x"] == FACE_BOX[0] and str(frame["x"].dtype) == "Int64"
-    probs = frame.loc["face.png", [f"prob_{c}" for c in CLASSES_7]].astype(float)
-    assert probs.sum() == pytest.approx(1.0, abs=1e-5)
-    assert frame.loc["face.png", "label"] == CLASSES_7[int(np.argmax(probs.to_numpy()))]
-    assert frame.loc["sub/wall.png", "status"] == NO_FACE and frame.loc["sub/wall.png", "face"] == -1
-    assert frame.loc["broken.jpg", "status"].startswith("unreadable")
-    assert pd.isna(frame.loc["sub/wall.png", "label"]) and pd.isna(frame.loc["sub/wall.png", "x"])
-
-
-def test_folder_batches_model_calls_and_gives_what_one_image_at_a_time_gives(stub_detector, run_dir, tmp_path, monkeypatch):
-    boxes = {0: [FACE_BOX], 1: [], 2: [FACE_BOX, (10, 10, 60, 60)]}
-    stub_detector(lambda image, min_size=20: boxes[int(image[0, 0, 0]) % 3])
-    paths = []
-    for i in range(7):
-        picture = place(draw_face(i, CLASSES_7[i], 160, "rgb"), background=i)
-        paths.append(tmp_path / f"{i}.png")
-        cv2.imwrite(str(paths[-1]), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR))
-    predictor = Predictor.load(run_dir, engine="keras")
-    calls = []
-    original = predictor.probabilities
-    monkeypatch.setattr(predictor, "probabilities", lambda inputs: calls.append(len(inputs)) or original(inputs))
-    batched = list(predict_images(predictor, paths, batch=4))
-    assert calls == [4, 3]  # faces of images 0-3 (1+0+2+1), then 4-6 (0+2+1): two model calls for seven images
-    for (path, _, faces, _), alone in zip(batched, (predictor.predict(cv2.imread(str(p))[..., ::-1]) for p in paths)):
-        assert [f.box for f in faces] == [f.box for f in alone]
-        for face, single in zip(faces, alone):
-            np.testing.assert_allclose(face.probabilities, single.probabilities, atol=1e-6)
-
-
-def test_image_rows_one_row_per_face(predictor):
-    faces = [predictor_module.Face((0, 0, 10, 10), np.eye(7)[3]), predictor_module.Face((5, 5, 9, 9), np.eye(7)[6])]
-    rows = image_rows("a.png", faces, list(CLASSES_7))
-    assert [r["face"] for r in rows] == [0, 1]
-    assert [r["label"] for r in rows] == ["happiness", "neutral"]
-    assert image_rows("b.png", [], list(CLASSES_7))[0]["status"] == NO_FACE
-
-
 @pytest.mark.real_data
 def test_real_ckplus_faces_are_detected_and_classified(predictor, ckplus48_root, tmp_path):
     """CK+48 crops upscaled to 192 px and padded (a face in a larger picture): the run's detector finds most."""
@@ -217,77 +148,6 @@ def test_real_ckplus_faces_are_detected_and_classified(predictor, ckplus48_root,
         x, y, w, h = face.box
         assert 20 <= x + w / 2 - 60 <= 172 and 20 <= y + h / 2 - 40 <= 172  # centre inside the pasted face
         assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
-
-
-def test_tflite_engine_is_chosen_and_matches_keras_for_several_faces(run_dir, predictor):
-    assert predictor.engine == "tflite"
-    keras_only = Predictor.load(run_dir, engine="keras")
-    assert keras_only.engine == "keras"
-    faces = np.stack([draw_face(seed, "surprise", 48, "grayscale") for seed in range(3)]).astype(np.float32)
-    tflite_probabilities = predictor.probabilities(faces)
-    assert tflite_probabilities.shape == (3, len(CLASSES_7))
-    np.testing.assert_allclose(tflite_probabilities, keras_only.probabilities(faces), atol=1e-5)
-    assert not np.allclose(tflite_probabilities[0], tflite_probabilities[1])  # one invoke per face, not one reused
-
-
-def test_auto_engine_falls_back_to_keras_when_tflite_fails(run_dir, tmp_path, monkeypatch, caplog):
-    from fer_keras.inference import export
-
-    def broken(model):
-        raise export.ExportError("converter says no")
-
-    monkeypatch.setattr(export, "tflite_bytes", broken)
-    run_dir = Path(shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns(".tflite_cache")))
-    fallback = Predictor.load(run_dir)
-    assert fallback.engine == "keras"
-    assert "TFLite unavailable: converter says no" in caplog.text
-    with pytest.raises(InferenceError, match="engine tflite unavailable for this model: converter says no"):
-        Predictor.load(run_dir, engine="tflite")
-    with pytest.raises(InferenceError, match="unknown engine 'onnx'"):
-        Predictor.load(run_dir, engine="onnx")
-
-
-def test_auto_engine_keeps_keras_when_a_gpu_is_visible(run_dir, monkeypatch):
-    from fer_keras.inference import export
-
-    monkeypatch.setattr(predictor_module, "gpu_present", lambda: True)
-    monkeypatch.setattr(export, "tflite_bytes", lambda model: pytest.fail("converted although a GPU is present"))
-    assert Predictor.load(run_dir).engine == "keras"
-
-
-def test_tflite_conversion_is_cached_beside_the_model_and_renewed_when_it_changes(run_dir, tmp_path, monkeypatch):
-    from fer_keras.inference import export
-    from fer_keras.inference.predictor import tflite_cache_path
-
-    run = Path(shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns(".tflite_cache")))
-    model_file = run / "model_fold0.keras"
-    first = Predictor.load(run)
-    cache = tflite_cache_path(model_file)
-    assert first.engine == "tflite" and cache.is_file() and cache.parent == run / ".tflite_cache"
-    monkeypatch.setattr(export, "tflite_bytes", lambda model: pytest.fail("converted again although cached"))
-    again = Predictor.load(run)
-    faces = np.stack([draw_face(seed, "anger", 48, "grayscale") for seed in range(2)]).astype(np.float32)
-    assert again.engine == "tflite"
-    np.testing.assert_allclose(again.probabilities(faces), first.probabilities(faces), atol=1e-7)
-    import keras
-
-    model = keras.models.load_model(model_file, compile=False)
-    model.layers[-1].bias.assign(model.layers[-1].bias + 1.0)  # a retrained model: new file, new cache entry
-    model.save(model_file)
-    assert tflite_cache_path(model_file) != cache
-
-
-def test_read_only_run_directory_converts_in_memory(run_dir, tmp_path, monkeypatch):
-    from fer_keras.inference.predictor import tflite_cache_path
-
-    run = Path(shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns(".tflite_cache")))
-
-    def refuse(self, data):
-        raise PermissionError(f"read-only: {self}")
-
-    monkeypatch.setattr(Path, "write_bytes", refuse)
-    predictor = Predictor.load(run)
-    assert predictor.engine == "tflite" and not tflite_cache_path(run / "model_fold0.keras").exists()
 
 
 def test_run_trained_on_whole_images_predicts_on_the_whole_image_unless_told(stub_detector, tmp_path):
