@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,15 +15,15 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from fer_keras.labels import abbreviation  # noqa: E402
+from fer_keras.rundir import write_file  # noqa: E402
 
 
 def _save(figure, path: Path) -> Path:
-    """Save through a temporary name, then rename; close the figure."""
-    temporary = path.with_name(f".tmp_{path.stem}.png")
-    figure.savefig(temporary, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    os.replace(temporary, path)
-    return path
+    """Save the PNG whole (:func:`fer_keras.rundir.write_file`); close the figure."""
+    try:
+        return write_file(path, lambda temporary: figure.savefig(temporary, dpi=110, bbox_inches="tight"))
+    finally:
+        plt.close(figure)
 
 
 def confusion_pair(raw: pd.DataFrame, normalised: pd.DataFrame, path: Path, title: str = "") -> Path:
