@@ -116,9 +116,9 @@ def accuracy_rows(runs: list[str], datasets: Path) -> pd.DataFrame:
 
 
 def markdown(found: pd.DataFrame, accuracy: pd.DataFrame) -> str:
-    share = found.pivot(index="set", columns="detector", values="found_pct")
-    speed = found.pivot(index="set", columns="detector", values="ms_per_image")
-    table = share.join(speed, lsuffix=" found %", rsuffix=" ms/image").reset_index()
+    share = found.pivot(index="set", columns="detector", values="found_pct").add_suffix(" found %")
+    speed = found.pivot(index="set", columns="detector", values="ms_per_image").add_suffix(" ms/image")
+    table = share.join(speed).reset_index()
     text = "## Faces found per detector\n\n" + table.to_markdown(index=False) + "\n"
     if len(accuracy):
         overall = accuracy[accuracy["class"] == "all"].pivot(index="model", columns="setting", values="accuracy_pct")
