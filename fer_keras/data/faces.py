@@ -24,7 +24,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -32,6 +31,7 @@ from tqdm.auto import tqdm
 from fer_keras.config import FaceCropConfig
 from fer_keras.data.face_crop import crop_detection
 from fer_keras.data.face_detect import Detection, detector_settings, find_detections
+from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError
 from fer_keras.labels import canonical_order
 
@@ -42,21 +42,18 @@ PROGRESS_MIN_IMAGES = 500
 
 
 def load_row_image(row: pd.Series) -> np.ndarray | None:
-    """The row's ``image`` array if it has one, else its ``path`` read with OpenCV (RGB, HxWxC)."""
+    """The row's ``image`` array if it has one, else its ``path`` decoded as predict decodes files
+    (:func:`~fer_keras.data.image_io.read_image`: uint8 RGB or grayscale); None when unreadable."""
     image = row.get("image")
     if isinstance(image, np.ndarray):
         return image
     path = row.get("path")
     if not isinstance(path, (str, os.PathLike)):
         return None
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None:
+    try:
+        return read_image(path)
+    except ImageError:
         return None
-    if image.ndim == 2:
-        return image[..., None]
-    if image.shape[-1] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return image
 
 
 def image_key(image: np.ndarray) -> str:

@@ -92,6 +92,25 @@ def test_crop_table_reads_paths_and_lists_unreadable_files(fake_detector, tmp_pa
     assert excluded["reason"].tolist() == [faces.UNREADABLE]
 
 
+def test_crop_table_reads_files_as_the_predictor_does(fake_detector, tmp_path):
+    """An RGBA PNG and a 16-bit PNG are cropped from the RGB uint8 image read_image gives (as predict reads them)."""
+    from fer_keras.data.image_io import read_image
+
+    rgba = np.zeros((40, 40, 4), np.uint8)
+    rgba[..., 0], rgba[..., 1], rgba[..., 2], rgba[..., 3] = 250, 180, 120, 255  # B, G, R, alpha
+    cv2.imwrite(str(tmp_path / "rgba.png"), rgba)
+    deep = np.full((40, 40, 3), 200 * 257, np.uint16)
+    deep[..., 0] = 120 * 257
+    cv2.imwrite(str(tmp_path / "deep.png"), deep)
+    paths = [str(tmp_path / "rgba.png"), str(tmp_path / "deep.png")]
+    table = pd.DataFrame({"path": paths, "label": ["anger", "fear"], "subject": ["s1", "s2"], "dataset": ["toy", "toy"]})
+    kept, excluded = faces.crop_table(table, FaceCropConfig(enabled=True, margin=0.0))
+    assert excluded.empty
+    for path, crop in zip(paths, kept["image"]):
+        assert crop.dtype == np.uint8
+        np.testing.assert_array_equal(crop, read_image(path)[10:30, 10:30])
+
+
 def test_crop_table_cache_skips_detection_the_second_time(fake_detector, tmp_path):
     table = tiny_table()
     config = FaceCropConfig(enabled=True, margin=0.0)
