@@ -115,3 +115,28 @@ def test_bundled_config_picks_the_detector_of_the_machine(monkeypatch):
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
     assert load_config(pretrained.BUNDLED_DIR / "config.yaml").data.face_crop.detector == "mtcnn"
+
+
+def test_the_own_data_config_fine_tunes_the_bundled_model(tmp_path):
+    """finetune_own_folder.yaml as shipped (init_from: pretrained) trains from the bundled weights on a folder."""
+    import keras
+
+    from fer_keras.config import load_config
+    from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
+    from fer_keras.training.experiment import run_experiment
+
+    mine = make_synthetic_faces(n_subjects=6, images_per_class=2, image_size=48, seed=5,
+                                classes=["happiness", "sadness", "neutral"])
+    write_class_folders(mine, tmp_path / "my_faces")
+    config = load_config("finetune_own_folder.yaml", [
+        f"data.root={tmp_path / 'my_faces'}", "data.face_crop.enabled=false", "training.epochs=1",
+        "runtime.verbose=0", "report.sample_predictions=0"])
+    assert config.model.init_from == "pretrained"
+    run = run_experiment(config, run_dir=tmp_path / "own")
+    tuned = keras.models.load_model(run / "model_fold0.keras")
+    bundled = keras.models.load_model(pretrained.BUNDLED_MODEL)
+    assert tuned.name == bundled.name == "compact_cnn" and tuned.output_shape[-1] == 3
+    # the convolutions started from the bundled weights (one epoch moves them only a little)
+    start, after = bundled.get_layer("conv1_1").get_weights()[0], tuned.get_layer("conv1_1").get_weights()[0]
+    assert np.corrcoef(start.ravel(), after.ravel())[0, 1] > 0.9
+    assert sorted(json.loads((run / "metrics.json").read_text())["classes"]) == ["happiness", "neutral", "sadness"]
