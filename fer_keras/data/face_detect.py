@@ -19,8 +19,9 @@ a few pixels). Images with a short side under ``8 × min_size`` (160 px by defau
 CK+48's and FER2013's 48 px faces, are detected exactly as before.
 
 MTCNN comes from the ``mtcnn`` package (its P/R/O-net weights ship in the wheel); it runs
-offline and on any OpenCV version: it needs only TensorFlow. Its ``min_size`` is MTCNN's
-``min_face_size`` in the image's pixels; ``confidence`` its final-stage (O-net) threshold.
+offline and on any OpenCV version: it needs only TensorFlow. Its ``min_size`` is the smallest
+face in the image's pixels (above 20 px sought on a shrunk copy, see :func:`detect_mtcnn`);
+``confidence`` its final-stage (O-net) threshold.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ CASCADE_WINDOW = 24
 MIN_FACE_DIVISOR = 8
 SCALE_FACTOR = 1.1
 MIN_NEIGHBORS = 5
+#: The largest ``min_face_size`` mtcnn 1.0's pyramid handles; larger ``min_size`` shrinks the image instead.
+MTCNN_MIN_FACE = 20
 
 #: One loaded detector per thread (``cascade``, ``mtcnn``).
 _local = threading.local()
@@ -80,6 +83,8 @@ def detector_settings(settings: FaceCropConfig) -> str:
     """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
     if settings.detector == "mtcnn":
         detector = f"mtcnn|{settings.confidence}"
+        if settings.min_size > MTCNN_MIN_FACE:  # found on a shrunk copy (before: nothing found, never reuse)
+            detector += f"|shrunk to {MTCNN_MIN_FACE}"
     else:
         detector = (f"{CASCADE_FILE}|{DETECT_MIN_SIDE}|{SCALE_FACTOR}|{MIN_NEIGHBORS}"
                     f"|relative {MIN_FACE_DIVISOR} window {CASCADE_WINDOW}")
@@ -206,20 +211,35 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def detect_mtcnn(image: np.ndarray, min_size: int = 20, confidence: float = 0.9) -> list[Detection]:
-    """Faces of at least ``min_size`` pixels found with at least ``confidence``, largest first."""
+    """Faces of at least ``min_size`` pixels found with at least ``confidence``, largest first.
+
+    A ``min_size`` above :data:`MTCNN_MIN_FACE` is sought on a copy shrunk so that it maps to
+    MTCNN_MIN_FACE (boxes and eyes mapped back): mtcnn 1.0 builds its pyramid for its own
+    smallest window, and a larger ``min_face_size`` sends its last levels below P-net's 12 px.
+    """
     rgb = to_rgb_uint8(image)
     height, width = rgb.shape[:2]
-    if min(height, width) < 12:  # MTCNN's smallest window: nothing to find
+    scale = min(1.0, MTCNN_MIN_FACE / max(1, int(min_size)))
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        scale_x, scale_y = size[0] / width, size[1] / height
+    else:
+        scale_x = scale_y = 1.0
+    if min(rgb.shape[:2]) < 12:  # MTCNN's smallest window: nothing to find
         return []
-    found = mtcnn_detector().detect_faces(rgb, min_face_size=max(12, int(min_size)), threshold_onet=float(confidence))
+    found = mtcnn_detector().detect_faces(rgb, min_face_size=max(12, min(MTCNN_MIN_FACE, int(min_size))),
+                                          threshold_onet=float(confidence))
     detections = []
     for face in found or []:
-        x, y, w, h = (int(round(v)) for v in face["box"])
+        x, y, w, h = face["box"]
+        x, y, w, h = (int(round(v)) for v in (x / scale_x, y / scale_y, w / scale_x, h / scale_y))
         x0, y0 = max(0, x), max(0, y)
         x1, y1 = min(width, x + w), min(height, y + h)
         if min(x1 - x0, y1 - y0) < min_size or float(face["confidence"]) < confidence:
             continue
         points = face.get("keypoints") or {}
-        eyes = [tuple(float(v) for v in points[name]) if name in points else None for name in ("left_eye", "right_eye")]
+        eyes = [(float(points[name][0]) / scale_x, float(points[name][1]) / scale_y) if name in points else None
+                for name in ("left_eye", "right_eye")]
         detections.append(Detection((x0, y0, x1 - x0, y1 - y0), float(face["confidence"]), *eyes))
     return sorted(detections, key=lambda d: d.box[2] * d.box[3], reverse=True)

@@ -52,6 +52,21 @@ def test_mtcnn_finds_the_eyes_of_a_drawn_face_where_they_are(upright_eyes, angle
     assert all(x <= ex <= x + w and y <= ey <= y + h for ex, ey in (face.left_eye, face.right_eye))
 
 
+@pytest.mark.parametrize("min_size", [40, 80])
+def test_mtcnn_finds_a_face_larger_than_a_raised_min_size(upright_eyes, min_size):
+    """min_size above MTCNN's own 20 px still finds the 160 px face, with the same eyes (mtcnn 1.0's pyramid
+    alone goes below its 12 px window there and reports no face)."""
+    found = detect_mtcnn(picture(), min_size=min_size)
+    assert len(found) == 1 and min(found[0].box[2:]) >= min_size
+    spacing = math.dist(*upright_eyes)
+    assert math.dist(found[0].left_eye, upright_eyes[0]) < 0.1 * spacing
+    assert math.dist(found[0].right_eye, upright_eyes[1]) < 0.1 * spacing
+
+
+def test_mtcnn_min_size_leaves_out_smaller_faces():
+    assert detect_mtcnn(picture(), min_size=300) == []
+
+
 def test_the_alignment_matrix_puts_the_eyes_level_at_fixed_places():
     detection = Detection((100, 80, 120, 140), 1.0, (130.0, 150.0), (190.0, 120.0))  # eye line at -26.6 degrees
     matrix, (width, height) = alignment_matrix(detection, margin=0.2, square=True)
@@ -94,6 +109,12 @@ def test_cache_keeps_one_file_per_detector_and_alignment_setting(tmp_path):
     reread = faces.BoxCache(tmp_path, settings[2])
     assert reread.get("a") == (True, Detection((1, 2, 30, 40), 1.0, (10.5, 12.0), (20.0, 12.5)))
     assert reread.get("b") == (True, None) and reread.get("c") == (False, None)
+
+
+def test_mtcnn_cache_key_is_kept_at_20_px_and_renewed_above():
+    """Caches of the default min_size stay valid; those of a larger one (which found nothing before) are not reused."""
+    assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn")) == "mtcnn|0.9|20|align False"
+    assert "shrunk to 20" in face_detect.detector_settings(FaceCropConfig(detector="mtcnn", min_size=40))
 
 
 @pytest.fixture
