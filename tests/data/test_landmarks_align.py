@@ -67,6 +67,23 @@ def test_mtcnn_min_size_leaves_out_smaller_faces():
     assert detect_mtcnn(picture(), min_size=300) == []
 
 
+def test_compiled_mtcnn_finds_what_the_eager_one_finds():
+    """The networks run as tf.functions (traced once for any size) and give mtcnn's own boxes and eyes."""
+    import tensorflow as tf
+    from mtcnn import MTCNN
+
+    compiled = face_detect.mtcnn_detector()
+    assert all(isinstance(stage._model, tf.types.experimental.PolymorphicFunction) for stage in compiled.stages)
+    eager = MTCNN(device="CPU:0")
+    for image in (picture(), picture(15)[40:400, 100:560], cv2.resize(picture(-30), (320, 240))):
+        ours, theirs = compiled.detect_faces(image), eager.detect_faces(image)
+        assert len(ours) == len(theirs) >= 1
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a["box"], b["box"], atol=1)
+            for eye in ("left_eye", "right_eye"):
+                np.testing.assert_allclose(a["keypoints"][eye], b["keypoints"][eye], atol=1)
+
+
 def test_the_alignment_matrix_puts_the_eyes_level_at_fixed_places():
     detection = Detection((100, 80, 120, 140), 1.0, (130.0, 150.0), (190.0, 120.0))  # eye line at -26.6 degrees
     matrix, (width, height) = alignment_matrix(detection, margin=0.2, square=True)
