@@ -84,6 +84,12 @@ def test_compiled_mtcnn_finds_what_the_eager_one_finds():
                 np.testing.assert_allclose(a["keypoints"][eye], b["keypoints"][eye], atol=1)
 
 
+@pytest.mark.parametrize("shape", [(200, 200, 3), (48, 48, 1), (13, 13, 3), (480, 640, 3)])
+def test_compiled_mtcnn_finds_no_face_in_blank_images(shape):
+    """No proposal at all (an empty batch for the later networks) is no face, not an error."""
+    assert detect_mtcnn(np.zeros(shape, np.uint8)) == [] and detect_mtcnn(np.zeros(shape, np.uint8), min_size=60) == []
+
+
 def test_the_alignment_matrix_puts_the_eyes_level_at_fixed_places():
     detection = Detection((100, 80, 120, 140), 1.0, (130.0, 150.0), (190.0, 120.0))  # eye line at -26.6 degrees
     matrix, (width, height) = alignment_matrix(detection, margin=0.2, square=True)
