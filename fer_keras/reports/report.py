@@ -130,6 +130,26 @@ SAMPLE_FACES_LEFT_OUT = ("Figures made of dataset faces are left out of this rep
                          "the dataset's licence forbids redistributing its images.")
 
 
+def epochs_text(config, run: RunDir) -> str:
+    """The epochs as run: the configured number, how many the histories hold when that differs (early
+    stopping, a run finished early), and the epoch whose weights were kept when there is one history."""
+    configured = config.training.epochs
+    histories = [pd.read_csv(path) for path in run.histories().values() if path.stat().st_size]
+    if not histories:
+        return f"{configured} epochs"
+    counts = sorted({len(history) for history in histories})
+    ran = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    text = f"{configured} epochs" if counts == [configured] else f"{configured} epochs configured, {ran} run"
+    monitor = config.training.monitor
+    column = next((c for c in (monitor, monitor.removeprefix("val_")) if c in histories[0]), None)
+    if len(histories) == 1 and config.training.checkpoint_best and column is not None:
+        values = pd.to_numeric(histories[0][column], errors="coerce")
+        if values.notna().any():
+            best = int(values.idxmin() if "loss" in column else values.idxmax())
+            text += f" (weights kept from epoch {best + 1}, best {column})"
+    return text
+
+
 def build_report(run_dir: str | Path | RunDir) -> Path:
     """Write metrics.json, figures, report.md and report.html into ``run_dir``; returns report.md."""
     run = RunDir.of(run_dir)
@@ -146,7 +166,7 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
     if config.description:
         doc.text(config.description)
     doc.text(f"Model `{config.model.name}` on `{config.data.dataset}`, {len(classes)} classes, "
-             f"{config.training.epochs} epochs, {config.training.optimizer} lr {config.training.learning_rate}, "
+             f"{epochs_text(config, run)}, {config.training.optimizer} lr {config.training.learning_rate}, "
              f"batch {config.training.batch_size}. Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
     if run.notes.exists():

@@ -105,3 +105,15 @@ def test_report_cli_rebuilds(run_dir):
     missing = subprocess.run([sys.executable, "-m", "fer_keras.report", str(run_dir / "nope")],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and missing.stderr.startswith("error: ") and missing.stderr.count("\n") == 1
+
+
+def test_report_says_how_many_epochs_ran_and_which_one_was_kept(run_dir):
+    configured = load_config(run_dir / "config.yaml").training.epochs
+    assert configured != 2
+    report = build_report(run_dir).read_text()
+    assert f"{configured} epochs configured, 2 run (weights kept from epoch 2, best val_accuracy)" in report
+    history = pd.read_csv(run_dir / "history_fold0.csv")
+    pd.concat([history] * (configured // 2 + 1)).head(configured).assign(
+        val_accuracy=lambda h: [0.9 if i == 3 else 0.1 for i in range(len(h))]).to_csv(
+        run_dir / "history_fold0.csv", index=False)
+    assert f"{configured} epochs (weights kept from epoch 4, best val_accuracy)" in build_report(run_dir).read_text()
