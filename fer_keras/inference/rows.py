@@ -8,7 +8,9 @@ be read (``unreadable: <why>``), so no image is dropped from the output.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -50,36 +52,43 @@ def image_rows(source: str, faces: list[Face], classes: list[str], frame: int = 
 
 #: Images whose faces go to the model in one call when a folder is predicted.
 FOLDER_BATCH = 32
+#: Images read and searched for faces at once in a folder (OpenCV and TensorFlow release the GIL).
+FOLDER_WORKERS = min(8, os.cpu_count() or 1)
 
 
 def predict_images(predictor: Predictor, paths: Iterable[Path], root: Path | None = None,
-                   batch: int = FOLDER_BATCH) -> Iterator[tuple[Path, np.ndarray | None, list[Face], list[dict]]]:
+                   batch: int = FOLDER_BATCH, workers: int = FOLDER_WORKERS,
+                   ) -> Iterator[tuple[Path, np.ndarray | None, list[Face], list[dict]]]:
     """Per image file: (path, image or None, faces, rows). Unreadable files give an ``unreadable`` row.
 
-    Faces of up to ``batch`` images are classified in one model call (the results equal
-    :meth:`Predictor.predict` per image); rows come out in the order of ``paths``.
+    ``workers`` threads read the images and find their faces; the faces of up to ``batch`` images
+    are then classified in one model call (the results equal :meth:`Predictor.predict` per image);
+    rows come out in the order of ``paths``.
     """
     paths = iter(paths)
-    while chunk := list(islice(paths, batch)):
-        found = []  # (path, source, image, detections, error)
-        for path in chunk:
-            source = str(path.relative_to(root)) if root is not None else str(path)
-            try:
-                image = read_image(path)
-            except ImageError as error:
-                log.warning("skipping %s", error)
-                found.append((path, source, None, [], error))
-                continue
-            found.append((path, source, image, predictor.find_detections(image), None))
-        inputs = [predictor.prepare(image, d) for _, _, image, detections, _ in found for d in detections]
-        probabilities = iter(predictor.probabilities(np.stack(inputs)) if inputs else [])
-        for path, source, image, detections, error in found:
-            if error is not None:
-                row = face_row(source, 0, -1, None, predictor.classes, f"{UNREADABLE}: {error.reason}")
-                yield path, None, [], [row]
-                continue
-            faces = [Face(tuple(int(v) for v in d.box), next(probabilities)) for d in detections]
-            yield path, image, faces, image_rows(source, faces, predictor.classes)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        while chunk := list(islice(paths, batch)):
+            found = list(pool.map(lambda path: _read_and_find(predictor, path, root), chunk))
+            inputs = [predictor.prepare(image, d) for _, _, image, detections, _ in found for d in detections]
+            probabilities = iter(predictor.probabilities(np.stack(inputs)) if inputs else [])
+            for path, source, image, detections, error in found:
+                if error is not None:
+                    row = face_row(source, 0, -1, None, predictor.classes, f"{UNREADABLE}: {error.reason}")
+                    yield path, None, [], [row]
+                    continue
+                faces = [Face(tuple(int(v) for v in d.box), next(probabilities)) for d in detections]
+                yield path, image, faces, image_rows(source, faces, predictor.classes)
+
+
+def _read_and_find(predictor: Predictor, path: Path, root: Path | None) -> tuple:
+    """(path, source name, image or None, detections, ImageError or None) for one file."""
+    source = str(path.relative_to(root)) if root is not None else str(path)
+    try:
+        image = read_image(path)
+    except ImageError as error:
+        log.warning("skipping %s", error)
+        return path, source, None, [], error
+    return path, source, image, predictor.find_detections(image), None
 
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:

@@ -65,6 +65,32 @@ def test_folder_batches_model_calls_and_gives_what_one_image_at_a_time_gives(stu
             np.testing.assert_allclose(face.probabilities, single.probabilities, atol=1e-6)
 
 
+def test_folder_finds_faces_on_several_threads_and_keeps_the_order(stub_detector, predictor, tmp_path):
+    import threading
+    import time
+
+    threads = set()
+
+    def slow_detect(image, min_size=20):  # later images answer first
+        threads.add(threading.get_ident())
+        time.sleep(0.02 * (8 - int(image[0, 0, 0]) % 8))
+        return [FACE_BOX]
+
+    stub_detector(slow_detect)
+    paths = []
+    for i in range(8):
+        paths.append(tmp_path / f"{i}.png")
+        cv2.imwrite(str(paths[-1]), cv2.cvtColor(place(draw_face(i, CLASSES_7[i % 7], 160, "rgb"), background=i),
+                                                cv2.COLOR_RGB2BGR))
+    pooled = [(p, [f.box for f in faces], [r["prob_anger"] for r in rows])
+              for p, _, faces, rows in predict_images(predictor, paths, workers=4)]
+    assert len(threads) > 1
+    alone = [(p, [f.box for f in faces], [r["prob_anger"] for r in rows])
+             for p, _, faces, rows in predict_images(predictor, paths, workers=1)]
+    assert [p for p, *_ in pooled] == paths
+    assert pooled == alone
+
+
 def test_image_rows_one_row_per_face(predictor):
     faces = [predictor_module.Face((0, 0, 10, 10), np.eye(7)[3]), predictor_module.Face((5, 5, 9, 9), np.eye(7)[6])]
     rows = image_rows("a.png", faces, list(CLASSES_7))
