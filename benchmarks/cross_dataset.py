@@ -9,7 +9,8 @@
   images): no detection, the whole crop is the face (``fer``: ``face_rectangles`` = the image).
 - **FER2013 PrivateTest** (``--privatetest``; 3,589 48×48 crops): no detection, as CK+48.
 
-fer_keras predicts each set as a folder is predicted (faces of 32 images per model call);
+fer_keras predicts each set as a folder is predicted (images read and searched for faces on
+``--workers`` threads, faces of 32 images per model call);
 ``fer`` one image at a time (its API); ms/image therefore compares folder throughput.
 Accuracy is the arg-max over each model's seven FER2013 classes (what a user of the model
 gets; neutral is a possible wrong answer on CK+48). Writes ``cross_dataset.csv`` (one row per
@@ -53,15 +54,17 @@ def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.D
     return sets
 
 
-def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
+def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool, workers: int | None = None
+                     ) -> tuple[list[str | None], float]:
     """Predicted class per image (None: no face found) and ms per image, predicted as a folder is
-    (:func:`~fer_keras.inference.rows.predict_images`: read, detect, faces batched into the model)."""
+    (:func:`~fer_keras.inference.rows.predict_images`: read and detect on ``workers`` threads, faces
+    batched into the model)."""
     from fer_keras.inference.predictor import Predictor
-    from fer_keras.inference.rows import predict_images
+    from fer_keras.inference.rows import FOLDER_WORKERS, predict_images
 
     predictor = Predictor.load(run, detect=detect)
     start, labels = time.perf_counter(), []
-    for _, _, faces, _ in predict_images(predictor, [Path(p) for p in table["path"]]):
+    for _, _, faces, _ in predict_images(predictor, [Path(p) for p in table["path"]], workers=workers or FOLDER_WORKERS):
         labels.append(predictor.classes[int(np.argmax(faces[0].probabilities))] if faces else None)
     return labels, 1000 * (time.perf_counter() - start) / len(table)
 
@@ -121,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--no-fer", action="store_true", help="leave the fer package out")
     parser.add_argument("--privatetest", action="store_true", help="also FER2013's PrivateTest (3,589 crops, no detection)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[None], metavar="N",
+                        help="threads reading and detecting (default: predict's, min(8, cores)); several: one row each")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     rows, labelled = [], []
@@ -128,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for spec in args.model:
             name, _, run = spec.rpartition("=")
-            results.append((f"fer_keras {name or Path(run).name}", *fer_keras_labels(run, table, detect)))
+            for workers in args.workers:
+                label = f"fer_keras {name or Path(run).name}" + (f" ({workers} threads)" if len(args.workers) > 1 else "")
+                results.append((label, *fer_keras_labels(run, table, detect, workers)))
         if not args.no_fer:
             try:
                 results.append(("fer (mini-Xception, Haar)", *fer_labels(table, detect)))
