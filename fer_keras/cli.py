@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
-from collections.abc import Callable
-
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fer_keras.errors import UserError
@@ -52,6 +53,21 @@ def check_output_dir(out: str | Path, files: list[str] = (), force: bool = True)
         if target.exists() and not force:
             raise UserError(f"--out {out} already holds {name}; add --force to replace it, or choose another --out")
     return out
+
+
+@contextmanager
+def output_dir(out: str | Path, files: list[str] = (), force: bool = True) -> Iterator[Path]:
+    """:func:`check_output_dir` for a command's whole work: if the command fails, the folders it had to
+    create are removed again with what it wrote into them, so a failed command leaves no new ``--out``
+    (a folder that existed before keeps what it held; a command stopped with Ctrl-C keeps its output)."""
+    out = Path(out)
+    created = [folder for folder in (out, *out.parents) if not folder.exists()]  # deepest first
+    try:
+        yield check_output_dir(out, files, force)
+    except Exception:  # an error; what a Ctrl-C interrupted stays
+        if created:
+            shutil.rmtree(created[-1], ignore_errors=True)
+        raise
 
 
 def load_tensorflow_quietly() -> None:

@@ -16,7 +16,7 @@ import logging
 import sys
 from pathlib import Path
 
-from fer_keras.cli import check_output_dir, load_tensorflow_quietly, run_cli
+from fer_keras.cli import load_tensorflow_quietly, output_dir, run_cli
 from fer_keras.errors import UserError
 
 
@@ -43,28 +43,27 @@ def export(argv: list[str] | None = None) -> int:
         raise UserError(f"--samples must be at least 1, got {args.samples}")
     from fer_keras.inference.export import FILE_NAMES
 
-    check_output_dir(args.out, [FILE_NAMES[f] for f in formats] + ["export_info.json"], force=args.force)
-    load_tensorflow_quietly()
-    logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
-    from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
-    from fer_keras.inference.predictor import Predictor, find_model_file
+    with output_dir(args.out, [FILE_NAMES[f] for f in formats] + ["export_info.json"], force=args.force) as out:
+        load_tensorflow_quietly()
+        logging.getLogger("tensorflow").setLevel(logging.WARNING)  # no "Assets written to" lines
+        from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
+        from fer_keras.inference.predictor import Predictor, find_model_file
 
-    from fer_keras.pretrained import resolve_model
+        from fer_keras.pretrained import resolve_model
 
-    source = resolve_model(args.model)
-    _, run_dir = find_model_file(source)
-    predictor = Predictor.load(source, engine="keras")  # the Keras model is the reference
-    images = sample_images(predictor.preprocessing.input_shape, args.samples, run_dir)
-    out = Path(args.out)
-    artifacts = export_model(predictor.model, out, formats, images)
-    keras_ms = single_image_latency(predictor.probabilities, images[0])
-    write_export_info(out, predictor.classes, predictor.preprocessing, artifacts, keras_ms)
-    print(f"{'format':<14} {'size':>10} {'latency':>10} {'max |Δ| vs Keras':>17}  path")
-    print(f"{'keras':<14} {'':>10} {keras_ms:>8.2f}ms {'':>17}  {source}")
-    for a in artifacts:
-        print(f"{a.format:<14} {a.size_bytes / 1e6:>8.3f}MB {a.latency_ms:>8.2f}ms {a.max_abs_diff:>17.2e}  {a.path}")
-    print(f"compared on {len(images)} images; latency: median single image on this CPU; info: {out / 'export_info.json'}")
-    return 0
+        source = resolve_model(args.model)
+        _, run_dir = find_model_file(source)
+        predictor = Predictor.load(source, engine="keras")  # the Keras model is the reference
+        images = sample_images(predictor.preprocessing.input_shape, args.samples, run_dir)
+        artifacts = export_model(predictor.model, out, formats, images)
+        keras_ms = single_image_latency(predictor.probabilities, images[0])
+        write_export_info(out, predictor.classes, predictor.preprocessing, artifacts, keras_ms)
+        print(f"{'format':<14} {'size':>10} {'latency':>10} {'max |Δ| vs Keras':>17}  path")
+        print(f"{'keras':<14} {'':>10} {keras_ms:>8.2f}ms {'':>17}  {source}")
+        for a in artifacts:
+            print(f"{a.format:<14} {a.size_bytes / 1e6:>8.3f}MB {a.latency_ms:>8.2f}ms {a.max_abs_diff:>17.2e}  {a.path}")
+        print(f"compared on {len(images)} images; latency: median single image on this CPU; info: {out / 'export_info.json'}")
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:

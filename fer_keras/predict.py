@@ -65,10 +65,17 @@ def predict(argv: list[str] | None = None) -> int:
     out = Path(args.out) if args.out else None
     if args.annotate and out is None:
         raise InferenceError("--annotate needs --out DIR to write the annotated files into")
-    if out is not None:  # before any work: a bad --out must not cost a whole folder or video
-        from fer_keras.cli import check_output_dir
+    if out is None:
+        return predict_into(args, kind, None)
+    from fer_keras.cli import output_dir
 
-        check_output_dir(out, [f"predictions.{args.format}"])
+    # checked before any work (a bad --out must not cost a whole folder or video), removed if it fails
+    with output_dir(out, [f"predictions.{args.format}"]):
+        return predict_into(args, kind, out)
+
+
+def predict_into(args: argparse.Namespace, kind: str, out: Path | None) -> int:
+    """The prediction itself, once ``--out`` (if any) is known to be writable."""
     smoother = None
     if kind in (VIDEO, CAMERA):
         from fer_keras.inference.video import smoother_factory

@@ -253,3 +253,45 @@ def test_a_run_with_progress_or_stopped_by_the_user_is_kept_resumable(tmp_path):
                 (folder.path / "history_fold0.csv").write_text("epoch,loss\n0,1.0\n")
                 raise stop
         assert (run / "history_fold0.csv").exists() and RunDir(run).read_status()["state"] == "failed"
+
+
+def test_a_failing_predict_or_export_leaves_no_new_out_folder(trained_run, tmp_path, capsys):
+    """--out is checked before the work, but the folder it names is only kept when the command succeeds."""
+    from fer_keras import export, predict
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "new" / "predictions"
+    assert predict.main(["--model", str(trained_run), str(empty), "--out", str(out)]) == 2
+    assert "holds no image files" in one_line_error(capsys)
+    assert not (tmp_path / "new").exists()
+    assert export.main(["--model", str(tmp_path / "no_such_run"), "--out", str(out)]) == 2
+    one_line_error(capsys)
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"  # a folder the user already had stays, with what it held
+    kept.mkdir()
+    (kept / "mine.txt").write_text("keep me")
+    assert predict.main(["--model", str(trained_run), str(empty), "--out", str(kept)]) == 2
+    one_line_error(capsys)
+    assert (kept / "mine.txt").read_text() == "keep me"
+
+
+def test_output_dir_removes_what_a_failed_command_created_and_keeps_the_rest(tmp_path):
+    from fer_keras.cli import output_dir
+
+    fresh = tmp_path / "a" / "b"
+    with pytest.raises(ValueError):
+        with output_dir(fresh) as out:
+            (out / "half.csv").write_text("x")
+            raise ValueError("failed halfway")
+    assert not (tmp_path / "a").exists()
+    with pytest.raises(KeyboardInterrupt):  # stopped by the user: what was written stays
+        with output_dir(fresh) as out:
+            (out / "half.csv").write_text("x")
+            raise KeyboardInterrupt
+    assert (fresh / "half.csv").exists()
+    with pytest.raises(ValueError):  # a folder that existed keeps its files
+        with output_dir(fresh) as out:
+            (out / "more.csv").write_text("y")
+            raise ValueError("failed")
+    assert (fresh / "half.csv").exists() and (fresh / "more.csv").exists()
