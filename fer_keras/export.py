@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from fer_keras.cli import load_tensorflow_quietly, output_dir, run_cli
 from fer_keras.errors import UserError

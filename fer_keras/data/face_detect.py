@@ -190,7 +190,7 @@ def mtcnn_detector():
 
     mtcnn 1.0 calls its three Keras networks eagerly, once per pyramid level and stage; each is
     wrapped here in one ``tf.function`` for any image size (``compiled_network``): the same boxes,
-    about 2.5-5x faster per photo on a CPU (reports/benchmarks.md section 6).
+    4-6x faster per image on a CPU (reports/benchmarks.md section 6).
     """
     if getattr(_local, "mtcnn", None) is None:
         try:
