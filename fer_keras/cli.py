@@ -80,18 +80,13 @@ def load_tensorflow_quietly() -> None:
     """
     if "tensorflow" in sys.modules or os.environ.get("FER_KERAS_DEBUG"):
         return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 2)
-            try:
-                import tensorflow as tf
+    from fer_keras.quiet import quiet_stderr
 
-                tf.config.list_physical_devices()
-            except Exception:  # noqa: BLE001 - shown again below with stderr restored
-                pass
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    with quiet_stderr():
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        except Exception:  # noqa: BLE001 - shown again below with stderr restored
+            pass
     import tensorflow  # noqa: F401  (raises here, visibly, if the silenced import failed)

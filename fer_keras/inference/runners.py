@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_keras.quiet import quiet_stderr
+
 Runner = Callable[[np.ndarray], np.ndarray]
 #: Most threads a TFLite interpreter uses (XNNPACK gains little beyond this for one small image).
 TFLITE_MAX_THREADS = 4
@@ -69,13 +71,13 @@ def tflite_threads() -> int:
 def tflite_runner(source: Path | bytes, threads: int | None = None) -> Runner:
     """Probabilities from a ``.tflite`` file or flatbuffer bytes, one image per invoke."""
     arguments = {"model_content": source} if isinstance(source, bytes) else {"model_path": str(source)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+    with warnings.catch_warnings(), quiet_stderr():  # no deprecation notice, no "Created ... XNNPACK delegate" line
+        warnings.simplefilter("ignore")
         interpreter = interpreter_class()(**arguments, num_threads=threads or tflite_threads())
-    source_detail = interpreter.get_input_details()[0]
-    target = interpreter.get_output_details()[0]
-    interpreter.resize_tensor_input(source_detail["index"], [1, *source_detail["shape"][1:]])
-    interpreter.allocate_tensors()
+        source_detail = interpreter.get_input_details()[0]
+        target = interpreter.get_output_details()[0]
+        interpreter.resize_tensor_input(source_detail["index"], [1, *source_detail["shape"][1:]])
+        interpreter.allocate_tensors()
 
     def run(images: np.ndarray) -> np.ndarray:
         outputs = []

@@ -37,3 +37,21 @@ def test_tflite_runs_on_litert_and_matches_keras_without_a_deprecation_warning(m
 
 def test_tflite_threads_stay_within_the_cap():
     assert 1 <= runners.tflite_threads() <= runners.TFLITE_MAX_THREADS
+
+
+def test_loading_a_tflite_model_prints_nothing():
+    """LiteRT's C++ "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." used to start every predict
+    (printed once per process, so checked in a fresh one)."""
+    import subprocess
+    import sys
+
+    from fer_keras.pretrained import BUNDLED_MODEL
+
+    code = ("import numpy as np; from fer_keras.inference.runners import tflite_runner; "
+            f"run = tflite_runner({str(BUNDLED_MODEL.with_suffix('.tflite'))!r}); "
+            "print(run(np.zeros((1, 48, 48, 1), np.float32)).shape)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "FER_KERAS_DEBUG"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 7)"
+    assert "XNNPACK" not in done.stderr and "INFO" not in done.stderr, done.stderr

@@ -1,0 +1,30 @@
+"""Silencing what C++ libraries (TensorFlow, LiteRT) print straight to file descriptor 2.
+
+Their info lines ("Created TensorFlow Lite XNNPACK delegate for CPU", CUDA probes) bypass Python's
+logging and ``TF_CPP_MIN_LOG_LEVEL``; :func:`quiet_stderr` points descriptor 2 at the null device
+for a block. ``FER_KERAS_DEBUG`` set in the environment keeps everything visible.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Discard what the block writes to file descriptor 2 (Python's own exceptions still propagate)."""
+    if os.environ.get("FER_KERAS_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
