@@ -130,11 +130,16 @@ SAMPLE_FACES_LEFT_OUT = ("Figures made of dataset faces are left out of this rep
                          "the dataset's licence forbids redistributing its images.")
 
 
-def epochs_text(config, run: RunDir) -> str:
+def read_histories(run: RunDir) -> dict[str, pd.DataFrame]:
+    """Each trained model's history table by name, leaving out empty ones (a run stopped in its first epoch)."""
+    tables = {name: pd.read_csv(path) for name, path in run.histories().items() if path.stat().st_size}
+    return {name: table for name, table in tables.items() if len(table)}
+
+
+def epochs_text(config, histories: list[pd.DataFrame]) -> str:
     """The epochs as run: the configured number, how many the histories hold when that differs (early
     stopping, a run finished early), and the epoch whose weights were kept when there is one history."""
     configured = config.training.epochs
-    histories = [pd.read_csv(path) for path in run.histories().values() if path.stat().st_size]
     if not histories:
         return f"{configured} epochs"
     counts = sorted({len(history) for history in histories})
@@ -160,13 +165,14 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
     classes = classes_of(frame)
     measured = compute_metrics(frame, classes)
     run.write_json(run.metrics, {"classes": classes, "test_sets": measured})
+    histories = read_histories(run)
 
     doc = Document()
     doc.heading(f"{config.experiment}", 1)
     if config.description:
         doc.text(config.description)
     doc.text(f"Model `{config.model.name}` on `{config.data.dataset}`, {len(classes)} classes, "
-             f"{epochs_text(config, run)}, {config.training.optimizer} lr {config.training.learning_rate}, "
+             f"{epochs_text(config, list(histories.values()))}, {config.training.optimizer} lr {config.training.learning_rate}, "
              f"batch {config.training.batch_size}. Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
     if run.notes.exists():
@@ -189,7 +195,7 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
         doc.heading("Classical baselines")
         doc.text("scikit-learn classifiers on the same folds (accuracy mean ± SD over folds, %; seconds per fold).")
         doc.table(pd.read_csv(run.baselines)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
-    _figures(doc, run, frame, classes, measured, config.report.sample_faces)
+    _figures(doc, run, frame, classes, measured, histories, config.report.sample_faces)
     _gradcam(doc, run, config)
     _data_tables(doc, run)
 
@@ -235,7 +241,7 @@ def _protocol(doc: Document, run: RunDir) -> None:
 
 
 def _figures(doc: Document, run: RunDir, frame: pd.DataFrame, classes: list[str], measured: dict,
-             sample_faces: bool = True) -> None:
+             histories: dict[str, pd.DataFrame], sample_faces: bool = True) -> None:
     doc.heading("Confusion matrices")
     for test_set, _, rows in results(frame):
         suffix = "" if len(measured) == 1 else "_" + _slug(test_set)
@@ -258,8 +264,6 @@ def _figures(doc: Document, run: RunDir, frame: pd.DataFrame, classes: list[str]
         if few:
             doc.text(f"Warning: {', '.join(few)} ha{'s' if len(few) == 1 else 've'} fewer than {metrics.FEW_IMAGES} "
                      "test images; their accuracy is too uncertain to quote without the interval.")
-    histories = {name: pd.read_csv(path) for name, path in run.histories().items()}
-    histories = {k: v for k, v in histories.items() if len(v)}
     if histories:
         doc.heading("Learning curves")
         doc.image(plots.learning_curves(histories, run.learning_curves), "learning curves")

@@ -117,3 +117,10 @@ def test_report_says_how_many_epochs_ran_and_which_one_was_kept(run_dir):
         val_accuracy=lambda h: [0.9 if i == 3 else 0.1 for i in range(len(h))]).to_csv(
         run_dir / "history_fold0.csv", index=False)
     assert f"{configured} epochs (weights kept from epoch 4, best val_accuracy)" in build_report(run_dir).read_text()
+
+
+def test_an_empty_history_file_is_left_out_not_a_crash(run_dir):
+    """A run stopped before its first epoch ended can leave a 0-byte history (CSVLogger opened it)."""
+    (run_dir / "history_fold1.csv").write_text("")
+    report = build_report(run_dir).read_text()
+    assert "weights kept from epoch 2" in report and (run_dir / "learning_curves.png").exists()
