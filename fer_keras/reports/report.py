@@ -221,12 +221,26 @@ def _results(doc: Document, measured: dict) -> None:
     doc.table(pd.DataFrame(rows))
 
 
+def _images_in_first_fold(run: RunDir) -> int | None:
+    """Images in fold 0's train, val and test parts (``split_counts.csv``), or None without it."""
+    if not run.split_counts.exists():
+        return None
+    counts = pd.read_csv(run.split_counts)
+    first = counts[counts["fold"] == counts["fold"].iloc[0]]
+    return int(first.drop(columns=["fold", "label"]).to_numpy().sum())
+
+
 def _protocol(doc: Document, run: RunDir) -> None:
     if not run.split_protocol.exists():
         return
     protocol = run.read_json(run.split_protocol)
     shared = protocol.get("subjects_shared_between_parts_fold0", {})
-    words = (f"Split: {protocol['kind']}, {protocol['folds']} fold(s), {protocol['subjects']} subjects, "
+    images = _images_in_first_fold(run)
+    if images == protocol["subjects"]:
+        who = f"{images} images without subject ids (each image counts as its own subject), "
+    else:
+        who = f"{protocol['subjects']} subjects, "
+    words = (f"Split: {protocol['kind']}, {protocol['folds']} fold(s), {who}"
              + ("subject-independent (no person appears in two parts)." if protocol["subject_independent"] else
                 "not subject-independent."))
     if protocol.get("protocol") == "augment_then_split":

@@ -124,3 +124,22 @@ def test_an_empty_history_file_is_left_out_not_a_crash(run_dir):
     (run_dir / "history_fold1.csv").write_text("")
     report = build_report(run_dir).read_text()
     assert "weights kept from epoch 2" in report and (run_dir / "learning_curves.png").exists()
+
+
+def _split_files(run_dir, subjects):
+    counts = pd.DataFrame({"fold": ["fold0"] * 3 + ["fold1"] * 3, "label": CLASSES * 2,
+                           "train": [2, 2, 2] * 2, "val": [1, 1, 0] * 2, "test": [1, 0, 1] * 2})
+    counts.to_csv(run_dir / "split_counts.csv", index=False)
+    (run_dir / "split_protocol.json").write_text(json.dumps(
+        {"kind": "official", "folds": 1, "subject_independent": False, "protocol": "split_then_augment",
+         "subjects": subjects, "subjects_shared_between_parts_fold0": {}}))
+
+
+def test_protocol_says_when_a_dataset_has_no_subject_ids(run_dir):
+    """FER2013 has no subject ids: 35,887 images are not "35887 subjects"."""
+    _split_files(run_dir, subjects=10)
+    report = build_report(run_dir).read_text()
+    assert "10 images without subject ids (each image counts as its own subject), not subject-independent" in report
+    _split_files(run_dir, subjects=4)
+    report = build_report(run_dir).read_text()
+    assert "1 fold(s), 4 subjects, not subject-independent" in report and "without subject ids" not in report
