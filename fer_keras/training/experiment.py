@@ -28,7 +28,7 @@ from fer_keras.data.splits import (
 from fer_keras.errors import UserError
 from fer_keras.evaluation.explain_run import explain_set
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
-from fer_keras.models.from_run import load_trained_model
+from fer_keras.models.from_run import load_trained_model, trained_model_path
 from fer_keras.models.registry import build_model
 from fer_keras.rundir import RunDir
 from fer_keras.training.ensemble import run_ensemble
@@ -252,6 +252,11 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
                      f"{', '.join(loaded.classes)} in that order; {trained}.")
     else:
         run.add_note(f"Started from {start} (same classes, same order); {trained}.")
+    from fer_keras.reports.provenance import describe_run
+
+    origin = describe_run(trained_model_path(start))
+    if origin:
+        run.add_note(f"The starting model, as it was when this run began: {origin}.")
     return model
 
 

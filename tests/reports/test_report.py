@@ -143,3 +143,19 @@ def test_protocol_says_when_a_dataset_has_no_subject_ids(run_dir):
     _split_files(run_dir, subjects=4)
     report = build_report(run_dir).read_text()
     assert "1 fold(s), 4 subjects, not subject-independent" in report and "without subject ids" not in report
+
+
+def test_describe_run_names_model_epochs_and_accuracy_or_nothing(run_dir, tmp_path_factory):
+    from fer_keras.reports.provenance import describe_run
+
+    build_report(run_dir)
+    (run_dir / "model_fold0.keras").write_bytes(b"")
+    text = describe_run(run_dir / "model_fold0.keras")
+    assert text == describe_run(run_dir)
+    assert text.startswith("custom_cnn2 on synthetic, 10 epochs configured, 2 run")
+    assert "2 run (weights kept from epoch 2" in text
+    assert text.endswith("test accuracy toy 70.00%")
+    elsewhere = tmp_path_factory.mktemp("bare")
+    assert describe_run(elsewhere / "model.keras") is None
+    (elsewhere / "config.yaml").write_text("not: [a fer_keras config\n")
+    assert describe_run(elsewhere / "model.keras") is None

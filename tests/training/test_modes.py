@@ -63,6 +63,9 @@ def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
     notes = (run / "notes.txt").read_text()
     assert "head was rebuilt for 3 classes" in notes
     assert "head was rebuilt" in (run / "report.md").read_text()
+    source_accuracy = json.loads((run / "source" / "metrics.json").read_text())["test_sets"]["synthetic"]["accuracy"]
+    assert ("The starting model, as it was when this run began: simple_cnn on synthetic, 1 epochs; "
+            f"test accuracy synthetic {100 * source_accuracy:.2f}%.") in notes
     assert (run / "emotion_analysis.png").exists()
 
 
@@ -140,6 +143,7 @@ def test_finetune_own_folder_from_a_saved_quickstart_model(tmp_path):
     assert [c for c in predictions.columns if c.startswith("prob_")] == ["prob_sadness", "prob_neutral", "prob_delight"]
     report = (run / "report.md").read_text()
     assert "head was rebuilt for 3 classes" in report and "fewer than 20 test images" in report
+    assert "The starting model, as it was when this run began: simple_cnn on synthetic, 1 epochs" in report
     import keras
 
     tuned = keras.models.load_model(run / "model_fold0.keras")
