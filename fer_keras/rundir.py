@@ -123,6 +123,11 @@ class RunDir:
         return self.path / "excluded.csv"
 
     @property
+    def environment(self) -> Path:
+        """The hardware and versions of each session that trained the run."""
+        return self.path / "environment.json"
+
+    @property
     def baselines(self) -> Path:
         return self.path / "baselines.csv"
 
@@ -181,6 +186,10 @@ class RunDir:
         """Fold ``fold``'s per-epoch history (Keras ``CSVLogger``)."""
         return self.path / f"history_fold{fold}{tag}.csv"
 
+    def epoch_times(self, fold: int, tag: str = "") -> Path:
+        """Fold ``fold``'s wall-clock seconds per epoch."""
+        return self.path / f"epoch_times_fold{fold}{tag}.csv"
+
     def backup(self, fold: int, tag: str = "") -> Path:
         """Fold ``fold``'s Keras ``BackupAndRestore`` folder while it trains."""
         return self.path / f".backup_fold{fold}{tag}"
@@ -225,6 +234,10 @@ class RunDir:
     def histories(self) -> dict[str, Path]:
         """Each trained model's history by its name (``fold0``, ``fold0_scratch``, …), by name."""
         return {p.stem.removeprefix("history_"): p for p in sorted(self.path.glob("history_*.csv"))}
+
+    def epoch_time_tables(self) -> dict[str, Path]:
+        """Each trained model's epoch times by its name (``fold0``, ``fold0_scratch``, …), by name."""
+        return {p.stem.removeprefix("epoch_times_"): p for p in sorted(self.path.glob("epoch_times_*.csv"))}
 
     def backups(self) -> list[Path]:
         return sorted(self.path.glob(".backup_*"))

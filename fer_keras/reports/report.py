@@ -136,6 +136,45 @@ def read_histories(run: RunDir) -> dict[str, pd.DataFrame]:
     return {name: table for name, table in tables.items() if len(table)}
 
 
+def read_epoch_times(run: RunDir) -> dict[str, pd.DataFrame]:
+    """Each trained model's epoch times by name (``fold0``, ``fold0_scratch``…), one row per epoch."""
+    tables = {name: pd.read_csv(path) for name, path in run.epoch_time_tables().items() if path.stat().st_size}
+    return {name: table.drop_duplicates("epoch", keep="last") for name, table in tables.items() if len(table)}
+
+
+def duration_text(seconds: float) -> str:
+    """``2.35 h``, ``12.4 min`` or ``48 s``."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.2f} h"
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
+    """What the run trained on (``environment.json``) and how long its epochs took (``epoch_times_*``)."""
+    lines = []
+    if run.environment.exists():
+        sessions = run.read_json(run.environment)
+        machines = []
+        for session in sessions:
+            gpus = ", ".join(session["gpus"]) or "no GPU"
+            described = (f"{session['cpu']}, {session['cpu_cores']} CPU cores, {gpus}; "
+                         f"TensorFlow {session['tensorflow']}, Keras {session['keras']}")
+            if described not in machines:
+                machines.append(described)
+        count = f"{len(sessions)} session{'s' if len(sessions) > 1 else ''}"
+        lines.append(f"Trained on {'; then on '.join(machines)} ({count}).")
+    times = read_epoch_times(run)
+    if times:
+        seconds = pd.concat([table["seconds"] for table in times.values()])
+        timed, ran = len(seconds), sum(len(table) for table in histories.values())
+        text = (f"Training time: {duration_text(seconds.sum())} over {timed} epoch{'s' if timed > 1 else ''} "
+                f"(median {seconds.median():.0f} s per epoch; wall clock, so pauses count)")
+        if timed < ran:
+            text += f"; recorded for {timed} of the {ran} epochs run (the others ran before times were recorded)"
+        lines.append(text + ".")
+    return lines
+
+
 def epochs_text(config, histories: list[pd.DataFrame]) -> str:
     """The epochs as run: the configured number, how many the histories hold when that differs (early
     stopping, a run finished early), and the epoch whose weights were kept when there is one history."""
@@ -191,6 +230,10 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
             doc.text(f"No measured counterpart here for the paper's {', '.join(missing) or 'numbers'} "
                      f"(this run's test sets: {', '.join(measured)}); that comparison is not shown.")
     _protocol(doc, run)
+    compute = compute_text(run, histories)
+    if compute:
+        doc.heading("Compute")
+        doc.text(" ".join(compute))
     if run.baselines.exists():
         doc.heading("Classical baselines")
         doc.text("scikit-learn classifiers on the same folds (accuracy mean ± SD over folds, %; seconds per fold).")

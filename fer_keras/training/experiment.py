@@ -31,6 +31,7 @@ from fer_keras.evaluation.predictions import predict_probabilities, predictions_
 from fer_keras.models.from_run import load_trained_model, trained_model_path
 from fer_keras.models.registry import build_model
 from fer_keras.rundir import RunDir
+from fer_keras.training.compute import record_environment
 from fer_keras.training.ensemble import run_ensemble
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
@@ -48,6 +49,7 @@ def run_experiment(
     set_seeds(config.seed, config.runtime.deterministic)
     apply_precision(config.runtime)
     with RunDir.open(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, fold) as run:
+        record_environment(run)
         return _run(config, run, fold, build_report)
 
 

@@ -1,8 +1,8 @@
 """The one training loop every experiment uses: compile from config, callbacks, fit, best weights.
 
-Callbacks: ``CSVLogger`` (``history_fold{k}.csv``), ``BackupAndRestore`` (a killed run
-continues from its last finished epoch when the same command runs again), a best-epoch
-checkpoint, optional ``EarlyStopping`` and ``TensorBoard``. The final model is saved as
+Callbacks: ``CSVLogger`` (``history_fold{k}.csv``), :class:`EpochTimer` (``epoch_times_fold{k}.csv``),
+``BackupAndRestore`` (a killed run continues from its last finished epoch when the same command
+runs again), a best-epoch checkpoint, optional ``EarlyStopping`` and ``TensorBoard``. The final model is saved as
 ``model_fold{k}.keras`` through a temporary name, so a half-written model never appears.
 """
 
@@ -19,6 +19,7 @@ import tensorflow as tf
 from fer_keras.config import ExperimentConfig, TrainingConfig
 from fer_keras.errors import UserError
 from fer_keras.rundir import RunDir, write_file
+from fer_keras.training.compute import EpochTimer
 
 
 class DivergedError(UserError):
@@ -112,6 +113,7 @@ def fit(
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(str(backup_dir)),
         keras.callbacks.CSVLogger(str(history_path), append=backup_dir.exists()),
+        EpochTimer(run, fold, tag),
     ]
     if training.checkpoint_best:
         callbacks.append(

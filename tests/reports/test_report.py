@@ -159,3 +159,22 @@ def test_describe_run_names_model_epochs_and_accuracy_or_nothing(run_dir, tmp_pa
     assert describe_run(elsewhere / "model.keras") is None
     (elsewhere / "config.yaml").write_text("not: [a fer_keras config\n")
     assert describe_run(elsewhere / "model.keras") is None
+
+
+def test_compute_section_names_the_machines_and_the_epoch_times(run_dir):
+    session = {"started": "2026-12-01T10:00:00", "cpu": "AMD EPYC 7B13", "cpu_cores": 2, "gpus": [],
+               "python": "3.11.9", "tensorflow": "2.21.0", "keras": "3.15.0"}
+    on_gpu = {**session, "cpu": "Intel Xeon", "cpu_cores": 16, "gpus": ["NVIDIA H200"]}
+    (run_dir / "environment.json").write_text(json.dumps([session, session, on_gpu]))
+    # epoch 2 ran twice (killed after its row, before the backup): the last time counts
+    pd.DataFrame({"epoch": [2, 2], "seconds": [600.0, 4800.0], "ended": ["t1", "t2"]}).to_csv(
+        run_dir / "epoch_times_fold0.csv", index=False)
+    report = build_report(run_dir).read_text()
+    assert "## Compute" in report
+    assert ("Trained on AMD EPYC 7B13, 2 CPU cores, no GPU; TensorFlow 2.21.0, Keras 3.15.0; then on Intel Xeon, "
+            "16 CPU cores, NVIDIA H200; TensorFlow 2.21.0, Keras 3.15.0 (3 sessions).") in report
+    assert ("Training time: 1.33 h over 1 epoch (median 4800 s per epoch; wall clock, so pauses count); recorded "
+            "for 1 of the 2 epochs run (the others ran before times were recorded).") in report
+    (run_dir / "environment.json").unlink()
+    (run_dir / "epoch_times_fold0.csv").unlink()
+    assert "## Compute" not in build_report(run_dir).read_text()

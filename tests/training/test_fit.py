@@ -1,5 +1,7 @@
 """fer_keras/training/fit.py and runtime.py: optimizers, callbacks, resume after a kill, strategies."""
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -85,3 +87,11 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     epochs = pd.read_csv(history)["epoch"].tolist()
     assert epochs == list(range(6)), epochs  # resumed where it stopped: no epoch repeated, none missing
     assert (out / "report.md").exists() and not (out / ".backup_fold0").exists()
+    times = pd.read_csv(out / "epoch_times_fold0.csv").drop_duplicates("epoch", keep="last")
+    assert times["epoch"].tolist() == list(range(1, 7)) and (times["seconds"] > 0).all()
+    sessions = json.loads((out / "environment.json").read_text())
+    assert len(sessions) == 2 and sessions[0]["cpu_cores"] == os.cpu_count() and sessions[0]["gpus"] == []
+    assert sessions[1]["tensorflow"] == tf.__version__ and sessions[1]["keras"] == keras.__version__
+    report = (out / "report.md").read_text()
+    assert f"CPU cores, no GPU; TensorFlow {tf.__version__}, Keras {keras.__version__} (2 sessions)." in report
+    assert "over 6 epochs (median" in report

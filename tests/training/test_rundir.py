@@ -58,7 +58,8 @@ def test_run_dir_names_every_file_of_a_run(tmp_path):
         run.best_weights(0): ".best_fold0.weights.h5", run.confusion_matrix(): "confusion_matrix.csv",
         run.confusion_matrix("_jaffe", "png"): "confusion_matrix_jaffe.png",
         run.per_class_accuracy("_jaffe"): "per_class_accuracy_jaffe.csv", run.gradcam("jaffe"): "gradcam_jaffe.npz",
-        run.gradcam("jaffe", "png"): "gradcam_jaffe.png",
+        run.gradcam("jaffe", "png"): "gradcam_jaffe.png", run.environment: "environment.json",
+        run.epoch_times(1, "_scratch"): "epoch_times_fold1_scratch.csv",
     }
     for path, name in names.items():
         assert path == tmp_path / name
@@ -73,7 +74,7 @@ def test_run_dir_finds_the_files_a_run_left(tmp_path):
 
     for name in ("predictions_fold10.csv", "predictions_fold2.csv", "predictions.csv", "history_fold0.csv",
                  "history_fold0_scratch.csv", "model_fold0.keras", "model_fold0_scratch.keras",
-                 "model_fold1.keras", "other.keras", "gradcam_jaffe.npz"):
+                 "model_fold1.keras", "other.keras", "gradcam_jaffe.npz", "epoch_times_fold0_scratch.csv"):
         (tmp_path / name).write_text("x")
     run = RunDir(tmp_path)
     assert run.finished_folds() == [2, 10]
@@ -81,6 +82,7 @@ def test_run_dir_finds_the_files_a_run_left(tmp_path):
     assert [p.name for p in run.prediction_tables()] == ["predictions.csv", "predictions_fold10.csv",
                                                          "predictions_fold2.csv"]
     assert list(run.histories()) == ["fold0", "fold0_scratch"]
+    assert run.epoch_time_tables() == {"fold0_scratch": tmp_path / "epoch_times_fold0_scratch.csv"}
     assert [p.name for p in run.model_files(0)] == ["model_fold0.keras", "model_fold0_scratch.keras"]
     assert [p.name for p in run.model_files()] == ["model_fold0.keras", "model_fold0_scratch.keras",
                                                    "model_fold1.keras"]
