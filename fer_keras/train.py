@@ -1,13 +1,17 @@
-"""Train and evaluate a config's experiment: ``python -m fer_keras.train --config quickstart.yaml [--set training.epochs=3] [--fold K] [--out RUN_DIR]``.
+"""Train and evaluate a config's experiment: ``python -m fer_keras.train --config quickstart.yaml [--set training.epochs=3] [--fold K] [--seeds 1 2 3] [--out RUN_DIR]``.
 
 Trains and evaluates the experiment a config describes and prints where its report is.
 Running the same command with ``--out`` pointing at an unfinished run resumes it.
+``--seeds 1 2 3`` runs it once per seed into ``OUT/seed1``, ``OUT/seed2``… (finished seeds are
+kept, an unfinished one resumes) and writes ``OUT/seeds_summary.md``: accuracy mean ± SD.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
+from pathlib import Path
 
 from fer_keras.cli import load_tensorflow_quietly, run_cli
 from fer_keras.errors import ConfigError
@@ -19,8 +23,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config key, e.g. training.epochs=3 (repeatable)")
     parser.add_argument("--fold", type=int, default=None, help="run only this fold (k-fold experiments)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, metavar="N",
+                        help="run once per seed into OUT/seed<N> and summarise accuracy as mean ± SD")
     parser.add_argument("--out", default=None, help="run directory to write (or resume); default reports/<experiment>/<timestamp>")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.seeds is not None:
+        if args.fold is not None:
+            raise ConfigError("--seeds runs whole experiments; --fold cannot be combined with it")
+        if any(override.split("=", 1)[0].strip() == "seed" for override in args.overrides):
+            raise ConfigError("give the seeds with --seeds, not --set seed=")
+        if len(set(args.seeds)) != len(args.seeds):
+            raise ConfigError(f"--seeds lists a seed twice: {' '.join(map(str, args.seeds))}")
+    return args
 
 
 def check_dataset_names(config) -> None:
@@ -42,6 +56,8 @@ def train(argv: list[str] | None = None) -> int:
     from fer_keras.config import load_config
 
     config = load_config(args.config, args.overrides)  # before TensorFlow loads: config errors come fast
+    for seed in args.seeds or []:
+        load_config(args.config, args.overrides + [f"seed={seed}"])  # a bad seed fails before any training
     check_dataset_names(config)
     load_tensorflow_quietly()
     if config.ensemble is None:
@@ -52,8 +68,20 @@ def train(argv: list[str] | None = None) -> int:
                               f"{', '.join(model_names())}")
     from fer_keras.training.experiment import run_experiment
 
-    run_dir = run_experiment(config, run_dir=args.out, fold=args.fold)
-    print(f"report: {run_dir / 'report.md'}")
+    if args.seeds is None:
+        run_dir = run_experiment(config, run_dir=args.out, fold=args.fold)
+        print(f"report: {run_dir / 'report.md'}")
+        return 0
+    from fer_keras.reports.seeds import write_seed_summary
+
+    base = Path(args.out) if args.out else Path(config.runtime.out_dir) / config.experiment / (
+        "seeds-" + datetime.now().strftime("%Y%m%d-%H%M%S"))
+    run_dirs = []
+    for seed in args.seeds:
+        seeded = load_config(args.config, args.overrides + [f"seed={seed}"])
+        run_dirs.append(run_experiment(seeded, run_dir=base / f"seed{seed}"))
+        print(f"report: {run_dirs[-1] / 'report.md'}")
+    print(f"summary: {write_seed_summary(run_dirs, base)}")
     return 0
 
 

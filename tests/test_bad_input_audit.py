@@ -36,6 +36,10 @@ CONFIG_CASES = {
     "dataset typo": (["--set", "data.dataset=fer2031"], r"data\.dataset 'fer2031' is not a registered reader"),
     "test dataset typo": (["--set", "test_datasets=[{dataset: jafe}]"], r"test_datasets\.0\.dataset 'jafe'"),
     "model typo": (["--set", "model.name=custom_cnn9"], r"model\.name 'custom_cnn9' is not a registered model"),
+    "--seeds with --fold": (["--seeds", "1", "2", "--fold", "0"], r"--fold cannot be combined with it"),
+    "--seeds and --set seed=": (["--seeds", "1", "2", "--set", "seed=3"], r"give the seeds with --seeds"),
+    "--seeds 1 1": (["--seeds", "1", "1"], r"--seeds lists a seed twice: 1 1"),
+    "--seeds -1": (["--seeds", "2", "-1"], r"seed.*greater than or equal to 0"),
     "several machines": (["--set", "runtime.strategy=multi_worker"],
                          r"runtime\.strategy.*multi_worker is not supported.*keras-team/keras#20585"),
 }

@@ -37,6 +37,28 @@ def test_quickstart_cli_runs_end_to_end(tmp_path):
     assert not list(out.glob(".tmp_*")) and not list(out.glob(".backup_*"))
 
 
+def test_seeds_run_one_folder_each_then_a_summary_and_resume_keeps_finished_seeds(tmp_path):
+    out = tmp_path / "seeds"
+    overrides = [item for pair in zip(["--set"] * 6, TINY[:3] + ["training.epochs=1", "report.sample_predictions=0",
+                                                                    "model.name=simple_cnn"]) for item in pair]
+    command = ["--config", "quickstart.yaml", *overrides, "--seeds", "3", "7", "--out", str(out)]
+    done = train_cli(*command)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"summary: {out / 'seeds_summary.md'}" in done.stdout
+    assert [load_config(out / f"seed{n}" / "config.yaml").seed for n in (3, 7)] == [3, 7]
+    accuracies = [json.loads((out / f"seed{n}" / "metrics.json").read_text())["test_sets"] for n in (3, 7)]
+    summary = pd.read_csv(out / "seeds_summary.csv")
+    assert summary["seeds"].tolist() == ["3, 7"]
+    per_seed = [f"{100 * next(iter(a.values()))['accuracy']:.2f}" for a in accuracies]
+    assert summary["accuracy per seed (%)"].tolist() == [", ".join(per_seed)]
+    model = out / "seed3" / "model_fold0.keras"
+    before = model.stat().st_mtime_ns
+    (out / "seed7" / "predictions_fold0.csv").unlink()  # as if seed 7 had stopped before its fold finished
+    again = train_cli(*command)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert model.stat().st_mtime_ns == before and (out / "seed7" / "predictions_fold0.csv").exists()
+
+
 def test_cli_config_errors_are_one_line(tmp_path):
     done = train_cli("--config", "quickstart.yaml", "--set", "training.epoch=1")
     assert done.returncode == 2
