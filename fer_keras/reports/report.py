@@ -162,7 +162,7 @@ def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
             if described not in machines:
                 machines.append(described)
         count = f"{len(sessions)} session{'s' if len(sessions) > 1 else ''}"
-        lines.append(f"Trained on {'; then on '.join(machines)} ({count}).")
+        lines.append(f"Ran on {'; then on '.join(machines)} ({count} recorded).")
     times = read_epoch_times(run)
     if times:
         seconds = pd.concat([table["seconds"] for table in times.values()])

@@ -171,8 +171,8 @@ def test_compute_section_names_the_machines_and_the_epoch_times(run_dir):
         run_dir / "epoch_times_fold0.csv", index=False)
     report = build_report(run_dir).read_text()
     assert "## Compute" in report
-    assert ("Trained on AMD EPYC 7B13, 2 CPU cores, no GPU; TensorFlow 2.21.0, Keras 3.15.0; then on Intel Xeon, "
-            "16 CPU cores, NVIDIA H200; TensorFlow 2.21.0, Keras 3.15.0 (3 sessions).") in report
+    assert ("Ran on AMD EPYC 7B13, 2 CPU cores, no GPU; TensorFlow 2.21.0, Keras 3.15.0; then on Intel Xeon, "
+            "16 CPU cores, NVIDIA H200; TensorFlow 2.21.0, Keras 3.15.0 (3 sessions recorded).") in report
     assert ("Training time: 1.33 h over 1 epoch (median 4800 s per epoch; wall clock, so pauses count); recorded "
             "for 1 of the 2 epochs run (the others ran before times were recorded).") in report
     (run_dir / "environment.json").unlink()

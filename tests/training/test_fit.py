@@ -93,5 +93,5 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     assert len(sessions) == 2 and sessions[0]["cpu_cores"] == os.cpu_count() and sessions[0]["gpus"] == []
     assert sessions[1]["tensorflow"] == tf.__version__ and sessions[1]["keras"] == keras.__version__
     report = (out / "report.md").read_text()
-    assert f"CPU cores, no GPU; TensorFlow {tf.__version__}, Keras {keras.__version__} (2 sessions)." in report
+    assert f"CPU cores, no GPU; TensorFlow {tf.__version__}, Keras {keras.__version__} (2 sessions recorded)." in report
     assert "over 6 epochs (median" in report
