@@ -56,8 +56,8 @@ def train(argv: list[str] | None = None) -> int:
     from fer_keras.config import load_config
 
     config = load_config(args.config, args.overrides)  # before TensorFlow loads: config errors come fast
-    for seed in args.seeds or []:
-        load_config(args.config, args.overrides + [f"seed={seed}"])  # a bad seed fails before any training
+    # one config per seed, all checked before any training (a bad seed is one line, not a late failure)
+    seeded = [load_config(args.config, args.overrides + [f"seed={seed}"]) for seed in args.seeds or []]
     check_dataset_names(config)
     load_tensorflow_quietly()
     if config.ensemble is None:
@@ -77,9 +77,8 @@ def train(argv: list[str] | None = None) -> int:
     base = Path(args.out) if args.out else Path(config.runtime.out_dir) / config.experiment / (
         "seeds-" + datetime.now().strftime("%Y%m%d-%H%M%S"))
     run_dirs = []
-    for seed in args.seeds:
-        seeded = load_config(args.config, args.overrides + [f"seed={seed}"])
-        run_dirs.append(run_experiment(seeded, run_dir=base / f"seed{seed}"))
+    for seed_config in seeded:
+        run_dirs.append(run_experiment(seed_config, run_dir=base / f"seed{seed_config.seed}"))
         print(f"report: {run_dirs[-1] / 'report.md'}")
     print(f"summary: {write_seed_summary(run_dirs, base)}")
     return 0

@@ -130,16 +130,21 @@ SAMPLE_FACES_LEFT_OUT = ("Figures made of dataset faces are left out of this rep
                          "the dataset's licence forbids redistributing its images.")
 
 
+def _read_tables(paths: dict[str, Path]) -> dict[str, pd.DataFrame]:
+    """The CSV tables by name, leaving out empty ones (a file opened but never written to)."""
+    tables = {name: pd.read_csv(path) for name, path in paths.items() if path.stat().st_size}
+    return {name: table for name, table in tables.items() if len(table)}
+
+
 def read_histories(run: RunDir) -> dict[str, pd.DataFrame]:
     """Each trained model's history table by name, leaving out empty ones (a run stopped in its first epoch)."""
-    tables = {name: pd.read_csv(path) for name, path in run.histories().items() if path.stat().st_size}
-    return {name: table for name, table in tables.items() if len(table)}
+    return _read_tables(run.histories())
 
 
 def read_epoch_times(run: RunDir) -> dict[str, pd.DataFrame]:
     """Each trained model's epoch times by name (``fold0``, ``fold0_scratch``…), one row per epoch."""
-    tables = {name: pd.read_csv(path) for name, path in run.epoch_time_tables().items() if path.stat().st_size}
-    return {name: table.drop_duplicates("epoch", keep="last") for name, table in tables.items() if len(table)}
+    return {name: table.drop_duplicates("epoch", keep="last")
+            for name, table in _read_tables(run.epoch_time_tables()).items()}
 
 
 def duration_text(seconds: float) -> str:

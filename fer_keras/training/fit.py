@@ -2,8 +2,9 @@
 
 Callbacks: ``CSVLogger`` (``history_fold{k}.csv``), :class:`EpochTimer` (``epoch_times_fold{k}.csv``),
 ``BackupAndRestore`` (a killed run continues from its last finished epoch when the same command
-runs again), a best-epoch checkpoint, optional ``EarlyStopping`` and ``TensorBoard``. The final model is saved as
-``model_fold{k}.keras`` through a temporary name, so a half-written model never appears.
+runs again), a best-epoch checkpoint, optional ``EarlyStopping`` and ``TensorBoard``. The final
+model is saved as ``model_fold{k}.keras`` through a temporary name, so a half-written model never
+appears.
 """
 
 from __future__ import annotations
