@@ -1,8 +1,9 @@
 """Ensemble of finished runs: average their class probabilities sample by sample.
 
-Members must have been evaluated on the same samples (same data, split and seed), as the
-three custom CNNs of the cross-dataset paper are. The ensemble's predictions sit beside each
-member's in one predictions table, so the report shows them side by side: the name field
+Members must have been evaluated on the same samples (same data, split and seed), as the three
+custom CNNs of the cross-dataset paper are; members scored on different samples are an error,
+never a silently shared subset. The ensemble's predictions sit beside each member's in one
+predictions table, so the report shows them side by side: the name field
 ``model`` is ``"ensemble"`` on the averaged rows and the member's experiment on its rows.
 """
 
@@ -46,10 +47,13 @@ def combine(members: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
             raise EnsembleError(f"ensemble member {name} predicts {classes_of(frame)}, not {classes}")
     keyed = [frame.set_index(KEYS).sort_index() for _, frame in members]
     common = keyed[0].index
-    for frame in keyed[1:]:
-        common = common.intersection(frame.index)
-    if len(common) == 0:
-        raise EnsembleError("ensemble members share no evaluated sample; were they run with the same data, split and seed?")
+    for (name, _), frame in zip(members[1:], keyed[1:]):
+        shared = common.intersection(frame.index)
+        if len(shared) != len(common) or len(shared) != len(frame.index):  # never a silent subset
+            raise EnsembleError(
+                f"ensemble members were scored on different samples: {name} was scored on {len(frame.index)} "
+                f"samples, {members[0][0]} on {len(keyed[0].index)} ({len(shared)} in common); "
+                "were they run with the same data, split and seed?")
     mean = np.mean([frame.loc[common, columns].to_numpy() for frame in keyed], axis=0)
     first = keyed[0].loc[common]
     ensemble = first[["subject", "true"]].copy()

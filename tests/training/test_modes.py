@@ -8,6 +8,7 @@ import pytest
 
 from fer_keras.config import load_config
 from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
+from fer_keras.evaluation.predictions import with_name_fields
 from fer_keras.reports.names import display_names
 from fer_keras.training.ensemble import EnsembleError
 from fer_keras.training.experiment import run_experiment
@@ -90,6 +91,22 @@ def test_ensemble_averages_member_probabilities(tmp_path):
 def test_ensemble_needs_finished_members(tmp_path):
     with pytest.raises(EnsembleError, match="no predictions.csv"):
         run_experiment(config(ensemble={"members": [str(tmp_path), str(tmp_path)]}), run_dir=tmp_path / "e")
+
+
+def _member_rows(keys):
+    """A member's predictions table over the sample ``keys`` (two classes)."""
+    return with_name_fields(pd.DataFrame({
+        "fold": 0, "test_set": "fer2013", "key": keys, "subject": keys, "true": "anger", "predicted": "anger",
+        "correct": True, "prob_anger": 0.6, "prob_happiness": 0.4}))
+
+
+def test_ensemble_refuses_members_scored_on_different_samples():
+    from fer_keras.training.ensemble import combine
+
+    same = combine([("m1", _member_rows(["a", "b", "c"])), ("m2", _member_rows(["c", "b", "a"]))])
+    assert len(same[same["model"] == "ensemble"]) == 3
+    with pytest.raises(EnsembleError, match=r"m2 was scored on 2 samples, m1 on 3 \(2 in common\)"):
+        combine([("m1", _member_rows(["a", "b", "c"])), ("m2", _member_rows(["a", "b"]))])
 
 
 def test_augment_then_split_puts_copies_of_one_photo_on_both_sides(tmp_path):
