@@ -71,6 +71,14 @@ def combine(members: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)[order]
 
 
+def member_notes(config: ExperimentConfig) -> list[str]:
+    """One line per member saying what it is: model, data, epochs run and kept, test accuracy."""
+    from fer_keras.reports.provenance import describe_run
+
+    return [f"Member {path}: {describe_run(path) or 'no fer_keras config beside it'}."
+            for path in config.ensemble.members]
+
+
 def run_ensemble(config: ExperimentConfig) -> list[pd.DataFrame]:
     """Per fold, the combined predictions of the config's ensemble members."""
     combined = combine([member_predictions(path) for path in config.ensemble.members])

@@ -32,7 +32,7 @@ from fer_keras.models.from_run import load_trained_model, trained_model_path
 from fer_keras.models.registry import build_model
 from fer_keras.rundir import RunDir
 from fer_keras.training.compute import record_environment
-from fer_keras.training.ensemble import run_ensemble
+from fer_keras.training.ensemble import member_notes, run_ensemble
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
 
@@ -58,6 +58,8 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
     if config.ensemble is not None:
         for k, rows in enumerate(run_ensemble(config)):
             run.write_csv(run.predictions(k), rows)
+        for note in member_notes(config):
+            run.add_note(note)
         return _finish(run, build_report)
 
     loaded = load_data(config.data, cache_dir=_cache_dir(config))

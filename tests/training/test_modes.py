@@ -86,6 +86,9 @@ def test_ensemble_averages_member_probabilities(tmp_path):
     np.testing.assert_allclose(ensemble[columns], (a[columns].to_numpy() + b[columns].to_numpy()) / 2)
     assert set(json.loads((run / "metrics.json").read_text())["test_sets"]) == {
         "ensemble · synthetic", "m1 · synthetic", "m2 · synthetic"}
+    first_accuracy = json.loads((first / "metrics.json").read_text())["test_sets"]["synthetic"]["accuracy"]
+    assert (f"Member {first}: simple_cnn on synthetic, 1 epochs; test accuracy synthetic "
+            f"{100 * first_accuracy:.2f}%.") in (run / "notes.txt").read_text().splitlines()
 
 
 def test_ensemble_needs_finished_members(tmp_path):
