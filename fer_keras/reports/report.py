@@ -75,6 +75,15 @@ def compute_metrics(frame: pd.DataFrame, classes: list[str]) -> dict:
     return result
 
 
+def with_scratch_names(config, measured: dict) -> dict:
+    """``measured``, plus each plain test set under the name ``"<set> · scratch"`` when the run started
+    from random weights (no transfer, no starting model or weights file): ``--set transfer=null`` on a
+    transfer config trains only the paper's scratch column, and this lets the report compare it."""
+    if config.transfer is not None or config.model.weights or config.model.init_from:
+        return measured
+    return {**measured, **{f"{name} · scratch": stats for name, stats in measured.items() if " · " not in name}}
+
+
 def paper_comparison(paper: dict, measured: dict) -> pd.DataFrame:
     """Rows of (what, paper %, measured %) for every number the config's ``paper`` block gives.
 
@@ -223,14 +232,15 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
         doc.heading("Notes")
         for line in run.notes.read_text().splitlines():
             doc.text(line)
-    comparison = paper_comparison(config.report.paper, measured) if config.report.paper else None
+    answered = with_scratch_names(config, measured)
+    comparison = paper_comparison(config.report.paper, answered) if config.report.paper else None
     if comparison is not None:
         doc.heading("Paper vs measured")
         if "source" in config.report.paper:
             doc.text(f"Paper: {config.report.paper['source']}")
         if len(comparison):
             doc.table(comparison)
-        missing = unmatched_paper_numbers(config.report.paper, measured)
+        missing = unmatched_paper_numbers(config.report.paper, answered)
         if missing or not len(comparison):
             doc.text(f"No measured counterpart here for the paper's {', '.join(missing) or 'numbers'} "
                      f"(this run's test sets: {', '.join(measured)}); that comparison is not shown.")

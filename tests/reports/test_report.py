@@ -90,6 +90,18 @@ def test_paper_range_gets_a_row_and_unmatched_paper_keys_are_named():
     assert unmatched_paper_numbers(paper, measured) == ["ckplus · fine-tuned"]
 
 
+def test_a_run_trained_from_random_weights_answers_the_papers_scratch_number(run_dir):
+    paper = {"accuracy": {"toy · fine-tuned": 80.0, "toy · scratch": 60.0}}
+    config = load_config({"experiment": "toy", "report": {"paper": paper}})  # e.g. --set transfer=null
+    (run_dir / "config.yaml").write_text(config.to_yaml())
+    report = build_report(run_dir).read_text()
+    assert "| accuracy on toy · scratch | 60 | 70.00 ± 14.14 | 10 |" in " ".join(report.split())
+    assert "No measured counterpart here for the paper's toy · fine-tuned " in report
+    started = load_config({"experiment": "toy", "model": {"init_from": "elsewhere.keras"}, "report": {"paper": paper}})
+    (run_dir / "config.yaml").write_text(started.to_yaml())
+    assert "accuracy on toy · scratch" not in build_report(run_dir).read_text()
+
+
 def test_empty_run_dir_is_one_line_error(tmp_path):
     with pytest.raises(ReportError, match="not a fer_keras run directory"):
         build_report(tmp_path)
