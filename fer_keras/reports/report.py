@@ -224,9 +224,14 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
     doc.heading(f"{config.experiment}", 1)
     if config.description:
         doc.text(config.description)
-    doc.text(f"Model `{config.model.name}` on `{config.data.dataset}`, {len(classes)} classes, "
-             f"{epochs_text(config, list(histories.values()))}, {config.training.optimizer} lr {config.training.learning_rate}, "
-             f"batch {config.training.batch_size}. Folds finished: {frame['fold'].nunique()}.")
+    if config.ensemble is not None:  # its model, epochs and optimiser settings are the members', not the config's
+        doc.text(f"Ensemble of {len(config.ensemble.members)} finished runs: their class probabilities averaged "
+                 f"sample by sample, {len(classes)} classes; nothing trained here (each member is described in the notes).")
+    else:
+        doc.text(f"Model `{config.model.name}` on `{config.data.dataset}`, {len(classes)} classes, "
+                 f"{epochs_text(config, list(histories.values()))}, {config.training.optimizer} lr "
+                 f"{config.training.learning_rate}, batch {config.training.batch_size}. "
+                 f"Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
     if run.notes.exists():
         doc.heading("Notes")

@@ -89,6 +89,9 @@ def test_ensemble_averages_member_probabilities(tmp_path):
     first_accuracy = json.loads((first / "metrics.json").read_text())["test_sets"]["synthetic"]["accuracy"]
     assert (f"Member {first}: simple_cnn on synthetic, 1 epochs; test accuracy synthetic "
             f"{100 * first_accuracy:.2f}%.") in (run / "notes.txt").read_text().splitlines()
+    report = (run / "report.md").read_text()
+    assert "Ensemble of 2 finished runs: their class probabilities averaged sample by sample, 7 classes" in report
+    assert "Model `" not in report  # the config's unused model settings are not presented as the ensemble's
 
 
 def test_ensemble_needs_finished_members(tmp_path):
