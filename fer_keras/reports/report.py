@@ -19,7 +19,7 @@ from fer_keras.evaluation import metrics
 from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
 from fer_keras.reports import plots
 from fer_keras.reports.document import Document
-from fer_keras.reports.names import display_name, displayed
+from fer_keras.reports.names import SEPARATOR, display_name, displayed
 from fer_keras.rundir import RunDir
 
 
@@ -81,7 +81,8 @@ def with_scratch_names(config, measured: dict) -> dict:
     transfer config trains only the paper's scratch column, and this lets the report compare it."""
     if config.transfer is not None or config.model.weights or config.model.init_from:
         return measured
-    return {**measured, **{f"{name} · scratch": stats for name, stats in measured.items() if " · " not in name}}
+    plain = {name: stats for name, stats in measured.items() if SEPARATOR not in name}
+    return {**measured, **{display_name(name, variant="scratch"): stats for name, stats in plain.items()}}
 
 
 def paper_comparison(paper: dict, measured: dict) -> pd.DataFrame:
