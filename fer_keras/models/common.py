@@ -55,7 +55,7 @@ def rescaled_input(
     return inputs, layers.Rescaling(scale, offset=offset, name="rescale")(inputs)
 
 
-def initializer(model_name: str, name: str) -> str:
+def initializer(model_name: str, name: str, option: str = "kernel_initializer") -> str:
     """``name`` once Keras knows it as an initializer (``glorot_uniform``, ``he_normal``, ...); else ModelError.
 
     The name, not an instance, goes to each layer, so every layer draws its own weights.
@@ -63,6 +63,6 @@ def initializer(model_name: str, name: str) -> str:
     try:
         keras.initializers.get(name)
     except (ValueError, TypeError):
-        raise ModelError(f"model {model_name!r}: unknown kernel_initializer {name!r}; "
-                         "use a Keras initializer name such as glorot_uniform or he_normal") from None
+        raise ModelError(f"model {model_name!r}: unknown {option} {name!r}; "
+                         "use a Keras initializer name such as glorot_uniform, he_normal or zeros") from None
     return name
