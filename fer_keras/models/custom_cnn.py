@@ -30,7 +30,8 @@ mostly positive) features through three dropout-0.5 layers, each doubling the si
 in training: at the first step the logits are large (training loss about 10 against ln 7 = 1.95,
 top probability 0.87), and on the real FER2013 the first epoch killed 96% of the ReLUs of fc1
 (every image then gets one answer: 16.2%, chance). A zero softmax layer starts every image at
-the uniform prediction: in 150 Adam steps on real FER2013 it kept 86% of fc1 alive against 18%.
+the uniform prediction: in 150 Adam steps on real FER2013 it kept 86% of fc1 alive against 18%,
+and after the paper's first epoch Model 3 reached 34.1% (42% of fc1 firing) against 16.2%.
 Zeros add no parameter either; ``output_initializer: glorot_uniform`` gives the literal setup back.
 """
 
