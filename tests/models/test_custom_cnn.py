@@ -211,7 +211,7 @@ def test_model3_starts_at_the_uniform_prediction_where_glorot_starts_overconfide
         model = build_model("custom_cnn3", (48, 48, 1), 7, output_initializer=output_initializer)
         start[output_initializer] = float(loss(labels, model(faces, training=True)))
     assert start["zeros"] == pytest.approx(np.log(7), abs=1e-4)
-    assert start["glorot_uniform"] > 2 * np.log(7)  # measured about 8 (10 on real FER2013)
+    assert start["glorot_uniform"] > 2 * np.log(7)  # measured 10.0 here, 10.1 on a real FER2013 batch
     default = build_model("custom_cnn3", (48, 48, 1), 7)
     assert not np.any(keras.ops.convert_to_numpy(default.get_layer("predictions").kernel))
     assert (default.count_params(), count(default.trainable_weights)) == PAPER_COUNTS["custom_cnn3"][:2]
