@@ -31,7 +31,7 @@ in training: at the first step the logits are large (training loss about 10 agai
 top probability 0.87), and on the real FER2013 the first epoch killed 96% of the ReLUs of fc1
 (every image then gets one answer: 16.2%, chance). A zero softmax layer starts every image at
 the uniform prediction: in 150 Adam steps on real FER2013 it kept 86% of fc1 alive against 18%,
-and the paper's first epoch reached 34.1% (42% of fc1 firing) against 16.2%.
+and a first epoch at the paper's settings reached 34.1% (42% of fc1 firing) against 16.2%.
 Zeros add no parameter either; ``output_initializer: glorot_uniform`` gives the literal setup back.
 """
 

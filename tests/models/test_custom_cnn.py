@@ -29,6 +29,15 @@ def models() -> dict[str, keras.Model]:
     return {name: build_model(name, (48, 48, 1), 7) for name in NAMES}
 
 
+def synthetic_faces(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` 48x48 grayscale synthetic faces (float32 0..255) cycling through the 7 classes, and their labels."""
+    from fer_keras.data.synthetic import draw_face
+    from fer_keras.labels import CLASSES_7
+
+    faces = np.stack([draw_face(seed, CLASSES_7[seed % 7], 48, "grayscale") for seed in range(n)]).astype("float32")
+    return faces, np.arange(n) % 7
+
+
 def pixels(batch: int, shape: tuple[int, int, int], seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(0, 255, size=(batch, *shape)).astype("float32")
 
@@ -151,10 +160,7 @@ def test_he_normal_option_keeps_the_paper_counts_and_reaches_every_conv_and_hidd
 
 def test_he_normal_keeps_model2_signal_alive_where_glorot_lets_it_fade():
     """Model 2 under Glorot shrinks a face's signal ~25x by its flatten; He-normal keeps its scale."""
-    from fer_keras.data.synthetic import draw_face
-    from fer_keras.labels import CLASSES_7
-
-    faces = np.stack([draw_face(seed, CLASSES_7[seed % 7], 48, "grayscale") for seed in range(64)]).astype("float32")
+    faces, _ = synthetic_faces(64)
     spread = {}
     for init in ("glorot_uniform", "he_normal"):
         keras.utils.set_random_seed(0)
@@ -184,11 +190,7 @@ def test_unknown_input_scale_is_one_line():
 
 def test_model2_with_its_defaults_leaves_chance_on_a_few_hundred_faces():
     """On real FER2013, Model 2 as first shipped (Glorot, 0..1) sat at loss ln 7; the defaults learn."""
-    from fer_keras.data.synthetic import draw_face
-    from fer_keras.labels import CLASSES_7
-
-    faces = np.stack([draw_face(seed, CLASSES_7[seed % 7], 48, "grayscale") for seed in range(560)]).astype("float32")
-    labels = np.arange(560) % 7
+    faces, labels = synthetic_faces(560)
     keras.utils.set_random_seed(1)
     model = build_model("custom_cnn2", (48, 48, 1), 7)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -199,11 +201,7 @@ def test_model2_with_its_defaults_leaves_chance_on_a_few_hundred_faces():
 
 def test_model3_starts_at_the_uniform_prediction_where_glorot_starts_overconfident():
     """On real FER2013, Model 3's first epoch killed 96% of fc1's ReLUs from a start with large logits."""
-    from fer_keras.data.synthetic import draw_face
-    from fer_keras.labels import CLASSES_7
-
-    faces = np.stack([draw_face(seed, CLASSES_7[seed % 7], 48, "grayscale") for seed in range(64)]).astype("float32")
-    labels = np.arange(64) % 7
+    faces, labels = synthetic_faces(64)
     loss = keras.losses.SparseCategoricalCrossentropy()
     start = {}
     for output_initializer in ("glorot_uniform", "zeros"):
