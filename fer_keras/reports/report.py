@@ -182,7 +182,7 @@ def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
     if times:
         seconds = pd.concat([table["seconds"] for table in times.values()])
         timed, ran = len(seconds), sum(len(table) for table in histories.values())
-        text = (f"Training time: {duration_text(seconds.sum())} over {timed} epoch{'s' if timed > 1 else ''} "
+        text = (f"Training time: {duration_text(seconds.sum())} over {count_text(timed, 'epoch')} "
                 f"(median {seconds.median():.0f} s per epoch; wall clock, so pauses count)")
         if timed < ran:
             text += f"; recorded for {timed} of the {ran} epochs run (the others ran before times were recorded)"
@@ -190,15 +190,21 @@ def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
     return lines
 
 
+def count_text(count: int, noun: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def epochs_text(config, histories: list[pd.DataFrame]) -> str:
     """The epochs as run: the configured number, how many the histories hold when that differs (early
     stopping, a run finished early), and the epoch whose weights were kept when there is one history."""
     configured = config.training.epochs
     if not histories:
-        return f"{configured} epochs"
+        return count_text(configured, "epoch")
     counts = sorted({len(history) for history in histories})
     ran = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-    text = f"{configured} epochs" if counts == [configured] else f"{configured} epochs configured, {ran} run"
+    text = (count_text(configured, "epoch") if counts == [configured]
+            else f"{count_text(configured, 'epoch')} configured, {ran} run")
     monitor = config.training.monitor
     column = next((c for c in (monitor, monitor.removeprefix("val_")) if c in histories[0]), None)
     if len(histories) == 1 and config.training.checkpoint_best and column is not None:

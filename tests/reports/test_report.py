@@ -190,3 +190,15 @@ def test_compute_section_names_the_machines_and_the_epoch_times(run_dir):
     (run_dir / "environment.json").unlink()
     (run_dir / "epoch_times_fold0.csv").unlink()
     assert "## Compute" not in build_report(run_dir).read_text()
+
+
+def test_a_run_finished_after_one_epoch_says_1_epoch(run_dir):
+    """A partial run finished with ``--set training.epochs=1`` reads "1 epoch", not "1 epochs"."""
+    config = load_config(run_dir / "config.yaml")
+    one = load_config({**config.model_dump(mode="json"), "training": {**config.training.model_dump(mode="json"), "epochs": 1}})
+    (run_dir / "config.yaml").write_text(one.to_yaml())
+    pd.read_csv(run_dir / "history_fold0.csv").head(1).to_csv(run_dir / "history_fold0.csv", index=False)
+    for extra in run_dir.glob("history_fold[1-9]*.csv"):
+        extra.unlink()
+    report = build_report(run_dir).read_text()
+    assert "1 epoch (weights kept from epoch 1, best val_accuracy)" in report and "1 epochs" not in report
