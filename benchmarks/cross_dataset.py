@@ -72,6 +72,9 @@ def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool, workers: int |
 def fer_labels(table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
     """The ``fer`` package's predicted class per image (its Haar cascade when ``detect``)."""
     import cv2
+
+    if not hasattr(cv2, "CascadeClassifier"):
+        raise ImportError(f"fer needs OpenCV's Haar cascades (cv2.CascadeClassifier), absent from OpenCV {cv2.__version__}")
     from fer.fer import FER
 
     detector = FER(mtcnn=False)

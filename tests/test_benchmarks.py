@@ -166,3 +166,15 @@ def test_report_header_names_a_saved_zoo_run():
                             "load_end": "1.0", "zoo": zoo, "zoo_json": "/tmp/zoo.json"})
     assert "`python benchmarks/run.py --zoo-json zoo.json`" in report
     assert "section 4 is the saved model-zoo run of 2026-01-02 03:04 UTC" in report
+
+
+def test_cross_dataset_leaves_fer_out_in_one_line_when_opencv_has_no_haar_cascades(monkeypatch):
+    """OpenCV 5 ships no Haar cascades; ``fer`` then crashed the whole benchmark with a traceback."""
+    import cv2
+    import pandas as pd
+
+    from benchmarks.cross_dataset import fer_labels
+
+    monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
+    with pytest.raises(ImportError, match=r"Haar cascades \(cv2.CascadeClassifier\)"):
+        fer_labels(pd.DataFrame({"path": [], "label": []}), detect=True)
