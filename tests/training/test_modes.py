@@ -65,7 +65,7 @@ def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
     assert "head was rebuilt for 3 classes" in notes
     assert "head was rebuilt" in (run / "report.md").read_text()
     source_accuracy = json.loads((run / "source" / "metrics.json").read_text())["test_sets"]["synthetic"]["accuracy"]
-    assert ("The starting model, as it was when this run began: simple_cnn on synthetic, 1 epochs; "
+    assert ("The starting model, as it was when this run began: simple_cnn on synthetic, 1 epoch; "
             f"test accuracy synthetic {100 * source_accuracy:.2f}%.") in notes
     assert (run / "emotion_analysis.png").exists()
 
@@ -87,7 +87,7 @@ def test_ensemble_averages_member_probabilities(tmp_path):
     assert set(json.loads((run / "metrics.json").read_text())["test_sets"]) == {
         "ensemble · synthetic", "m1 · synthetic", "m2 · synthetic"}
     first_accuracy = json.loads((first / "metrics.json").read_text())["test_sets"]["synthetic"]["accuracy"]
-    assert (f"Member {first}: simple_cnn on synthetic, 1 epochs; test accuracy synthetic "
+    assert (f"Member {first}: simple_cnn on synthetic, 1 epoch; test accuracy synthetic "
             f"{100 * first_accuracy:.2f}%.") in (run / "notes.txt").read_text().splitlines()
     report = (run / "report.md").read_text()
     assert "Ensemble of 2 finished runs: their class probabilities averaged sample by sample, 7 classes" in report
@@ -166,7 +166,7 @@ def test_finetune_own_folder_from_a_saved_quickstart_model(tmp_path):
     assert [c for c in predictions.columns if c.startswith("prob_")] == ["prob_sadness", "prob_neutral", "prob_delight"]
     report = (run / "report.md").read_text()
     assert "head was rebuilt for 3 classes" in report and "fewer than 20 test images" in report
-    assert "The starting model, as it was when this run began: simple_cnn on synthetic, 1 epochs" in report
+    assert "The starting model, as it was when this run began: simple_cnn on synthetic, 1 epoch" in report
     import keras
 
     tuned = keras.models.load_model(run / "model_fold0.keras")
