@@ -176,7 +176,7 @@ def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
                          f"TensorFlow {session['tensorflow']}, Keras {session['keras']}")
             if described not in machines:
                 machines.append(described)
-        count = f"{len(sessions)} session{'s' if len(sessions) > 1 else ''}"
+        count = count_text(len(sessions), "session")
         lines.append(f"Ran on {'; then on '.join(machines)} ({count} recorded).")
     times = read_epoch_times(run)
     if times:
