@@ -10,6 +10,9 @@
    - *fer_keras pipeline*: ``make_dataset`` over the decoded training images with the
      config's augmentation (flip, rotation, zoom, blur, noise) and ``per_class`` balancing.
    The ratio pipeline / ceiling is the share of the model's speed a real epoch keeps.
+3. **Augmenter alone**: the config's augmenter on one in-memory chunk of images as large as the
+   pipeline's (``augment_chunk_size``), compiled, no model: its images/s, and its share of the model's time
+   per image (ceiling / augmenter), the least a pipeline on the same cores can lose.
 
 Writes ``reports/benchmarks_fer2013.md`` (or ``--out``). Needs the FER2013 image folders.
 """
@@ -28,6 +31,23 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def augmenter_rate(augmenter, chunk, repeats: int, calls: int = 40) -> float:
+    """Images/s of ``augmenter`` (training mode, compiled) on one in-memory ``chunk``, median of ``repeats``."""
+    import tensorflow as tf
+
+    from benchmarks import median
+
+    augment = tf.function(lambda images: augmenter(images, training=True))
+    augment(chunk).numpy()  # tracing
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            augment(chunk).numpy()
+        rates.append(calls * int(chunk.shape[0]) / (time.perf_counter() - start))
+    return median(rates)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=REPO.parent / "shared" / "datasets" / "FER2013")
@@ -38,11 +58,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks import interleaved, median
     from benchmarks.throughput import ceiling_dataset, compiled_model, fit_rate, ModelCase
+    import tensorflow as tf
+
     from fer_keras.config import load_config
     from fer_keras.data.augment import build_augmenter
     from fer_keras.data.balance import balanced_indices
     from fer_keras.data.load import load_data
-    from fer_keras.data.pipeline import make_dataset
+    from fer_keras.data.pipeline import augment_chunk_size, make_dataset
 
     config = load_config("fer2013_model2.yaml", [f"data.root={args.root}"])
     start = time.perf_counter()
@@ -54,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     case = ModelCase("custom_cnn2", (48, 48), "grayscale", config.training.batch_size, 5, args.steps, args.repeats)
     model = compiled_model(case, len(loaded.classes), jit_compile=False, mixed_precision=False)
     indices = balanced_indices(labels, config.augmentation.balance, seed=0)
+    augmenter = build_augmenter(config.augmentation, seed=0)
     pipeline = make_dataset(images, labels, case.batch_size, indices=indices, shuffle=True,
-                            augmenter=build_augmenter(config.augmentation, seed=0), seed=0).repeat()
+                            augmenter=augmenter, seed=0).repeat()
     ceiling = ceiling_dataset(next(iter(pipeline)), case.batch_size)
     fit_rate(model, ceiling, case.batch_size, case.warmup, 1)  # tracing and first-call costs
     rates = interleaved({
@@ -63,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline": lambda: fit_rate(model, pipeline, case.batch_size, case.warmup, case.steps),
     }, case.repeats)
     ceiling_rate, pipeline_rate = median(rates["ceiling"]), median(rates["pipeline"])
+    chunk = augment_chunk_size(case.batch_size, images.shape[1:])
+    augment_rate = augmenter_rate(augmenter, tf.cast(tf.constant(images[:chunk]), tf.float32), args.repeats)
     epoch_images = len(indices)
     text = "\n".join([
         "# FER2013, the real data: reading cost and training speed (Model 2, paper settings)",
@@ -79,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| fer_keras pipeline (augment + balance) | {pipeline_rate:.0f} images/s |",
         f"| pipeline / ceiling | **{100 * pipeline_rate / ceiling_rate:.0f}%** (goal >= 90%) |",
         f"| epoch at the pipeline's speed | {epoch_images / pipeline_rate:.0f} s |",
+        f"| augmenter alone, chunks of {chunk} in memory | {augment_rate:,.0f} images/s: "
+        f"{100 * ceiling_rate / augment_rate:.1f}% of the model's time per image |",
         "",
         f"Per repeat, images/s: ceiling {', '.join(f'{v:.0f}' for v in rates['ceiling'])}; "
         f"pipeline {', '.join(f'{v:.0f}' for v in rates['pipeline'])}.",

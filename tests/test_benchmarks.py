@@ -178,3 +178,21 @@ def test_cross_dataset_leaves_fer_out_in_one_line_when_opencv_has_no_haar_cascad
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     with pytest.raises(ImportError, match=r"Haar cascades \(cv2.CascadeClassifier\)"):
         fer_labels(pd.DataFrame({"path": [], "label": []}), detect=True)
+
+
+def test_fer2013_epoch_times_the_augmenter_alone_on_one_chunk():
+    import keras
+    import tensorflow as tf
+
+    from benchmarks.fer2013_epoch import augmenter_rate
+
+    calls = []
+
+    class Counting(keras.layers.Layer):
+        def call(self, images, training=None):
+            calls.append(bool(training))  # runs while tracing: the compiled augmenter is traced once
+            return images + 1.0
+
+    rate = augmenter_rate(Counting(), tf.zeros((8, 4, 4, 1)), repeats=2, calls=3)
+    assert rate > 0 and np.isfinite(rate)
+    assert calls == [True]
