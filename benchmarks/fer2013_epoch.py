@@ -11,8 +11,9 @@
      config's augmentation (flip, rotation, zoom, blur, noise) and ``per_class`` balancing.
    The ratio pipeline / ceiling is the share of the model's speed a real epoch keeps.
 3. **Augmenter alone**: the config's augmenter on one in-memory chunk of images as large as the
-   pipeline's (``augment_chunk_size``), compiled, no model: its images/s, and its share of the model's time
-   per image (ceiling / augmenter), the least a pipeline on the same cores can lose.
+   pipeline's (``augment_chunk_size``), compiled, no model, interleaved with the two above: its
+   images/s, and its share of the model's time per image (ceiling / augmenter), the least a
+   pipeline on the same cores can lose.
 
 Writes ``reports/benchmarks_fer2013.md`` (or ``--out``). Needs the FER2013 image folders.
 """
@@ -31,21 +32,11 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def augmenter_rate(augmenter, chunk, repeats: int, calls: int = 40) -> float:
-    """Images/s of ``augmenter`` (training mode, compiled) on one in-memory ``chunk``, median of ``repeats``."""
-    import tensorflow as tf
+def augmenter_rate(augment, chunk, calls: int = 40) -> float:
+    """Images/s of the compiled ``augment`` over ``calls`` calls on one in-memory ``chunk``."""
+    from benchmarks import timed
 
-    from benchmarks import median
-
-    augment = tf.function(lambda images: augmenter(images, training=True))
-    augment(chunk).numpy()  # tracing
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            augment(chunk).numpy()
-        rates.append(calls * int(chunk.shape[0]) / (time.perf_counter() - start))
-    return median(rates)
+    return calls * int(chunk.shape[0]) / timed(lambda: [augment(chunk).numpy() for _ in range(calls)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,10 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks_fer2013.md")
     args = parser.parse_args(argv)
 
-    from benchmarks import interleaved, median
-    from benchmarks.throughput import ceiling_dataset, compiled_model, fit_rate, ModelCase
     import tensorflow as tf
 
+    from benchmarks import interleaved, median
+    from benchmarks.throughput import ceiling_dataset, compiled_model, fit_rate, ModelCase
     from fer_keras.config import load_config
     from fer_keras.data.augment import build_augmenter
     from fer_keras.data.balance import balanced_indices
@@ -80,14 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = make_dataset(images, labels, case.batch_size, indices=indices, shuffle=True,
                             augmenter=augmenter, seed=0).repeat()
     ceiling = ceiling_dataset(next(iter(pipeline)), case.batch_size)
+    chunk = augment_chunk_size(case.batch_size, images.shape[1:])
+    chunk_images = tf.cast(tf.constant(images[:chunk]), tf.float32)
+    augment = tf.function(lambda batch: augmenter(batch, training=True))
     fit_rate(model, ceiling, case.batch_size, case.warmup, 1)  # tracing and first-call costs
+    augment(chunk_images)  # tracing
     rates = interleaved({
         "ceiling": lambda: fit_rate(model, ceiling, case.batch_size, case.warmup, case.steps),
         "pipeline": lambda: fit_rate(model, pipeline, case.batch_size, case.warmup, case.steps),
+        "augmenter": lambda: augmenter_rate(augment, chunk_images),
     }, case.repeats)
-    ceiling_rate, pipeline_rate = median(rates["ceiling"]), median(rates["pipeline"])
-    chunk = augment_chunk_size(case.batch_size, images.shape[1:])
-    augment_rate = augmenter_rate(augmenter, tf.cast(tf.constant(images[:chunk]), tf.float32), args.repeats)
+    ceiling_rate, pipeline_rate, augment_rate = (median(rates[name]) for name in ("ceiling", "pipeline", "augmenter"))
     epoch_images = len(indices)
     text = "\n".join([
         "# FER2013, the real data: reading cost and training speed (Model 2, paper settings)",
@@ -108,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{100 * ceiling_rate / augment_rate:.1f}% of the model's time per image |",
         "",
         f"Per repeat, images/s: ceiling {', '.join(f'{v:.0f}' for v in rates['ceiling'])}; "
-        f"pipeline {', '.join(f'{v:.0f}' for v in rates['pipeline'])}.",
+        f"pipeline {', '.join(f'{v:.0f}' for v in rates['pipeline'])}; "
+        f"augmenter {', '.join(f'{v:.0f}' for v in rates['augmenter'])}.",
         "",
     ])
     args.out.parent.mkdir(parents=True, exist_ok=True)

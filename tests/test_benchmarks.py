@@ -193,6 +193,8 @@ def test_fer2013_epoch_times_the_augmenter_alone_on_one_chunk():
             calls.append(bool(training))  # runs while tracing: the compiled augmenter is traced once
             return images + 1.0
 
-    rate = augmenter_rate(Counting(), tf.zeros((8, 4, 4, 1)), repeats=2, calls=3)
-    assert rate > 0 and np.isfinite(rate)
+    layer = Counting()
+    augment = tf.function(lambda images: layer(images, training=True))
+    rates = [augmenter_rate(augment, tf.zeros((8, 4, 4, 1)), calls=3) for _ in range(2)]
+    assert all(rate > 0 and np.isfinite(rate) for rate in rates)
     assert calls == [True]
