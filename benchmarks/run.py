@@ -242,7 +242,7 @@ def throughput_section(result: dict) -> tuple[str, list[str]]:
             f"{overhead['model']}, one epoch of {overhead['steps']} pipeline batches of {overhead['batch']}: "
             f"fer_keras `fit()` {overhead['fer_keras fit()']:.2f} s vs bare `model.fit` "
             f"{overhead['keras model.fit']:.2f} s, so `fit()` adds **{overhead['overhead_s']:.2f} s per epoch** "
-            "(BackupAndRestore, CSVLogger, best-weights checkpoint, reload and the final `.keras` save). "
+            "(the per-epoch checkpoint, CSVLogger, epoch timer, best-weights reload and the final `.keras` save). "
             "Over an epoch of thousands of batches that is noise; in a 10-step benchmark it is not, which is why "
             "the images/s above time `model.fit` steps, not whole `fit()` calls.\n")
     groups = {}

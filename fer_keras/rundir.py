@@ -191,12 +191,8 @@ class RunDir:
         return self.path / f"epoch_times_fold{fold}{tag}.csv"
 
     def backup(self, fold: int, tag: str = "") -> Path:
-        """Fold ``fold``'s Keras ``BackupAndRestore`` folder while it trains."""
+        """Fold ``fold``'s checkpoint folder while it trains (latest and best epoch, :mod:`.checkpoints`)."""
         return self.path / f".backup_fold{fold}{tag}"
-
-    def best_weights(self, fold: int, tag: str = "") -> Path:
-        """Fold ``fold``'s best-epoch checkpoint while it trains."""
-        return self.path / f".best_fold{fold}{tag}.weights.h5"
 
     def tensorboard(self, fold: int, tag: str = "") -> Path:
         return self.path / "tensorboard" / f"fold{fold}{tag}"

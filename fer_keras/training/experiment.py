@@ -8,7 +8,7 @@ trains a source stage first, then fine-tunes it on the target beside a from-scra
 ``ensemble`` averages finished runs and trains nothing.
 Each finished fold leaves ``predictions_fold{k}.csv``; running the same command on the same
 run directory skips finished folds and resumes the unfinished one from its last epoch
-(Keras ``BackupAndRestore``), so a killed run loses at most one epoch.
+(:mod:`fer_keras.training.checkpoints`, written whole), so a killed run loses at most one epoch.
 """
 
 from __future__ import annotations

@@ -1,15 +1,15 @@
 """The one training loop every experiment uses: compile from config, callbacks, fit, best weights.
 
 Callbacks: ``CSVLogger`` (``history_fold{k}.csv``), :class:`EpochTimer` (``epoch_times_fold{k}.csv``),
-``BackupAndRestore`` (a killed run continues from its last finished epoch when the same command
-runs again), a best-epoch checkpoint, optional ``EarlyStopping`` and ``TensorBoard``. The final
-model is saved as ``model_fold{k}.keras`` through a temporary name, so a half-written model never
-appears.
+:class:`TrainingCheckpoints` (the latest and the best epoch, written whole: a killed run continues
+from its last finished epoch when the same command runs again, with the best epoch it had), optional
+``EarlyStopping`` and ``TensorBoard``. On a resume the per-epoch tables lose the rows of epochs the
+checkpoint does not hold, so no epoch is counted twice. The final model is saved as
+``model_fold{k}.keras`` through a temporary name, so a half-written model never appears.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import keras
@@ -20,6 +20,7 @@ import tensorflow as tf
 from fer_keras.config import ExperimentConfig, TrainingConfig
 from fer_keras.errors import UserError
 from fer_keras.rundir import RunDir, write_file
+from fer_keras.training.checkpoints import TrainingCheckpoints, keep_epochs_before
 from fer_keras.training.compute import EpochTimer
 
 
@@ -107,19 +108,18 @@ def fit(
     training = config.training
     run = RunDir.of(run_dir)
     watch = monitored(training, validation is not None)
-    best_path = run.best_weights(fold, tag)
-    backup_dir = run.backup(fold, tag)
     history_path = run.history(fold, tag)
+    checkpoints = TrainingCheckpoints(run.backup(fold, tag), monitor=watch if training.checkpoint_best else None)
+    finished = checkpoints.restore(model)
+    if finished:
+        keep_epochs_before(history_path, finished)
+        keep_epochs_before(run.epoch_times(fold, tag), finished, first_epoch=1)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.BackupAndRestore(str(backup_dir)),
-        keras.callbacks.CSVLogger(str(history_path), append=backup_dir.exists()),
+        keras.callbacks.CSVLogger(str(history_path), append=bool(finished)),
         EpochTimer(run, fold, tag),
+        checkpoints,  # after the tables: its commit is what a rerun resumes from
     ]
-    if training.checkpoint_best:
-        callbacks.append(
-            keras.callbacks.ModelCheckpoint(str(best_path), monitor=watch, save_best_only=True, save_weights_only=True)
-        )
     if training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=watch, patience=training.early_stopping_patience))
     if training.tensorboard:
@@ -129,15 +129,14 @@ def fit(
         validation_data=validation,
         shuffle=False,  # tf.data already reshuffles every epoch
         epochs=epochs or training.epochs,
+        initial_epoch=finished,
         callbacks=callbacks,
         verbose=config.runtime.verbose,
     )
     check_finite(history_path, training)
-    if training.checkpoint_best and best_path.exists():
-        model.load_weights(str(best_path))
+    checkpoints.load_best(model)
     save_model(model, run.model(fold, tag))
-    best_path.unlink(missing_ok=True)
-    shutil.rmtree(backup_dir, ignore_errors=True)
+    checkpoints.remove()
     return pd.read_csv(history_path)
 
 

@@ -80,7 +80,7 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     process.wait()
     killed_at = finished_epochs(history)
     assert 2 <= killed_at < 6 and not (out / "predictions_fold0.csv").exists()
-    assert list(out.glob(".backup_fold0/*")), "BackupAndRestore left no backup to resume from"
+    assert list(out.glob(".backup_fold0/*")), "no checkpoint left to resume from"
 
     done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-1500:]

@@ -55,7 +55,7 @@ def test_run_dir_names_every_file_of_a_run(tmp_path):
         run.model(0): "model_fold0.keras", run.model(1, "_scratch"): "model_fold1_scratch.keras",
         run.tflite(0): "model_fold0.tflite", run.history(2): "history_fold2.csv",
         run.history(0, "_fine-tuned"): "history_fold0_fine-tuned.csv", run.backup(1): ".backup_fold1",
-        run.best_weights(0): ".best_fold0.weights.h5", run.confusion_matrix(): "confusion_matrix.csv",
+        run.confusion_matrix(): "confusion_matrix.csv",
         run.confusion_matrix("_jaffe", "png"): "confusion_matrix_jaffe.png",
         run.per_class_accuracy("_jaffe"): "per_class_accuracy_jaffe.csv", run.gradcam("jaffe"): "gradcam_jaffe.npz",
         run.gradcam("jaffe", "png"): "gradcam_jaffe.png", run.environment: "environment.json",
