@@ -49,6 +49,12 @@ def jaffe_root(shared_datasets: Path) -> Path:
     return _real(shared_datasets, "JAFFE")
 
 
+@pytest.fixture(scope="session")
+def kdef_subset_root(shared_datasets: Path) -> Path:
+    """The 82 real KDEF photos in one flat folder (KDEF_subset/); skips the test when absent."""
+    return _real(shared_datasets, "KDEF_subset")
+
+
 def haar_available() -> bool:
     from fer_keras.data.face_detect import haar_available as available
 
@@ -71,7 +77,7 @@ def stub_detector(monkeypatch):
 
     def install(detect):
         monkeypatch.setattr(face_detect, "detect_faces", detect)
-        monkeypatch.setattr(face_detect, "detect_mtcnn", lambda image, min_size=20, confidence=0.9:
+        monkeypatch.setattr(face_detect, "detect_mtcnn", lambda image, min_size=20, confidence=0.9, relative=True:
                             [Detection(tuple(int(v) for v in box)) for box in detect(image, min_size)])
         return detect
 

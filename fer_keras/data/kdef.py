@@ -1,5 +1,9 @@
 """KDEF reader: ``KDEF/AF01/AF01AFS.JPG`` — session, gender, id, expression, angle in the file name.
 
+The file name carries everything, so the folders around it do not matter: the publisher's person
+folders (``AF01/``), one flat folder of the images (a common redistribution, often with lower-case
+``.jpg``), class folders, or any nesting of these read alike.
+
 ``A F 01 AF S``: session A/B, gender F/M, person 01–35, expression AF AN DI HA NE SA SU,
 angle FL HL S HR FR (``S`` is one letter, the others two: ``AF01AFHL.JPG``). 4,900 images
 of 70 people. Columns ``subject`` (``F01``: gender + id, shared by both sessions),
@@ -22,12 +26,13 @@ PATTERN = re.compile(
     r"^(?P<session>[AB])(?P<gender>[FM])(?P<id>\d{2})(?P<code>[A-Z]{2})(?P<angle>FL|FR|HL|HR|S)$", re.IGNORECASE
 )
 GENDERS = {"F": "female", "M": "male"}
-LAYOUT = "KDEF person folders like AF01/AF01AFS.JPG"
+LAYOUT = "KDEF images named like AF01AFS.JPG (in person folders like AF01/, class folders or one flat folder)"
 
 
 def _is_kdef(folder: Path) -> bool:
-    people = sorted(folder.glob("[ABab][FMfm][0-9][0-9]"))
-    return any(PATTERN.match(p.stem) for child in people if child.is_dir() for p in list_images(child))
+    """Whether ``folder`` holds KDEF-named images itself or in its sub-folders (person or class folders)."""
+    candidates = [folder] + [child for child in sorted(folder.iterdir()) if child.is_dir()]
+    return any(PATTERN.match(p.stem) for candidate in candidates for p in list_images(candidate))
 
 
 def angle_codes(angles) -> set[str]:
@@ -51,7 +56,8 @@ def read_kdef(root, *, angles=None, strict: bool = False, check: str = "header")
     """Read KDEF from ``root`` (the ``KDEF`` folder of person folders, or a folder above it).
 
     Args:
-        root: folder holding ``AF01/``, ``AM01/`` … ``BM35/`` (or ``KDEF_and_AKDEF/``).
+        root: folder holding ``AF01/``, ``AM01/`` … ``BM35/`` (or ``KDEF_and_AKDEF/``), or the
+            images themselves (flat), or class folders of them.
         angles: angles to keep, as codes (``S``) or names (``straight``); default all five.
         strict: raise on the first unusable file instead of excluding it.
         check: ``header`` / ``decode`` / ``none`` (see :mod:`fer_keras.data.image_io`).

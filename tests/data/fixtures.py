@@ -195,14 +195,23 @@ def make_kdef(
     people: tuple[str, ...] = ("AF01", "AM02", "BF01"),
     angles: tuple[str, ...] = tuple(KDEF_ANGLES),
     seed: int = 0,
+    layout: str = "person",
 ) -> Path:
-    """``KDEF_and_AKDEF/KDEF/AF01/AF01AFS.JPG``: every expression × ``angles`` for each folder in ``people``."""
+    """Every expression × ``angles`` for each of ``people``, laid out as
+
+    - ``person``: the publisher's ``KDEF_and_AKDEF/KDEF/AF01/AF01AFS.JPG``;
+    - ``flat``: one folder of lower-case ``KDEF/af01afs.jpg``-style names (``AF01AFS.jpg``), as redistributed;
+    - ``class``: ``KDEF/<class>/AF01AFS.jpg`` class folders.
+    """
     rng = np.random.default_rng(seed)
     root = tmp_path / "KDEF_and_AKDEF" / "KDEF"
     for person in people:
         for code, label in KDEF_CODES.items():
             for angle in angles:
-                write_image(root / person / f"{person}{code}{angle}.JPG", face(rng, label, "rgb"))
+                name = f"{person}{code}{angle}"
+                path = {"person": root / person / f"{name}.JPG", "flat": root / f"{name}.jpg",
+                        "class": root / label / f"{name}.jpg"}[layout]
+                write_image(path, face(rng, label, "rgb"))
     return root.parent
 
 

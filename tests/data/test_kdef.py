@@ -63,10 +63,24 @@ def test_unknown_expression_code_raises_one_line(tmp_path):
 
 def test_wrong_root_names_the_layout(tmp_path):
     write_image(tmp_path / "AF01" / "holiday.JPG", face(0, "anger", "rgb"))
-    message = r"^kdef: expected KDEF person folders like AF01/AF01AFS\.JPG in .*; found none$"
+    message = r"^kdef: expected KDEF images named like AF01AFS\.JPG \(in person folders .*\) in .*; found none$"
     with pytest.raises(DatasetError, match=message):
         read_kdef(tmp_path)
 
 
 def test_registered_under_its_name(tmp_path):
     assert len(read_dataset("kdef", make_kdef(tmp_path, people=("BM35",), angles=("FR",))).table) == 7
+
+
+@pytest.mark.parametrize("layout", ["flat", "class"])
+def test_redistributed_layouts_read_as_the_publishers(tmp_path, layout):
+    """One flat folder of lower-case .jpg names (the real KDEF_subset), or class folders: same rows."""
+    people = ("AF01", "AM02", "BF01")
+    publisher = read_kdef(make_kdef(tmp_path / "person", people=people, angles=("S", "HL"))).table
+    table = read_kdef(make_kdef(tmp_path / layout, people=people, angles=("S", "HL"), layout=layout)).table
+    columns = ["label", "subject", "session", "gender", "angle"]
+    key = publisher["path"].map(lambda p: p.rsplit("/", 1)[1].lower())
+    other = table["path"].map(lambda p: p.rsplit("/", 1)[1].lower())
+    assert len(table) == len(publisher) == 3 * 7 * 2
+    assert table.assign(name=other).sort_values("name")[columns].values.tolist() == \
+        publisher.assign(name=key).sort_values("name")[columns].values.tolist()
