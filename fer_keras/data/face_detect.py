@@ -20,7 +20,8 @@ CK+48's and FER2013's 48 px faces, are detected exactly as before.
 
 MTCNN comes from the ``mtcnn`` package (its P/R/O-net weights ship in the wheel); it runs
 offline and on any OpenCV version: it needs only TensorFlow. Its ``min_size`` is the smallest
-face in the image's pixels (above 20 px sought on a shrunk copy, see :func:`detect_mtcnn`);
+face in the image's pixels; on photos it too seeks only faces of :func:`smallest_face` and more,
+on a copy shrunk so that size maps to 20 px (see :func:`detect_mtcnn`);
 ``confidence`` its final-stage (O-net) threshold.
 """
 
@@ -75,14 +76,14 @@ class Detection:
 def find_detections(image: np.ndarray, settings: FaceCropConfig) -> list[Detection]:
     """Faces in ``image`` by ``settings.detector``, largest first (Haar detections carry no eyes)."""
     if settings.detector == "mtcnn":
-        return detect_mtcnn(image, settings.min_size, settings.confidence)
+        return detect_mtcnn(image, settings.min_size, settings.confidence, relative=not settings.align)
     return [Detection(tuple(int(v) for v in box)) for box in detect_faces(image, min_size=settings.min_size)]
 
 
 def detector_settings(settings: FaceCropConfig) -> str:
     """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
     if settings.detector == "mtcnn":
-        detector = f"mtcnn|{settings.confidence}"
+        detector = f"mtcnn|{settings.confidence}" + ("" if settings.align else f"|relative {MIN_FACE_DIVISOR}")
         if settings.min_size > MTCNN_MIN_FACE:  # found on a shrunk copy (before: nothing found, never reuse)
             detector += f"|shrunk to {MTCNN_MIN_FACE}"
     else:
@@ -226,16 +227,23 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[..., :3])
 
 
-def detect_mtcnn(image: np.ndarray, min_size: int = 20, confidence: float = 0.9) -> list[Detection]:
+def detect_mtcnn(image: np.ndarray, min_size: int = 20, confidence: float = 0.9,
+                 relative: bool = True) -> list[Detection]:
     """Faces of at least ``min_size`` pixels found with at least ``confidence``, largest first.
 
-    A ``min_size`` above :data:`MTCNN_MIN_FACE` is sought on a copy shrunk so that it maps to
-    MTCNN_MIN_FACE (boxes and eyes mapped back): mtcnn 1.0 builds its pyramid for its own
-    smallest window, and a larger ``min_face_size`` sends its last levels below P-net's 12 px.
+    With ``relative`` (as for the cascade), faces smaller than :func:`smallest_face` (``short side //
+    MIN_FACE_DIVISOR`` on photos and frames) are not sought; without it (face alignment, which needs
+    the eyes found at full resolution: on the shrunk copy they come out a few degrees off) only
+    faces under ``min_size`` are skipped. A smallest face above :data:`MTCNN_MIN_FACE` is sought on
+    a copy shrunk so that it maps to MTCNN_MIN_FACE (boxes and eyes mapped back): mtcnn 1.0 builds
+    its pyramid for its own smallest window, and a larger ``min_face_size`` sends its last levels
+    below P-net's 12 px. A 320 px photo is thus searched at about 160 px, and a huge one at a size
+    bounded by ``MTCNN_MIN_FACE × MIN_FACE_DIVISOR`` on its short side.
     """
     rgb = to_rgb_uint8(image)
     height, width = rgb.shape[:2]
-    scale = min(1.0, MTCNN_MIN_FACE / max(1, int(min_size)))
+    smallest = smallest_face(rgb.shape, min_size) if relative else int(min_size)
+    scale = min(1.0, MTCNN_MIN_FACE / max(1, smallest))
     if scale < 1.0:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)

@@ -102,3 +102,31 @@ def test_missing_cascade_is_one_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(cv2.data, "haarcascades", str(tmp_path) + "/")
     with pytest.raises(DatasetError, match=r"install opencv-python-headless<5"):
         face_detect.cascade_path()
+
+
+# --- detect_mtcnn: the same relative search (fake MTCNN) ---------------------------------------
+
+class FakeMTCNN:
+    def __init__(self, faces):
+        self.faces = faces
+        self.seen_shape = None
+
+    def detect_faces(self, rgb, min_face_size, threshold_onet):
+        self.seen_shape, self.min_face_size = rgb.shape, min_face_size
+        return self.faces
+
+
+@pytest.mark.parametrize("shape, seen", [
+    ((480, 640, 3), (160, 213, 3)),  # faces from 480 // 8 = 60 px: shrunk by 20 / 60
+    ((12000, 12000, 3), (160, 160, 3)),  # a huge photo is searched at a bounded size
+    ((140, 140, 3), (140, 140, 3)),  # small images as before (the face fills them)
+])
+def test_mtcnn_seeks_faces_relative_to_the_photo_on_a_shrunk_copy(monkeypatch, shape, seen):
+    face = {"box": [8, 10, 40, 40], "confidence": 0.99, "keypoints": {"left_eye": (20, 24), "right_eye": (36, 24)}}
+    fake = FakeMTCNN([face])
+    monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: fake)
+    (detection,) = face_detect.detect_mtcnn(np.zeros(shape, np.uint8))
+    assert fake.seen_shape == seen and fake.min_face_size == 20
+    factor = shape[1] / seen[1]
+    assert detection.box == tuple(int(round(v * factor)) for v in (8, 10, 40, 40))
+    assert detection.left_eye == pytest.approx((20 * factor, 24 * shape[0] / seen[0]))

@@ -104,10 +104,10 @@ def test_the_alignment_matrix_puts_the_eyes_level_at_fixed_places():
 @pytest.mark.parametrize("angle", [15, -15, 30, -30])
 def test_alignment_levels_a_turned_face_within_two_degrees(angle):
     image = picture(angle)
-    (face,) = detect_mtcnn(image)
+    (face,) = detect_mtcnn(image, relative=False)  # as find_detections does when aligning
     assert abs(eye_angle(face.left_eye, face.right_eye)) > abs(angle) - 5  # the face really is turned
     aligned = align_face(image, face, margin=0.4)
-    again = detect_mtcnn(aligned)
+    again = detect_mtcnn(aligned, relative=False)
     assert again, "the aligned face is still a face"
     assert abs(eye_angle(again[0].left_eye, again[0].right_eye)) <= 2.0
 
@@ -134,9 +134,11 @@ def test_cache_keeps_one_file_per_detector_and_alignment_setting(tmp_path):
     assert reread.get("b") == (True, None) and reread.get("c") == (False, None)
 
 
-def test_mtcnn_cache_key_is_kept_at_20_px_and_renewed_above():
-    """Caches of the default min_size stay valid; those of a larger one (which found nothing before) are not reused."""
-    assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn")) == "mtcnn|0.9|20|align False"
+def test_mtcnn_cache_key_is_renewed_for_the_relative_search_and_above_20_px():
+    """Boxes found before the relative search (or, above 20 px, found nothing) are not reused; aligned
+    runs search at full resolution as before, so their caches stay valid."""
+    assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn")) == "mtcnn|0.9|relative 8|20|align False"
+    assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn", align=True)) == "mtcnn|0.9|20|align True"
     assert "shrunk to 20" in face_detect.detector_settings(FaceCropConfig(detector="mtcnn", min_size=40))
 
 
