@@ -124,7 +124,8 @@ def cpu_details() -> str:
     fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
     fields = {key.strip(): value.strip() for key, value in fields.items()}
     flags = set(fields.get("flags", "").split())
-    vectors = [name for name, flag in (("AVX2", "avx2"), ("AVX-512", "avx512f"), ("AVX-512 BF16", "avx512_bf16"))
+    vectors = [name for name, flag in (("AVX2", "avx2"), ("AVX-512", "avx512f"), ("AVX-512 BF16", "avx512_bf16"),
+                                                 ("AMX-BF16", "amx_bf16"))
                if flag in flags]
     clock = f"{float(fields['cpu MHz']) / 1000:.2f} GHz" if "cpu MHz" in fields else ""
     return ", ".join(part for part in (clock, " ".join(vectors)) if part)

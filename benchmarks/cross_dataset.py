@@ -1,7 +1,9 @@
-"""Cross-dataset accuracy, no fine-tuning: FER2013-trained models on JAFFE and CK+48, beside ``fer``.
+"""Cross-dataset accuracy, no fine-tuning: FER2013-trained models on KDEF, JAFFE and CK+48, beside ``fer``.
 
-``python benchmarks/cross_dataset.py --model RUN_DIR [--model RUN_DIR2 ...] [--privatetest] --out DIR``
+``python benchmarks/cross_dataset.py --model RUN_DIR [--model RUN_DIR2 ...] [--privatetest]
+[--fer-python OPENCV4_VENV/bin/python] --out DIR``
 
+- **KDEF subset** (82 straight-view 256×320 photos, one flat folder): face detection, as JAFFE.
 - **JAFFE** (213 full 256×256 photos): each model's :class:`~fer_keras.inference.predictor.Predictor`
   detects the face and crops it with the run's own settings; ``fer`` uses its own Haar cascade
   (``FER(mtcnn=False)``). An image with no face found counts as wrong.
@@ -16,7 +18,11 @@ Accuracy is the arg-max over each model's seven FER2013 classes (what a user of 
 gets; neutral is a possible wrong answer on CK+48). Writes ``cross_dataset.csv`` (one row per
 model × set × class), ``labels.csv`` (file name, true and predicted class per image and method:
 no pixels) and ``cross_dataset.md``; needs ../shared/datasets (or ``--datasets``).
-``fer`` is installed with ``pip install --no-deps fer``; without it its rows say why.
+``fer`` is installed with ``pip install --no-deps fer``; without it its rows say why. ``fer`` needs
+OpenCV 4's Haar cascade, which OpenCV 5 wheels (what a fresh fer_keras install gets) lack:
+``--fer-python`` runs ``fer`` in another interpreter (a venv with ``opencv-python-headless<5``) while
+fer_keras runs here with its fresh-install defaults. Each row gives accuracy and balanced accuracy
+(mean per-class accuracy) with 95% intervals (Wilson; stratified bootstrap).
 """
 
 from __future__ import annotations
@@ -41,11 +47,15 @@ def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.D
     """Name → (table with path and label, detect faces?)."""
     from fer_keras.data.ckplus import read_ckplus
     from fer_keras.data.jaffe import read_jaffe
+    from fer_keras.data.kdef import read_kdef
 
+    sets = {}
+    if (datasets / "KDEF_subset").is_dir():
+        sets["KDEF subset (face detection)"] = (read_kdef(datasets / "KDEF_subset").table, True)
     jaffe = read_jaffe(datasets / "JAFFE").table
     ckplus = read_ckplus(datasets / "CK+48", keep_contempt=True).table
     ckplus = ckplus[ckplus["label"] != "contempt"]
-    sets = {"JAFFE (face detection)": (jaffe, True), "CK+48 (crops, 6 classes)": (ckplus, False)}
+    sets.update({"JAFFE (face detection)": (jaffe, True), "CK+48 (crops, 6 classes)": (ckplus, False)})
     if privatetest:
         from fer_keras.data.fer2013 import read_fer2013
 
@@ -93,13 +103,47 @@ def fer_labels(table: pd.DataFrame, detect: bool) -> tuple[list[str | None], flo
     return labels, 1000 * (time.perf_counter() - start) / len(table)
 
 
+def fer_labels_elsewhere(python: str, table: pd.DataFrame, detect: bool) -> tuple[list[str | None], float]:
+    """:func:`fer_labels` run by another interpreter ``python`` (one with OpenCV 4 and ``fer``)."""
+    import json
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="fer_keras_fer_") as scratch:
+        request, answer = Path(scratch) / "paths.json", Path(scratch) / "labels.json"
+        request.write_text(json.dumps({"paths": table["path"].tolist(), "detect": detect}))
+        done = subprocess.run([python, __file__, "--fer-worker", str(request), str(answer)], capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise ImportError(f"fer under {python} failed: {(done.stderr.strip().splitlines() or ['?'])[-1]}")
+        result = json.loads(answer.read_text())
+    return result["labels"], result["ms"]
+
+
+def fer_worker(request: Path, answer: Path) -> int:
+    """The ``--fer-worker`` side of :func:`fer_labels_elsewhere`."""
+    import json
+
+    asked = json.loads(request.read_text())
+    labels, ms = fer_labels(pd.DataFrame({"path": asked["paths"]}), asked["detect"])
+    answer.write_text(json.dumps({"labels": labels, "ms": ms}))
+    return 0
+
+
 def score(method: str, test_set: str, table: pd.DataFrame, labels: list, ms: float) -> list[dict]:
-    """One overall row and one row per class."""
+    """One overall row (accuracy and balanced accuracy with 95% intervals) and one row per class."""
+    from fer_keras.evaluation.metrics import accuracy_interval, balanced_accuracy_interval
+
     truth = table["label"].to_numpy()
     predicted = np.array([label or "" for label in labels], dtype=object)
     found = np.array([label is not None for label in labels])
+    correct = int(np.sum(predicted == truth))
+    low, high = accuracy_interval(correct, len(truth))
+    balanced, balanced_low, balanced_high = balanced_accuracy_interval(truth, predicted)
     rows = [{"method": method, "test_set": test_set, "class": "all", "images": len(truth),
-             "faces_found": int(found.sum()), "accuracy": float(np.mean(predicted == truth)), "ms_per_image": ms}]
+             "faces_found": int(found.sum()), "accuracy": correct / len(truth), "ci_low": low, "ci_high": high,
+             "balanced_accuracy": balanced, "balanced_ci_low": balanced_low, "balanced_ci_high": balanced_high,
+             "ms_per_image": ms}]
     for name in sorted(set(truth)):
         mask = truth == name
         rows.append({"method": method, "test_set": test_set, "class": name, "images": int(mask.sum()),
@@ -111,10 +155,17 @@ def score(method: str, test_set: str, table: pd.DataFrame, labels: list, ms: flo
 def markdown(frame: pd.DataFrame) -> str:
     """Overall table, then per-class accuracy (%) with one column per method."""
     overall = frame[frame["class"] == "all"].copy()
-    overall["accuracy (%)"] = (100 * overall["accuracy"]).round(1)
+
+    def percent(value, low, high):
+        return f"{100 * value:.1f} ({100 * low:.1f}–{100 * high:.1f})" if pd.notna(low) else f"{100 * value:.1f}"
+
+    overall["accuracy % (95% CI)"] = [percent(*v) for v in overall[["accuracy", "ci_low", "ci_high"]].to_numpy()]
+    overall["balanced % (95% CI)"] = [percent(*v) for v in
+                                      overall[["balanced_accuracy", "balanced_ci_low", "balanced_ci_high"]].to_numpy()]
     overall["ms/image"] = overall["ms_per_image"].round(1)
+    columns = ["test_set", "method", "images", "faces_found", "accuracy % (95% CI)", "balanced % (95% CI)", "ms/image"]
     lines = ["# Cross-dataset accuracy, no fine-tuning", "",
-             overall[["test_set", "method", "images", "faces_found", "accuracy (%)", "ms/image"]].to_markdown(index=False),
+             overall[columns].to_markdown(index=False),
              "", "## Per class (%)", ""]
     per_class = frame[frame["class"] != "all"].pivot_table(index=["test_set", "class"], columns="method",
                                                            values="accuracy")
@@ -128,11 +179,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="a FER2013-trained run directory or .keras file (repeatable; NAME= optional)")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--no-fer", action="store_true", help="leave the fer package out")
+    parser.add_argument("--fer-python", default=None, metavar="PYTHON",
+                        help="run fer with this interpreter (a venv with opencv-python-headless<5 and fer)")
+    parser.add_argument("--fer-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--privatetest", action="store_true", help="also FER2013's PrivateTest (3,589 crops, no detection)")
     parser.add_argument("--workers", type=int, nargs="+", default=[None], metavar="N",
                         help="threads reading and detecting (default: predict's, min(8, cores)); several: one row each")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.fer_worker:
+        return fer_worker(*args.fer_worker)
+    if args.out is None:
+        parser.error("--out is required")
     rows, labelled = [], []
     for test_set, (table, detect) in test_sets(args.datasets, args.privatetest).items():
         results = []
@@ -143,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append((label, *fer_keras_labels(run, table, detect, workers)))
         if not args.no_fer:
             try:
-                results.append(("fer (mini-Xception, Haar)", *fer_labels(table, detect)))
+                results.append(("fer (mini-Xception, Haar)", *(fer_labels_elsewhere(args.fer_python, table, detect)
+                                                               if args.fer_python else fer_labels(table, detect))))
             except ImportError as error:
                 print(f"fer left out: {error}")
         for method, labels, ms in results:

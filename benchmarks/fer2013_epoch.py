@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     images, labels = loaded.images[train], loaded.label_ids[train]
 
     case = ModelCase("custom_cnn2", (48, 48), "grayscale", config.training.batch_size, 5, args.steps, args.repeats)
-    model = compiled_model(case, len(loaded.classes), jit_compile=False, mixed_precision=False)
+    model = compiled_model(case, len(loaded.classes), jit_compile=False)
     indices = balanced_indices(labels, config.augmentation.balance, seed=0)
     augmenter = build_augmenter(config.augmentation, seed=0)
     pipeline = make_dataset(images, labels, case.batch_size, indices=indices, shuffle=True,

@@ -154,9 +154,10 @@ def case_datasets(case: ModelCase, sample: Sample, seed: int = 0) -> dict[str, t
     return {CEILING: ceiling_dataset(batch, case.batch_size), PIPELINE: pipeline}
 
 
-def compiled_model(case: ModelCase, num_classes: int, jit_compile: bool, mixed_precision: bool) -> keras.Model:
-    """The registry model (random init) compiled by fer_keras's ``compile_model``."""
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+def compiled_model(case: ModelCase, num_classes: int, jit_compile: bool, precision: str = "float32") -> keras.Model:
+    """The registry model (random init) under the dtype policy ``precision``, compiled by fer_keras's
+    ``compile_model``."""
+    keras.mixed_precision.set_global_policy(precision)
     try:
         keras.utils.set_random_seed(0)
         model = build_model(case.name, case.input_shape, num_classes)
@@ -175,7 +176,7 @@ def measure_case(case: ModelCase, sample: Sample, jit_compile: bool, mixed_preci
     call also starts with untimed warm-up steps.
     """
     num_classes = int(sample.labels.max()) + 1
-    model = compiled_model(case, num_classes, jit_compile, mixed_precision)
+    model = compiled_model(case, num_classes, jit_compile, "mixed_float16" if mixed_precision else "float32")
     datasets = case_datasets(case, sample)
     fit_rate(model, datasets[CEILING], case.batch_size, case.warmup, 1)  # untimed: first-call costs go here
     measurements = {
@@ -243,7 +244,7 @@ def fit_overhead(case: ModelCase, sample: Sample, steps: int = 6, repeats: int =
     of their wall times is what ``fit`` adds per epoch.
     """
     num_classes = int(sample.labels.max()) + 1
-    model = compiled_model(case, num_classes, jit_compile=False, mixed_precision=False)
+    model = compiled_model(case, num_classes, jit_compile=False)
     train = case_datasets(case, sample)[PIPELINE].take(steps)
     config = ExperimentConfig(training=TrainingConfig(batch_size=case.batch_size, epochs=1),
                               runtime=RuntimeConfig(verbose=0))

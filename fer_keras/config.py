@@ -243,8 +243,10 @@ class RuntimeConfig(Section):
         "auto", description="tf.distribute strategy; auto mirrors over several GPUs on one machine; "
                             "multi_worker is refused (Keras 3's fit fails under it)"
     )
-    mixed_precision: Literal["auto", "on", "off"] = Field(
-        "auto", description="mixed_float16 (softmax stays float32); auto: on when a GPU is present"
+    mixed_precision: Literal["auto", "float32", "mixed_bfloat16", "mixed_float16", "on", "off"] = Field(
+        "auto", description="Keras dtype policy (the softmax stays float32); auto: mixed_float16 with a GPU, "
+                            "mixed_bfloat16 on a CPU with bfloat16 matrix units (AMX), else float32; "
+                            "on/off: older spellings of mixed_float16/float32"
     )
     jit_compile: bool = Field(False, description="XLA-compile the train step")
     deterministic: bool = Field(False, description="deterministic TF ops and one-batch-at-a-time augmentation")

@@ -198,3 +198,17 @@ def test_fer2013_epoch_times_the_augmenter_alone_on_one_chunk():
     rates = [augmenter_rate(augment, tf.zeros((8, 4, 4, 1)), calls=3) for _ in range(2)]
     assert all(rate > 0 and np.isfinite(rate) for rate in rates)
     assert calls == [True]
+
+
+def test_precision_benchmark_times_both_policies_or_says_the_cpu_has_no_bf16_units(tmp_path):
+    from benchmarks import precision as precision_bench
+
+    without = precision_bench.rows_for(["simple_cnn"], steps=1, repeats=1, bf16_units=False, log=lambda _: None)
+    assert without == [{"model": "simple_cnn", "float32 images/s": None, "mixed_bfloat16 images/s": None,
+                        "bf16 / fp32": precision_bench.NO_UNITS}]
+    (row,) = precision_bench.rows_for(["simple_cnn"], steps=1, repeats=1, bf16_units=True, log=lambda _: None)
+    assert row["float32 images/s"] > 0 and row["mixed_bfloat16 images/s"] > 0
+    assert row["bf16 / fp32"] == f"{row['mixed_bfloat16 images/s'] / row['float32 images/s']:.2f}x"
+    machine = {"CPU": "Some CPU", "CPU cores visible": "2", "TensorFlow": "2", "Keras": "3"}
+    text = precision_bench.render(machine, ["amx_bf16"], [row], 1, 1)
+    assert "bf16-related CPU flags: amx_bf16" in text and "| simple_cnn |" in text

@@ -31,6 +31,7 @@ from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
 from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore
 
 from fer_keras.errors import UserError
+from fer_keras.models.float32_copy import float32_model, float32_policy
 
 __all__ = [
     "ExplanationError", "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
@@ -162,6 +163,7 @@ def visualizer(model: keras.Model, layer: str | None = None, method: str = "grad
     """The tf-keras-vis ``Gradcam`` / ``GradcamPlusPlus`` object (on a linear-output clone) and its layer name."""
     if method not in METHODS:
         raise ExplanationError(f"unknown Grad-CAM method {method!r}; expected one of {', '.join(METHODS)}")
+    model = float32_model(model)  # a mixed-precision model's 16-bit maps are not what NumPy/SciPy take
     explained, feature_name = explanation_model(model, layer)
     modifier = LinearOutput(_output_layer_name(model))
     return METHODS[method](explained, model_modifier=modifier, clone=True), feature_name
@@ -207,14 +209,15 @@ def gradcam_maps(
     ids = _check_class_ids(class_ids, len(images), int(model.outputs[0].shape[-1]))
     if batch_size < 1:
         raise ExplanationError(f"batch_size must be a positive int, got {batch_size!r}")
-    visual, feature_name = visualizer(model, layer, method)
     maps = []
-    for start in range(0, len(images), batch_size):
-        batch = images[start:start + batch_size]
-        score = [CategoricalScore(ids[start:start + batch_size].tolist()), InactiveScore()]
-        cam = visual(score, batch, penultimate_layer=feature_name, seek_penultimate_conv_layer=False,
-                     normalize_cam=False)
-        maps.append(np.asarray(cam, dtype="float32").reshape(batch.shape[:3]))
+    with float32_policy():  # the clones tf-keras-vis makes must not pick up a mixed training policy
+        visual, feature_name = visualizer(model, layer, method)
+        for start in range(0, len(images), batch_size):
+            batch = images[start:start + batch_size]
+            score = [CategoricalScore(ids[start:start + batch_size].tolist()), InactiveScore()]
+            cam = visual(score, batch, penultimate_layer=feature_name, seek_penultimate_conv_layer=False,
+                         normalize_cam=False)
+            maps.append(np.asarray(cam, dtype="float32").reshape(batch.shape[:3]))
     if not maps:
         return np.zeros(images.shape[:3], dtype="float32")
     return _min_max(np.nan_to_num(np.concatenate(maps)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
+from scipy.stats import binomtest, bootstrap
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, recall_score
 
 #: Below this many test images a class's accuracy is flagged as too uncertain to quote.
@@ -34,6 +34,24 @@ def accuracy_interval(correct: int, total: int, confidence: float = 0.95) -> tup
         return float("nan"), float("nan")
     interval = binomtest(int(correct), int(total)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(interval.low), float(interval.high)
+
+
+def balanced_accuracy_interval(truth, predicted, confidence: float = 0.95, resamples: int = 2000,
+                               seed: int = 0) -> tuple[float, float, float]:
+    """Mean per-class accuracy (balanced accuracy) and its stratified-bootstrap interval.
+
+    Each class's correct/wrong answers are resampled within the class (``scipy.stats.bootstrap``
+    with one sample per class), so every resample keeps the class counts. Returns (value, low, high).
+    """
+    truth, predicted = np.asarray(truth, dtype=object), np.asarray(predicted, dtype=object)
+    per_class = [(predicted[truth == name] == name).astype(float) for name in sorted(set(truth))]
+    value = float(np.mean([hits.mean() for hits in per_class]))
+    if any(len(hits) < 2 for hits in per_class):
+        return value, float("nan"), float("nan")
+    result = bootstrap(per_class, lambda *samples, axis=-1: np.mean([s.mean(axis=axis) for s in samples], axis=0),
+                       confidence_level=confidence, n_resamples=resamples, method="percentile", paired=False,
+                       vectorized=True, rng=np.random.default_rng(seed))
+    return value, float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
 def summary(frame: pd.DataFrame, classes: list[str]) -> dict:

@@ -86,7 +86,8 @@ def choose_engine(engine: str, model, keras_run: Runner, input_shape: tuple[int,
     uncached = not convert and (cache is None or not cache.is_file())
     if engine == "keras" or (engine == "auto" and (uncached or gpu_present())):
         return "keras", keras_run
-    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, float32_model, max_abs_difference
+    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, max_abs_difference
+    from fer_keras.models.float32_copy import float32_model
 
     try:
         deployable = float32_model(model)  # a mixed-precision model: its float32 copy

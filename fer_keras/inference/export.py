@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_keras.inference import InferenceError
+from fer_keras.models.float32_copy import all_layers, float32_model
 from fer_keras.inference.runners import Runner, keras_runner, savedmodel_runner, tflite_runner
 from fer_keras.rundir import RunDir
 
@@ -98,48 +99,6 @@ def convert_tflite(saved_model: Path, path: Path, quantize: bool = False) -> Pat
     temporary.write_bytes(flatbuffer)
     temporary.replace(path)
     return path
-
-
-def float32_policies(config):
-    """A model config with every ``mixed_*`` dtype policy replaced by ``float32`` (nested configs too)."""
-    if isinstance(config, list):
-        return [float32_policies(item) for item in config]
-    if not isinstance(config, dict):
-        return config
-    if config.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
-        name = config.get("config", {}).get("name", "")
-        if str(name).startswith("mixed_"):
-            return {**config, "config": {**config["config"], "name": "float32"}}
-        return config
-    return {key: float32_policies(value) for key, value in config.items()}
-
-
-def all_layers(model) -> list:
-    """Every layer of ``model``, nested models' layers included (depth first)."""
-    found = []
-    for layer in model.layers:
-        found.append(layer)
-        if hasattr(layer, "layers"):
-            found += all_layers(layer)
-    return found
-
-
-def float32_model(model):
-    """``model`` itself when it computes in float32, else a float32 copy with the same weights.
-
-    A model trained under mixed precision (``mixed_float16`` on a GPU) computes in float16,
-    which TFLite's converter rejects; its weights are float32, so the copy is exact up to
-    float16 rounding of activations.
-    """
-    import keras
-
-    if all(not layer.dtype_policy.name.startswith("mixed_") for layer in all_layers(model)):
-        return model
-    import fer_keras.models  # noqa: F401  (registers custom layers)
-
-    copy = keras.saving.deserialize_keras_object(float32_policies(keras.saving.serialize_keras_object(model)))
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def tflite_bytes(model) -> bytes:

@@ -37,7 +37,8 @@ from fer_keras.data.decode import resize, to_color_mode
 from fer_keras.data.face_crop import crop_detection
 from fer_keras.data.face_detect import Box, Detection, find_detections
 from fer_keras.inference import InferenceError
-from fer_keras.inference.engine import choose_engine, tflite_twin
+from fer_keras.inference.engine import choose_engine, gpu_present, tflite_twin
+from fer_keras.models.float32_copy import float32_model
 from fer_keras.inference.runners import keras_runner
 from fer_keras.rundir import RunDir
 
@@ -143,8 +144,11 @@ class Predictor:
         self.classes = list(classes)
         self.preprocessing = preprocessing
         self.detect = detect
-        self.keras_runner = keras_runner(model, preprocessing.input_shape)
-        self.engine, self.runner = choose_engine(engine, model, self.keras_runner, preprocessing.input_shape,
+        # a model trained under mixed precision predicts through its float32 copy on a CPU (as its TFLite
+        # twin does): float16/bfloat16 compute is slow or emulated there, and the two engines then agree
+        runnable = model if gpu_present() else float32_model(model)
+        self.keras_runner = keras_runner(runnable, preprocessing.input_shape)
+        self.engine, self.runner = choose_engine(engine, runnable, self.keras_runner, preprocessing.input_shape,
                                                  tflite_cache, convert)
 
     @classmethod

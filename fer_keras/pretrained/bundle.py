@@ -1,7 +1,9 @@
 """Maintainer tool: make a finished FER2013 run the bundled model.
 
 ``python -m fer_keras.pretrained.bundle RUN_DIR`` writes, into ``fer_keras/pretrained/fer2013/``,
-the run's ``config.yaml``, its model without optimizer state (``model_fold0.keras``), the float32
+the run's ``config.yaml``, its model without optimizer state (``model_fold0.keras``; a model trained
+under mixed precision is shipped as its float32 copy, so it predicts and fine-tunes alike on every
+machine), the float32
 TFLite twin (``model_fold0.tflite``, checked against Keras) and ``metrics.json`` trimmed to the
 class order and accuracies. No image of the dataset is copied (its licence allows research use
 only; the run's ``samples.npz`` stays behind).
@@ -44,13 +46,14 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
     """Copy ``run_dir``'s model, config (with ``overrides``) and metrics into ``target``; returns the files written."""
     from fer_keras.inference.export import check_tflite_matches, sample_images, tflite_bytes
     from fer_keras.inference.predictor import find_model_file, load_keras_model
+    from fer_keras.models.float32_copy import float32_model
     from fer_keras.training.fit import save_model
 
     model_file, found = find_model_file(run_dir)
     run = RunDir(found) if found is not None else None
     if run is None or not run.metrics.is_file():
         raise UserError(f"{run_dir} is not a finished run (needs config.yaml, model_fold0.keras, metrics.json)")
-    model = load_keras_model(model_file)  # uncompiled: no optimizer state in the shipped file
+    model = float32_model(load_keras_model(model_file))  # uncompiled: no optimizer state in the shipped file
     target.mkdir(parents=True, exist_ok=True)
     bundled = RunDir(target)
     save_model(model, bundled.model(0))

@@ -172,7 +172,8 @@ def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
         machines = []
         for session in sessions:
             gpus = ", ".join(session["gpus"]) or "no GPU"
-            described = (f"{session['cpu']}, {session['cpu_cores']} CPU cores, {gpus}; "
+            precision = f", {session['precision']}" if session.get("precision") else ""
+            described = (f"{session['cpu']}, {session['cpu_cores']} CPU cores, {gpus}{precision}; "
                          f"TensorFlow {session['tensorflow']}, Keras {session['keras']}")
             if described not in machines:
                 machines.append(described)

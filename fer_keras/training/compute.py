@@ -1,8 +1,8 @@
 """What a training ran on and how long it took: ``environment.json`` and ``epoch_times_fold{k}.csv``.
 
 ``environment.json`` gets one entry per session of the run (a resumed run may continue on
-another machine): when it started, the CPU and its cores, the GPUs TensorFlow sees, and the
-versions. :class:`EpochTimer` adds a row per finished epoch (its 1-based number and seconds,
+another machine): when it started, the CPU and its cores, the GPUs TensorFlow sees, the dtype
+policy ``runtime.mixed_precision`` resolved to on that machine, and the versions. :class:`EpochTimer` adds a row per finished epoch (its 1-based number and seconds,
 wall-clock, so a paused process shows up in the time); a rerun epoch keeps its last row.
 """
 
@@ -43,23 +43,24 @@ def gpu_names() -> list[str]:
     return names
 
 
-def machine() -> dict:
-    """This session's hardware and versions."""
+def machine(precision: str | None = None) -> dict:
+    """This session's hardware, dtype policy (when given) and versions."""
     return {
         "started": datetime.now().isoformat(timespec="seconds"),
         "cpu": cpu_name(),
         "cpu_cores": os.cpu_count(),
         "gpus": gpu_names(),
+        **({"precision": precision} if precision else {}),
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
 
 
-def record_environment(run: RunDir) -> None:
-    """Add this session to the run's ``environment.json``."""
+def record_environment(run: RunDir, precision: str | None = None) -> None:
+    """Add this session (and the dtype policy it trains under) to the run's ``environment.json``."""
     sessions = run.read_json(run.environment) if run.environment.exists() else []
-    run.write_json(run.environment, sessions + [machine()])
+    run.write_json(run.environment, sessions + [machine(precision)])
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import keras
 import numpy as np
 import pandas as pd
 
@@ -47,10 +48,14 @@ def run_experiment(
 ) -> Path:
     """Train and evaluate every fold (or only ``fold``) of ``config``; returns the run directory."""
     set_seeds(config.seed, config.runtime.deterministic)
-    apply_precision(config.runtime)
-    with RunDir.open(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, fold) as run:
-        record_environment(run)
-        return _run(config, run, fold, build_report)
+    before = keras.mixed_precision.global_policy()
+    precision = apply_precision(config.runtime)
+    try:
+        with RunDir.open(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, fold) as run:
+            record_environment(run, precision)
+            return _run(config, run, fold, build_report)
+    finally:  # the caller's policy again (a notebook's next model is not built in the run's precision)
+        keras.mixed_precision.set_global_policy(before)
 
 
 def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: bool) -> Path:

@@ -53,3 +53,16 @@ def test_without_class_names_only_the_count_decides(tmp_path):
 def test_wrong_input_shape_is_one_line(run):
     with pytest.raises(ModelError, match="expects input"):
         load_trained_model(run, ["anger", "happiness", "surprise"], (64, 64, 1))
+
+
+def test_a_model_trained_in_bfloat16_starts_a_float32_run_in_float32(tmp_path):
+    """A source run trained under mixed_bfloat16 (an AMX machine) fine-tunes in float32 where the run is float32."""
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        source = build_model("simple_cnn", (48, 48, 1), 7)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    source.save(tmp_path / "model_fold0.keras")
+    model, _, _ = load_trained_model(tmp_path / "model_fold0.keras")
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    np.testing.assert_array_equal(model.get_weights()[0], source.get_weights()[0])

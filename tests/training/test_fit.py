@@ -46,7 +46,8 @@ def test_strategies_and_precision_on_cpu():
     assert isinstance(make_strategy(RuntimeConfig(strategy="default")), tf.distribute.Strategy)
     mirrored = make_strategy(RuntimeConfig(strategy="mirrored"))
     assert isinstance(mirrored, tf.distribute.MirroredStrategy) and mirrored.num_replicas_in_sync == 1
-    assert apply_precision(RuntimeConfig(mixed_precision="auto")) == "float32"  # no GPU here
+    # no GPU here: float32, or mixed_bfloat16 on a CPU with AMX (tests/training/test_runtime.py fakes both)
+    assert apply_precision(RuntimeConfig(mixed_precision="auto")) in ("float32", "mixed_bfloat16")
     assert apply_precision(RuntimeConfig(mixed_precision="on")) == "mixed_float16"
     apply_precision(RuntimeConfig(mixed_precision="off"))
 
@@ -93,5 +94,8 @@ def test_killed_run_resumes_and_ends_with_all_epochs(tmp_path):
     assert len(sessions) == 2 and sessions[0]["cpu_cores"] == os.cpu_count() and sessions[0]["gpus"] == []
     assert sessions[1]["tensorflow"] == tf.__version__ and sessions[1]["keras"] == keras.__version__
     report = (out / "report.md").read_text()
-    assert f"CPU cores, no GPU; TensorFlow {tf.__version__}, Keras {keras.__version__} (2 sessions recorded)." in report
+    precision = sessions[0]["precision"]  # float32, or mixed_bfloat16 on a CPU with AMX
+    assert precision in ("float32", "mixed_bfloat16") and sessions[1]["precision"] == precision
+    assert (f"CPU cores, no GPU, {precision}; TensorFlow {tf.__version__}, Keras {keras.__version__} "
+            "(2 sessions recorded).") in report
     assert "over 6 epochs (median" in report
