@@ -36,7 +36,7 @@ def check_output_dir(out: str | Path, files: list[str] = (), force: bool = True)
     ``out`` must be (or become) a writable folder; none of ``files`` may be a folder; without
     ``force`` none of them may exist yet (the command would overwrite them).
     """
-    out = Path(out)
+    out = Path(out).expanduser()  # "~/x" in quotes reaches here unexpanded by the shell
     for folder in (out, *out.parents):
         if folder.exists() and not folder.is_dir():
             raise UserError(f"--out {out}: {folder} is a file, not a folder")

@@ -10,6 +10,7 @@ key and what is allowed.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,16 @@ MULTI_WORKER_REFUSED = (
     "multi_worker is not supported: Keras 3's fit fails under tf.distribute.MultiWorkerMirroredStrategy "
     "(keras-team/keras#20585); use mirrored to train on several GPUs of one machine"
 )
+
+
+def expand_home(value):
+    """A path given as ``~/…`` (or ``~user/…``) with the home folder filled in; anything else as given.
+    YAML and ``--set`` values are not passed through a shell, so ``~`` would otherwise be a folder name."""
+    if isinstance(value, str) and value.startswith("~"):
+        return os.path.expanduser(value)
+    if isinstance(value, list):
+        return [expand_home(item) for item in value]
+    return value
 
 
 class Section(BaseModel):
@@ -103,6 +114,11 @@ class DataConfig(Section):
         return self.name or self.dataset
 
 
+    @field_validator('root', mode="before")
+    @classmethod
+    def _expand_home(cls, value):
+        return expand_home(value)
+
 class SplitConfig(Section):
     """How samples are divided into train / validation / test (or folds)."""
 
@@ -120,6 +136,22 @@ class SplitConfig(Section):
         description="augment_then_split reproduces the MobileNetV2 paper: balanced augmented copies are made first, "
         "then split, so copies of one photo land in train and test (the report flags it as leaky)",
     )
+
+    @model_validator(mode="after")
+    def _fractions_leave_training_images(self) -> SplitConfig:
+        """Validation is carved from what the test part leaves, at most half of it (never silently less)."""
+        tested = {"holdout": self.test_fraction, "kfold": 1.0 / self.folds}.get(self.kind)
+        if tested is None or self.val_fraction == 0:
+            return self
+        what = f"test_fraction {self.test_fraction:g}" if self.kind == "holdout" else f"{self.folds} folds"
+        if tested + self.val_fraction >= 1.0:
+            raise ValueError(f"val_fraction {self.val_fraction:g} and {what} leave no image to train on; "
+                             "their sum must be below 1")
+        most = (1.0 - tested) / 2
+        if self.val_fraction > most + 1e-9:
+            raise ValueError(f"val_fraction {self.val_fraction:g} is more than half of what {what} leaves; "
+                             f"at most {most:g}")
+        return self
 
 
 class AugmentationConfig(Section):
@@ -158,6 +190,11 @@ class ModelConfig(Section):
         "full", description="with init_from: train every layer (full) or only the classifier head (head)"
     )
 
+
+    @field_validator('weights', 'init_from', mode="before")
+    @classmethod
+    def _expand_home(cls, value):
+        return expand_home(value)
 
 class TrainingConfig(Section):
     """The one fit loop's settings."""
@@ -219,11 +256,21 @@ class TransferConfig(Section):
     compare_scratch: bool = Field(True, description="also train the same architecture from scratch on the target")
 
 
+    @field_validator('source_model', mode="before")
+    @classmethod
+    def _expand_home(cls, value):
+        return expand_home(value)
+
 class EnsembleConfig(Section):
     """Average the class probabilities of finished runs evaluated on the same samples."""
 
     members: list[str] = Field(min_length=2, description="run directories")
 
+
+    @field_validator('members', mode="before")
+    @classmethod
+    def _expand_home(cls, value):
+        return expand_home(value)
 
 class BaselinesConfig(Section):
     """Classical scikit-learn baselines on the same folds."""
@@ -259,6 +306,11 @@ class RuntimeConfig(Section):
             raise ValueError(MULTI_WORKER_REFUSED)
         return value
 
+
+    @field_validator('out_dir', mode="before")
+    @classmethod
+    def _expand_home(cls, value):
+        return expand_home(value)
 
 class ExperimentConfig(Section):
     """A whole experiment."""
@@ -297,6 +349,28 @@ class ExperimentConfig(Section):
     def to_yaml(self) -> str:
         """The resolved config as YAML (what a run directory stores)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+#: Sections every run's config.yaml has held, in this order, since the first fer_keras.
+RUN_SECTIONS = ("data", "split", "augmentation", "model", "training", "report", "runtime")
+
+
+def load_run_config(path: str | Path) -> ExperimentConfig:
+    """A run directory's ``config.yaml``, refused with one line when it is damaged.
+
+    A run stores its config resolved, every section written out (:meth:`ExperimentConfig.to_yaml`),
+    so a missing section (a file cut short) is damage, not a default to fill in silently. Keys
+    added by later versions may be absent from older runs: those still load.
+    """
+    path = Path(path)
+    config = load_config(path)
+    text = path.read_text()
+    raw = yaml.safe_load(text)
+    missing = [key for key in RUN_SECTIONS if not isinstance(raw, dict) or not isinstance(raw.get(key), dict)]
+    if missing or not text.endswith("\n"):
+        lacks = f"it lacks {', '.join(missing)}" if missing else "it does not end with a whole line"
+        raise ConfigError(f"config error: {path} is damaged (cut short?): {lacks}; restore it, or train the run again")
+    return config
 
 
 def packaged_configs() -> list[str]:
@@ -431,6 +505,8 @@ def describe_error(error: ValidationError) -> str:
         allowed = ", ".join(_allowed_keys(loc[:-1]))
         return f"config error: unknown key {dotted!r}; allowed here: {allowed}"
     got = first.get("input")
+    if isinstance(got, dict) and first["type"] == "value_error":  # a section's own check: its message says it all
+        return f"config error: {dotted}: {first['msg'].removeprefix('Value error, ')}"
     shown = repr(got) if not isinstance(got, dict) else "a mapping"
     return f"config error: {dotted}: {first['msg']} (got {shown})"
 

@@ -61,6 +61,9 @@ def predict(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from fer_keras.inference import InferenceError
 
+    if args.max_frames is not None and args.max_frames < 1:
+        raise InferenceError(f"--max-frames must be at least 1, got {args.max_frames} (leave it out to run until "
+                             "the video ends or a camera is stopped)")
     kind = input_kind(args.input)
     out = Path(args.out) if args.out else None
     if args.annotate and out is None:

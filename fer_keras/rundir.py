@@ -345,7 +345,8 @@ class RunDir:
           ``--fold K`` jobs (``fold``) lock ``.lock_fold<K>`` and may share a directory;
         - ``status.json`` says running, then failed (with the reason) or finished.
         """
-        fresh = run_dir is None or not Path(run_dir).exists()
+        run_dir = Path(run_dir).expanduser() if run_dir is not None else None
+        fresh = run_dir is None or not run_dir.exists()
         target = Path(run_dir) if run_dir is not None else Path(out_dir) / experiment / "_"
         created = [p for p in (target, *target.parents) if not p.exists()]  # removed again if the run fails
         if run_dir is None:

@@ -42,6 +42,15 @@ CONFIG_CASES = {
     "--seeds -1": (["--seeds", "2", "-1"], r"seed.*greater than or equal to 0"),
     "several machines": (["--set", "runtime.strategy=multi_worker"],
                          r"runtime\.strategy.*multi_worker is not supported.*keras-team/keras#20585"),
+    # round three
+    "R3-11 fractions sum above 1": (["--set", "split.test_fraction=0.7", "--set", "split.val_fraction=0.5"],
+                                    r"^error: config error: split: val_fraction 0\.5 and test_fraction 0\.7 leave no "
+                                    r"image to train on; their sum must be below 1$"),
+    "R3-11 fractions sum to 1": (["--set", "split.test_fraction=0.5", "--set", "split.val_fraction=0.5"],
+                                 r"split: val_fraction 0\.5 and test_fraction 0\.5 leave no image"),
+    "R3-11 validation more than half the rest": (["--set", "split.test_fraction=0.6", "--set", "split.val_fraction=0.3"],
+                                                 r"split: val_fraction 0\.3 is more than half of what test_fraction "
+                                                 r"0\.6 leaves; at most 0\.2$"),
 }
 
 
@@ -299,3 +308,70 @@ def test_output_dir_removes_what_a_failed_command_created_and_keeps_the_rest(tmp
             (out / "more.csv").write_text("y")
             raise ValueError("failed")
     assert (fresh / "half.csv").exists() and (fresh / "more.csv").exists()
+
+
+# --- round three -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("frames", ["0", "-3"])
+def test_r3_03_max_frames_below_1_is_one_line(frames, trained_run, tmp_path, capsys):
+    from fer_keras import predict
+
+    assert predict.main(["--model", str(trained_run), "clip.mp4", "--max-frames", frames]) == 2
+    assert f"--max-frames must be at least 1, got {frames}" in one_line_error(capsys)
+
+
+def test_r3_12_tilde_in_out_and_out_dir_is_the_home_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    assert train.main(TINY + ["--set", "training.epochs=1", "--out", "~/run"]) == 0
+    assert (tmp_path / "home" / "run" / "report.md").is_file() and not (tmp_path / "~").exists()
+    from fer_keras.config import load_config
+
+    config = load_config("quickstart.yaml", ["runtime.out_dir=~/runs", "model.init_from=~/m.keras",
+                                             "data.root=~/data"])
+    home = str(tmp_path / "home")
+    assert (config.runtime.out_dir, config.model.init_from, config.data.root) == \
+        (f"{home}/runs", f"{home}/m.keras", f"{home}/data")
+
+
+@pytest.mark.parametrize("cut", ["within data", "before model", "mid-line at the end"])
+def test_r3_15_a_run_config_cut_short_is_one_line_naming_the_file(cut, trained_run, photo, tmp_path, capsys):
+    import shutil
+
+    from fer_keras import predict
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    text = (run / "config.yaml").read_text()
+    ends = {"within data": text.index("image_size:"), "before model": text.index("\nmodel:") + 1,
+            "mid-line at the end": len(text) - 3}
+    (run / "config.yaml").write_text(text[:ends[cut]])
+    assert predict.main(["--model", str(run), str(photo)]) == 2
+    err = one_line_error(capsys)
+    assert f"{run / 'config.yaml'} is damaged (cut short?)" in err and "input (" not in err
+
+
+def test_r3_16_report_seeds_refuses_a_run_given_twice_or_two_runs_of_one_seed(trained_run, tmp_path, capsys):
+    import shutil
+
+    from fer_keras import report
+
+    assert report.main(["--seeds", str(trained_run), str(trained_run), "--out", str(tmp_path / "s")]) == 2
+    assert f"--seeds lists the run {trained_run} twice" in one_line_error(capsys)
+    twin = tmp_path / "twin"
+    shutil.copytree(trained_run, twin)
+    assert report.main(["--seeds", str(trained_run), str(twin), "--out", str(tmp_path / "s")]) == 2
+    assert "two of the runs have seed 42" in one_line_error(capsys)
+    assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("key, config", [("transfer.source_model", "synthetic_transfer.yaml"),
+                                         ("model.init_from", "quickstart.yaml")])
+def test_r3_17_a_missing_starting_model_names_the_key_the_user_set(key, config, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert train.main(["--config", config, "--set", f"{key}={tmp_path / 'nonexistent' / 'run'}",
+                       "--set", "runtime.verbose=0"]) == 2
+    err = one_line_error(capsys)
+    assert err.startswith(f"error: {key} '") and "neither a fer_keras run directory" in err
+    other = {"transfer.source_model": "init_from", "model.init_from": "source_model"}[key]
+    assert other not in err and list(tmp_path.iterdir()) == []

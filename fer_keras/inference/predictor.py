@@ -163,9 +163,9 @@ class Predictor:
         model_file, run_dir = find_model_file(resolve_model(path))
         model = load_keras_model(model_file)
         if run_dir is not None:
-            from fer_keras.config import load_config
+            from fer_keras.config import load_run_config
 
-            preprocessing = Preprocessing.from_config(load_config(RunDir(run_dir).config))
+            preprocessing = Preprocessing.from_config(load_run_config(RunDir(run_dir).config))
         else:
             preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
         classes = RunDir(model_file.parent).classes()

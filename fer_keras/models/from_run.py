@@ -18,8 +18,9 @@ from fer_keras.rundir import RunDir
 
 
 
-def trained_model_path(source: str | Path) -> Path:
-    """The ``.keras`` file a run directory (its fold-0 model), a direct path or ``pretrained`` names."""
+def trained_model_path(source: str | Path, key: str = "model.init_from") -> Path:
+    """The ``.keras`` file a run directory (its fold-0 model), a direct path or ``pretrained`` names;
+    errors name the config ``key`` that gave ``source``."""
     from fer_keras.pretrained import resolve_model
 
     path = resolve_model(source)
@@ -27,10 +28,10 @@ def trained_model_path(source: str | Path) -> Path:
         run = RunDir(path)
         candidates = run.model_files(0) or run.keras_files()
         if not candidates:
-            raise ModelError(f"{path} holds no trained model (model_fold0.keras); is it a finished fer_keras run?")
+            raise ModelError(f"{key}: {path} holds no trained model (model_fold0.keras); is it a finished fer_keras run?")
         return candidates[0]
     if path.suffix != ".keras" or not path.is_file():
-        raise ModelError(f"init_from {str(source)!r} is neither a fer_keras run directory nor an existing .keras file")
+        raise ModelError(f"{key} {str(source)!r} is neither a fer_keras run directory nor an existing .keras file")
     return path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fer_keras.config import load_config
+from fer_keras.config import load_run_config
 from fer_keras.errors import ConfigError
 from fer_keras.reports.report import epochs_text, read_histories
 from fer_keras.rundir import RunDir
@@ -21,7 +21,7 @@ def describe_run(path: str | Path) -> str | None:
     if not run.config.exists():
         return None
     try:
-        config = load_config(run.config)
+        config = load_run_config(run.config)
     except ConfigError:  # a .keras file beside some other project's config.yaml
         return None
     text = f"{config.model.name} on {config.data.dataset}, {epochs_text(config, list(read_histories(run).values()))}"

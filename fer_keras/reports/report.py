@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fer_keras.config import load_config
+from fer_keras.config import load_run_config
 from fer_keras.errors import UserError
 from fer_keras.evaluation import metrics
 from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
@@ -221,7 +221,7 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
     run = RunDir.of(run_dir)
     if not run.config.exists():
         raise ReportError(f"{run.path} is not a fer_keras run directory (no config.yaml)")
-    config = load_config(run.config)
+    config = load_run_config(run.config)
     frame = gather_predictions(run)
     classes = classes_of(frame)
     measured = compute_metrics(frame, classes)

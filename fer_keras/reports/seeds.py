@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fer_keras.config import load_config
+from fer_keras.config import load_run_config
 from fer_keras.reports.report import ReportError
 from fer_keras.rundir import RunDir, write_text
 
@@ -20,14 +20,21 @@ def seed_summary(run_dirs: list[str | Path]) -> pd.DataFrame:
     """One row per test set: the runs' seeds, accuracies (%), mean ± SD, the paper's number when the config gives one."""
     accuracies: dict[str, list[float]] = {}
     seeds, paper = [], {}
+    resolved = [Path(run).resolve() for run in run_dirs]
+    twice = sorted({str(run) for run in run_dirs if resolved.count(Path(run).resolve()) > 1})
+    if twice:
+        raise ReportError(f"--seeds lists the run {twice[0]} twice; give each seed's run once")
     for run in map(RunDir, run_dirs):
         if not run.metrics.is_file():
             raise ReportError(f"{run.path}: no metrics.json (not a finished run)")
-        config = load_config(run.config)
+        config = load_run_config(run.config)
         seeds.append(config.seed)
         paper = paper or (config.report.paper.get("accuracy") or {})
         for test_set, stats in run.read_json(run.metrics)["test_sets"].items():
             accuracies.setdefault(test_set, []).append(100 * stats["fold_mean_sd"]["mean"])
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise ReportError(f"--seeds: two of the runs have seed {repeated[0]}; a mean over seeds needs one run per seed")
     rows = []
     for test_set, values in accuracies.items():
         paper_value = paper.get(test_set) if isinstance(paper, dict) else (paper if len(rows) == 0 else None)
@@ -42,9 +49,9 @@ def seed_summary(run_dirs: list[str | Path]) -> pd.DataFrame:
 
 def write_seed_summary(run_dirs: list[str | Path], out: str | Path) -> Path:
     """``seeds_summary.csv`` and ``seeds_summary.md`` in ``out``; returns the markdown path."""
+    table = seed_summary(run_dirs)  # checked before --out is made
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    table = seed_summary(run_dirs)
     write_text(out / "seeds_summary.csv", table.to_csv(index=False))
     text = f"# Accuracy over {len(run_dirs)} seeds\n\nRuns: {', '.join(Path(r).name for r in run_dirs)}\n\n"
     write_text(out / "seeds_summary.md", text + table.to_markdown(index=False) + "\n")

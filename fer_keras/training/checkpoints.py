@@ -64,7 +64,12 @@ class TrainingCheckpoints(keras.callbacks.Callback):
                                       f"resumed; delete that folder to train this model again from its first epoch")
             shutil.rmtree(self.folder, ignore_errors=True)  # killed before its first commit
             return 0
-        self.state = json.loads(state_path.read_text())
+        try:
+            self.state = json.loads(state_path.read_text())
+            int(self.state["epochs"]), str(self.state["latest"]), self.state["best"]  # noqa: B018 (all there)
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+            raise CheckpointError(f"checkpoint state {state_path} is damaged ({type(error).__name__}); delete "
+                                  f"{self.folder} to train this model again from its first epoch") from None
         self.remove_leftovers()
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)

@@ -146,7 +146,11 @@ def _variants(config: ExperimentConfig, run: RunDir) -> list[tuple[str, str | No
     scratch twin (``"scratch"``) when asked. The variant is the predictions' ``variant`` name field.
     """
     if config.transfer is None:
+        if config.model.init_from is not None:
+            trained_model_path(config.model.init_from, "model.init_from")  # a bad path: one line, before training
         return [("", config.model.init_from)]
+    if config.transfer.source_model is not None:
+        trained_model_path(config.transfer.source_model, "transfer.source_model")
     source = config.transfer.source_model or str(_train_source(config, run.source))
     variants = [("fine-tuned", source)]
     if config.transfer.compare_scratch:

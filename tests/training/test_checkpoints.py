@@ -143,3 +143,16 @@ def test_per_epoch_tables_keep_only_the_committed_epochs(tmp_path):
     times.write_text("epoch,seconds\n1,2.0\n2,2.1\n3,2.2\n")
     keep_epochs_before(times, 2, first_epoch=1)
     assert pd.read_csv(times)["epoch"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not a mapping"])
+def test_r3_20_a_damaged_state_file_stops_with_one_line(tmp_path, damage):
+    """Audit round three, case 20: a cut-short .backup_fold0/state.json was a JSONDecodeError traceback."""
+    model = compiled()
+    folder = tmp_path / "state"
+    finish_epoch(checkpoints_of(folder, model), model, 0, 0.5)
+    state = folder / "state.json"
+    state.write_text({"truncated": state.read_text()[:20], "empty": "", "not a mapping": "[1, 2]"}[damage])
+    with pytest.raises(CheckpointError, match=rf"checkpoint state {state} is damaged .*; delete {folder} to train") as error:
+        checkpoints_of(folder, model).restore(model)
+    assert "\n" not in str(error.value)
