@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from fer_keras.errors import UserError
+from fer_keras.errors import PartialOutputError, UserError
 
+#: errno values of a full disk or an exhausted quota: one line, not a traceback.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 #: Errors caused by the user's input (config, data, model choice): shown as one line.
 USER_ERRORS: tuple[type[BaseException], ...] = (UserError, FileNotFoundError)
 
@@ -20,14 +25,42 @@ def run_cli(command: Callable[[list[str] | None], int], argv: list[str] | None =
     """Run ``command``; a user error prints ``error: <one line>`` and exits 2 instead of a traceback."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    previous = _terminate_as_interrupt()
     try:
         return command(argv)
+    except KeyboardInterrupt as error:  # Ctrl-C or SIGTERM: one line, whatever was written is kept
+        if os.environ.get("FER_KERAS_DEBUG"):
+            raise
+        print(f"interrupted: {error}" if str(error) else "interrupted", file=sys.stderr)
+        return 130
     except USER_ERRORS as error:
         if os.environ.get("FER_KERAS_DEBUG"):
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno not in DISK_FULL or os.environ.get("FER_KERAS_DEBUG"):
+            raise
+        where = f" writing {error.filename}" if error.filename else ""
+        print(f"error: the disk is full{where} ({error.strerror}); free space and run the same command again "
+              "(a training resumes from its last finished epoch)", file=sys.stderr)
+        return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_as_interrupt():
+    """SIGTERM (``kill``, a scheduler's stop) raises KeyboardInterrupt, so a run is closed as after Ctrl-C
+    (status ``interrupted``, rows kept) instead of dying mid-write; returns the handler it replaced."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt("terminated (SIGTERM)")
+
+    return signal.signal(signal.SIGTERM, interrupt)
 
 
 def check_output_dir(out: str | Path, files: list[str] = (), force: bool = True) -> Path:
@@ -64,8 +97,8 @@ def output_dir(out: str | Path, files: list[str] = (), force: bool = True) -> It
     created = [folder for folder in (out, *out.parents) if not folder.exists()]  # deepest first
     try:
         yield check_output_dir(out, files, force)
-    except Exception:  # an error; what a Ctrl-C interrupted stays
-        if created:
+    except Exception as error:  # an error; what a Ctrl-C interrupted (or a PartialOutputError kept) stays
+        if created and not isinstance(error, PartialOutputError):
             shutil.rmtree(created[-1], ignore_errors=True)
         raise
 

@@ -410,8 +410,43 @@ def load_config(name: str | Path | dict, overrides: list[str] | None = None) -> 
     return validate(raw)
 
 
+#: Most values a config may hold once its YAML aliases are expanded (a whole config has a few hundred).
+MAX_YAML_VALUES = 100_000
+
+
+class YAMLTooLarge(yaml.YAMLError):
+    """A YAML document whose aliases expand to more than :data:`MAX_YAML_VALUES` values ("billion laughs")."""
+
+
+def expanded_size(node, sizes: dict | None = None) -> int:
+    """How many values ``node`` holds with every alias expanded, counted without expanding them."""
+    sizes = {} if sizes is None else sizes
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = 1  # a node that contains itself counts once
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(expanded_size(key, sizes) + expanded_size(value, sizes) for key, value in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(expanded_size(item, sizes) for item in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size
+    return size
+
+
 class UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML would keep the last silently)."""
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (YAML would keep the last silently)
+    and a document whose aliases expand beyond :data:`MAX_YAML_VALUES` values (checked before building it)."""
+
+    def get_single_data(self):
+        node = self.get_single_node()
+        if node is None:
+            return None
+        size = expanded_size(node)
+        if size > MAX_YAML_VALUES:
+            raise YAMLTooLarge(f"its aliases expand to {size:,} values (a config holds a few hundred; at most "
+                               f"{MAX_YAML_VALUES:,}); is it a YAML alias bomb?")
+        return self.construct_document(node)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -430,6 +465,8 @@ def read_raw(name: str | Path, seen: tuple[str, ...] = ()) -> dict:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader) or {}
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    except YAMLTooLarge as error:
+        raise ConfigError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""

@@ -23,3 +23,8 @@ class ModelError(UserError):
 
 class InferenceError(UserError):
     """A model, run directory or input that prediction or export cannot use; one line for the user."""
+
+
+class PartialOutputError(UserError):
+    """A command stopped by an error after writing part of its output, which is kept (e.g. the rows that
+    fitted on a full disk); a failing command's new ``--out`` is otherwise removed."""

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from fer_keras.cli import run_cli
 from fer_keras.inference.inputs import (
-    CAMERA, FOLDER, IMAGE, VIDEO, Viewer, input_kind, predict_still, predict_stream, write_rows,
+    CAMERA, FOLDER, IMAGE, VIDEO, Viewer, input_kind, predict_still, predict_stream,
 )
 
 
@@ -92,27 +92,28 @@ def predict_into(args: argparse.Namespace, kind: str, out: Path | None) -> int:
 
     load_tensorflow_quietly()
     from fer_keras.inference.predictor import Predictor
-    from fer_keras.inference.rows import NO_FACE, rows_frame
+    from fer_keras.inference.sink import RowSink
 
     # one image never repays a TFLite conversion: auto then uses only an already cached one
     predictor = Predictor.load(args.model, detect=args.detect, engine=args.engine, convert=kind != IMAGE)
     viewer = Viewer(args.show)
-    try:
-        if kind in (IMAGE, FOLDER):
-            rows = predict_still(predictor, kind, Path(args.input), out, args.annotate, viewer)
-        else:
-            rows = predict_stream(predictor, args.input, out, args.annotate, viewer, smoother, args.max_frames)
-    finally:
-        viewer.close()
-    frame = rows_frame(rows)
-    path = write_rows(frame, out, args.format)
-    faces = int((frame["face"] >= 0).sum())
-    no_face = int((frame["status"] == NO_FACE).sum())
-    unreadable = int(frame["status"].str.startswith("unreadable").sum())
+    with RowSink(out, args.format) as sink:
+        try:
+            if kind in (IMAGE, FOLDER):
+                predict_still(predictor, kind, Path(args.input), out, args.annotate, viewer, sink.add)
+            else:
+                predict_stream(predictor, args.input, out, args.annotate, viewer, smoother, args.max_frames,
+                               sink.add)
+        except KeyboardInterrupt:  # Ctrl-C in a folder: the rows so far are kept (the video path stops cleanly)
+            where = f"kept in {sink.path}" if sink.path else "written"
+            raise KeyboardInterrupt(f"{sink.rows} row(s) {where}") from None
+        finally:
+            viewer.close()
     unit = "frame" if kind in (VIDEO, CAMERA) else "image"
-    summary = f"{faces} face(s); {no_face} {unit}(s) with no face"
-    if unreadable:
-        summary += f"; {unreadable} unreadable"
+    summary = f"{sink.faces} face(s); {sink.no_face} {unit}(s) with no face"
+    if sink.unreadable:
+        summary += f"; {sink.unreadable} unreadable"
+    path = sink.path
     print(summary + f"; model engine {predictor.engine}" + (f"; rows: {path}" if path else ""), file=sys.stderr)
     return 0
 

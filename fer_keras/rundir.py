@@ -291,11 +291,16 @@ class RunDir:
                                       "time": datetime.now().isoformat(timespec="seconds")})
 
     def read_status(self) -> dict:
-        """The run's status (empty when the run predates it)."""
+        """The run's status (empty when the run predates it). A status that says ``running`` while no
+        process holds the run's lock (killed by SIGKILL or out of memory) reads as ``stale``."""
         try:
-            return self.read_json(self.status)
+            status = self.read_json(self.status)
         except (OSError, ValueError):
             return {}
+        if status.get("state") == "running" and not self.locked():
+            status = {**status, "state": "stale",
+                      "reason": f"it said running (pid {status.get('pid')}), but that process is gone: killed"}
+        return status
 
     def classes(self) -> list[str] | None:
         """Class order of the run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
@@ -352,7 +357,7 @@ class RunDir:
         if run_dir is None:
             for sibling in map(cls, sorted((Path(out_dir) / experiment).glob("*"))):
                 state = sibling.read_status().get("state")
-                if state in ("running", "failed") and not sibling.locked():
+                if state in ("stale", "failed", "interrupted"):
                     log.warning("unfinished run %s (%s): resume it with --out %s, or delete it",
                                 sibling, state, sibling)
             run_dir = cls.new(out_dir, experiment).path
@@ -378,6 +383,10 @@ class RunDir:
                 for folder in created:
                     if folder.is_dir() and not any(folder.iterdir()):
                         folder.rmdir()
+            elif isinstance(error, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (run_cli turns it into one)
+                run.write_status("interrupted", str(error) or "stopped by the user")
+                raise KeyboardInterrupt(f"{run.path} is kept; the same command with --out {run.path} resumes "
+                                        "from its last finished epoch") from None
             else:
                 reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
                 run.write_status("failed", reason)

@@ -43,6 +43,14 @@ CONFIG_CASES = {
     "several machines": (["--set", "runtime.strategy=multi_worker"],
                          r"runtime\.strategy.*multi_worker is not supported.*keras-team/keras#20585"),
     # round three
+    "R3-08 input size 10000x10000": (["--set", "data.image_size=[10000,10000]", "--set", "data.options.n_subjects=20"],
+                                     r"^error: 140 images of 10000x10000x1 would take about 13\.0 GiB of memory, more "
+                                     r"than this machine has free \([\d.]+ GiB\); lower data\.image_size"),
+    "R3-09 balance target 10**8": (["--set", "augmentation.enabled=true", "--set", "augmentation.balance=per_class",
+                                    "--set", "augmentation.balance_target=100000000"],
+                                   r"^error: balancing to 700,000,000 images an epoch would take about 20\.9 GiB of "
+                                   r"memory, more than this machine has free \(16\.0 GiB\); lower "
+                                   r"augmentation\.balance_target$"),
     "R3-11 fractions sum above 1": (["--set", "split.test_fraction=0.7", "--set", "split.val_fraction=0.5"],
                                     r"^error: config error: split: val_fraction 0\.5 and test_fraction 0\.7 leave no "
                                     r"image to train on; their sum must be below 1$"),
@@ -72,6 +80,7 @@ def test_name_typos_are_caught_before_any_image_is_read(monkeypatch, capsys):
 @pytest.mark.parametrize("case", sorted(CONFIG_CASES))
 def test_config_case_is_one_line_exit_2_and_writes_nothing(case, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("fer_keras.memory.available_bytes", lambda: 16 * 2**30)  # the memory-bomb rows refuse alike anywhere
     extra, expected = CONFIG_CASES[case]
     code = train.main(TINY + extra)
     err = capsys.readouterr().err.strip()
@@ -85,6 +94,10 @@ FILE_CASES = {
     "extends: 3": (b"extends: 3\nexperiment: x\n", r"extends must be a config file name, got 3"),
     "not UTF-8": (b"experiment: caf\xe9\n", r"not a UTF-8 text file"),
     "duplicate key": (b"experiment: a\ntraining:\n  epochs: 2\n  epochs: 3\n", r"key 'epochs' appears twice"),
+    "R3-10 YAML alias bomb (9 levels of 9)": (
+        b"experiment: x\nreport:\n  paper: {source: s, accuracy: 1}\ndescription: &d0 [x, x, x, x, x, x, x, x, x]\n"
+        + b"".join(f"d{i}: &d{i} [{', '.join([f'*d{i - 1}'] * 9)}]\n".encode() for i in range(1, 9)),
+        r"bad\.yaml: its aliases expand to [\d,]+ values .*is it a YAML alias bomb\?$"),
 }
 
 
@@ -265,7 +278,8 @@ def test_a_run_with_progress_or_stopped_by_the_user_is_kept_resumable(tmp_path):
             with RunDir.open("seed: 1\n", run, tmp_path, "x") as folder:
                 (folder.path / "history_fold0.csv").write_text("epoch,loss\n0,1.0\n")
                 raise stop
-        assert (run / "history_fold0.csv").exists() and RunDir(run).read_status()["state"] == "failed"
+        state = {"interrupted": "interrupted", "crashed": "failed"}[name]
+        assert (run / "history_fold0.csv").exists() and RunDir(run).read_status()["state"] == state
 
 
 def test_a_failing_predict_or_export_leaves_no_new_out_folder(trained_run, tmp_path, capsys):
@@ -375,3 +389,270 @@ def test_r3_17_a_missing_starting_model_names_the_key_the_user_set(key, config, 
     assert err.startswith(f"error: {key} '") and "neither a fer_keras run directory" in err
     other = {"transfer.source_model": "init_from", "model.init_from": "source_model"}[key]
     assert other not in err and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_r3_01_a_phone_jpeg_is_read_upright_by_its_exif_orientation(orientation, tmp_path):
+    """Training and predict read every file through read_image; Orientation=6 (a portrait phone photo) was sideways."""
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageOps
+
+    from fer_keras.data.image_io import read_image
+
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:10, :20] = (255, 0, 0)  # a red block marks the stored top-left corner
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(stored).save(path, "JPEG", exif=exif, quality=95)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(path)))
+    image = read_image(path)
+    assert image.shape == upright.shape == ((40, 60, 3) if orientation in (1, 3) else (60, 40, 3))
+    assert np.abs(image.astype(int) - upright).max() <= 2
+    gray = tmp_path / "gray.jpg"
+    Image.fromarray(stored[..., 0]).save(gray, "JPEG", exif=exif, quality=95)
+    assert read_image(gray).shape[-1] == 1  # grayscale JPEGs stay one channel
+
+
+def test_r3_06_out_inside_the_input_folder_is_left_out_of_the_scan(trained_run, photo, tmp_path, capsys):
+    import shutil
+
+    import pandas as pd
+
+    from fer_keras import predict
+
+    folder = tmp_path / "m2"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        shutil.copy(photo, folder / name)
+    out = folder / "preds"
+    for _ in range(2):
+        assert predict.main(["--model", str(trained_run), str(folder), "--out", str(out), "--annotate"]) == 0
+    assert len(pd.read_csv(out / "predictions.csv")) == 2
+    assert sorted(p.name for p in (out / "annotated").rglob("*.png")) == ["a.png", "b.png"]
+    assert not (out / "annotated" / "preds").exists()
+
+
+
+def test_r3_18_19_ctrl_c_or_sigterm_during_training_is_one_line_and_the_run_stays_resumable(tmp_path):
+    """A 62-line KeyboardInterrupt traceback before; SIGTERM left status.json 'running' with a dead pid."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        out = tmp_path / f"run_{stop.name}"
+        process = subprocess.Popen([sys.executable, "-m", "fer_keras.train", *TINY, "--set", "training.epochs=50",
+                                    "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   cwd=tmp_path)
+        deadline = time.monotonic() + 240
+        while not (out / "history_fold0.csv").exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 130, err[-2000:]
+        assert err.strip().splitlines() == [f"interrupted: {out} is kept; the same command with --out {out} resumes "
+                                            "from its last finished epoch"], err[-2000:]
+        status = json.loads((out / "status.json").read_text())
+        assert status["state"] == "interrupted"
+    from fer_keras.rundir import RunDir
+
+    (out / "status.json").write_text(json.dumps({"state": "running", "pid": 999999}))  # as after a SIGKILL
+    assert RunDir(out).read_status()["state"] == "stale"
+
+
+def _folder_of_photos(photo, folder, count):
+    import shutil
+
+    folder.mkdir()
+    for i in range(count):
+        shutil.copy(photo, folder / f"{i:03d}.png")
+    return folder
+
+
+def test_r3_04_ctrl_c_during_a_folder_predict_keeps_every_row_so_far(trained_run, photo, tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    from fer_keras import predict
+    from fer_keras.inference import rows as rows_module
+
+    folder = _folder_of_photos(photo, tmp_path / "photos", 6)
+    real = rows_module.predict_images
+
+    def stopped_after_four(*args, **kwargs):
+        for done, item in enumerate(real(*args, **kwargs)):
+            if done == 4:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(rows_module, "predict_images", stopped_after_four)
+    out = tmp_path / "out"
+    assert predict.main(["--model", str(trained_run), str(folder), "--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == f"interrupted: 4 row(s) kept in {out / 'predictions.csv'}"
+    assert pd.read_csv(out / "predictions.csv")["source"].tolist() == [f"{i:03d}.png" for i in range(4)]
+    assert not list(out.glob(".tmp_*"))
+
+
+class FullDisk:
+    """A file that takes ``room`` writes, then writes half of the next one and fails as a full disk does."""
+
+    def __init__(self, handle, room):
+        self.handle, self.room = handle, room
+
+    def write(self, text):
+        if self.room == 0:
+            self.handle.write(text[: len(text) // 2])
+            self.handle.flush()
+            raise OSError(28, "No space left on device")
+        self.room -= 1
+        return self.handle.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_r3_05_a_full_disk_during_predict_keeps_the_whole_rows_that_fitted(fmt, trained_run, photo, tmp_path, capsys,
+                                                                           monkeypatch):
+    import json
+
+    import pandas as pd
+
+    from fer_keras import predict
+    from fer_keras.inference.sink import RowSink
+
+    folder = _folder_of_photos(photo, tmp_path / "photos", 5)
+    enter = RowSink.__enter__
+
+    def full_after_three(self):
+        enter(self)
+        self.handle = FullDisk(self.handle, room=3)
+        return self
+
+    monkeypatch.setattr(RowSink, "__enter__", full_after_three)
+    out = tmp_path / "out"
+    assert predict.main(["--model", str(trained_run), str(folder), "--out", str(out), "--format", fmt]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    err = lines[-1]  # after the folder's progress bar
+    assert err.startswith("error: ") and not any("Traceback" in line for line in lines)
+    assert "cannot write the predictions (No space left on device)" in err
+    assert f"the 3 row(s) written before are kept in {out / f'predictions.{fmt}'}" in err
+    kept = pd.read_csv(out / "predictions.csv") if fmt == "csv" else pd.DataFrame(
+        json.loads((out / "predictions.json").read_text()))
+    assert kept["source"].tolist() == ["000.png", "001.png", "002.png"] and not list(out.glob(".tmp_*"))
+
+
+def test_r3_05_a_full_disk_during_training_is_one_line(tmp_path, capsys, monkeypatch):
+    import json
+
+    from fer_keras.training import compute
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "run" / "epoch_times_fold0.csv"))
+
+    monkeypatch.setattr(compute.EpochTimer, "on_epoch_end", full)
+    monkeypatch.chdir(tmp_path)
+    assert train.main(TINY + ["--set", "training.epochs=2", "--out", str(tmp_path / "run")]) == 2
+    err = one_line_error(capsys)
+    assert err.startswith(f"error: the disk is full writing {tmp_path / 'run' / 'epoch_times_fold0.csv'} "
+                          "(No space left on device); free space and run the same command again")
+    assert json.loads((tmp_path / "run" / "status.json").read_text())["state"] == "failed"
+
+
+def test_r3_07_stream_rows_reach_the_file_as_frames_are_read(trained_run, tmp_path, capsys, monkeypatch):
+    """Camera and video rows were all kept in memory until the stream ended; now each frame's are written then."""
+    import cv2
+    import numpy as np
+    import pandas as pd
+
+    from fer_keras import predict
+    from fer_keras.data.synthetic import draw_face
+    from fer_keras.inference import video
+
+    clip = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 96))
+    for _ in range(5):
+        writer.write(cv2.cvtColor(draw_face(0, "happiness", 96, "grayscale"), cv2.COLOR_GRAY2BGR))
+    writer.release()
+    out = tmp_path / "out"
+    temporary = out / ".tmp_predictions.csv"
+    seen = []
+    real = video.video_rows
+
+    def recording(source, index, *args, **kwargs):  # rows on disk when frame `index` is made
+        seen.append(len(pd.read_csv(temporary)) if temporary.exists() and temporary.stat().st_size else 0)
+        return real(source, index, *args, **kwargs)
+
+    monkeypatch.setattr(video, "video_rows", recording)
+    assert predict.main(["--model", str(trained_run), str(clip), "--out", str(out), "--no-detect"]) == 0
+    assert seen == [0, 1, 2, 3, 4]
+    assert len(pd.read_csv(out / "predictions.csv")) == 5 and np.isfinite(
+        pd.read_csv(out / "predictions.csv")["confidence"]).all()
+
+
+def test_r3_21_a_keras_file_with_code_is_refused_saying_why_and_how_to_trust_it(photo, tmp_path, capsys, monkeypatch):
+    import keras
+
+    from fer_keras import export, predict
+
+    model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Lambda(lambda x: x * 2),
+                              keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
+    path = tmp_path / "lambda.keras"
+    model.save(path)
+    why = "it holds Python code (a Lambda layer), which Keras' safe mode refuses to run; if you trust its source"
+    assert predict.main(["--model", str(path), str(photo)]) == 2
+    assert why in one_line_error(capsys)
+    assert export.main(["--model", str(path), "--out", str(tmp_path / "export")]) == 2
+    assert why in one_line_error(capsys) and not (tmp_path / "export").exists()
+    monkeypatch.chdir(tmp_path)
+    assert train.main(TINY + ["--set", f"model.init_from={path}", "--set", "training.epochs=1"]) == 2
+    assert why in one_line_error(capsys)
+
+
+def _class_folders(tmp_path, counts):
+    import cv2
+
+    from fer_keras.data.synthetic import draw_face
+
+    root = tmp_path / "faces"
+    for label, count in counts.items():
+        (root / label).mkdir(parents=True)
+        for i in range(count):
+            cv2.imwrite(str(root / label / f"{label}_{i}.png"), draw_face(i, label, 48, "grayscale"))
+    return root
+
+
+def test_r3_13_a_class_emptied_by_exclusions_stops_the_run(tmp_path, capsys, monkeypatch):
+    root = _class_folders(tmp_path, {"happiness": 4, "sadness": 4, "anger": 0})
+    for i in range(5):
+        (root / "anger" / f"broken_{i}.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    monkeypatch.chdir(tmp_path)
+    assert train.main(["--config", "finetune_own_folder.yaml", "--set", f"data.root={root}",
+                       "--set", "model.init_from=null", "--set", "training.epochs=1"]) == 2
+    assert ("folder: class 'anger' has no usable image left: all 5 of its files were excluded (first: "
+            in one_line_error(capsys))
+
+
+def test_r3_14_identical_files_in_two_classes_are_excluded_as_conflicts_and_broken_links_listed(tmp_path):
+    import shutil
+
+    from fer_keras.data.folder import read_folder
+    from fer_keras.errors import DatasetError
+
+    root = _class_folders(tmp_path, {"happiness": 12, "sadness": 12})
+    for i in range(10):  # the same 10 files filed as happy and as sad
+        shutil.copy(root / "happiness" / f"happiness_{i}.png", root / "sadness" / f"copy_{i}.png")
+    (root / "sadness" / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    result = read_folder(root)
+    assert len(result.table) == 2 + 12  # 10 conflicting happy files and their 10 sad copies left out
+    reasons = result.excluded.set_index(result.excluded["path"].map(lambda p: p.rsplit("/", 1)[1]))["reason"]
+    assert reasons["copy_3.png"].startswith("label conflict: the same image as ") and "happiness, sadness" in reasons[
+        "copy_3.png"]
+    assert reasons["happiness_3.png"].startswith("label conflict") and reasons["gone.png"].startswith("broken link")
+    with pytest.raises(DatasetError, match=r"are the same image filed under classes 'happiness' and 'sadness'"):
+        read_folder(root, strict=True)

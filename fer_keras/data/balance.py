@@ -24,6 +24,7 @@ import numpy as np
 
 from fer_keras.data.registry import DatasetError
 from fer_keras.labels import canonical_order
+from fer_keras.memory import check_fits
 
 MODES = ("none", "per_class", "total")
 
@@ -51,6 +52,8 @@ def balanced_indices(
     members = [np.flatnonzero(labels == name) for name in order]
     counts = np.array([len(m) for m in members])
     wanted = _wanted_counts(counts, mode, target, order)
+    check_fits(32 * int(np.sum(wanted)), f"balancing to {int(np.sum(wanted)):,} images an epoch",
+               "lower augmentation.balance_target")  # int64 picks, their concatenation, its permutation, tf.data's copy
     rng = np.random.default_rng(seed)
     chosen = [_fill(m, n, rng) for m, n in zip(members, wanted)]
     return rng.permutation(np.concatenate(chosen))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from fer_keras.data.image_io import ImageError, read_image
 from fer_keras.data.registry import DatasetError
+from fer_keras.memory import check_fits
 
 
 def to_color_mode(image: np.ndarray, color_mode: str) -> np.ndarray:
@@ -62,12 +63,15 @@ def load_images(
         image = row["image"] if has_arrays and row["image"] is not None else read(row["path"])
         return resize(to_color_mode(np.asarray(image, dtype=np.uint8), color_mode), image_size)
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        images = list(pool.map(one, range(len(table))))
     channels = 1 if color_mode == "grayscale" else 3
-    if not images:
-        return np.zeros((0, *image_size, channels), np.uint8)
-    return np.stack(images)
+    shape = (len(table), *image_size, channels)
+    check_fits(int(np.prod(shape)), f"{len(table)} images of {image_size[0]}x{image_size[1]}x{channels}",
+               "lower data.image_size or use fewer images")
+    images = np.empty(shape, np.uint8)  # filled in place: no list of copies beside it
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for position, image in enumerate(pool.map(one, range(len(table)))):
+            images[position] = image
+    return images
 
 
 def decode_or_exclude(

@@ -11,6 +11,7 @@ its own subject (``<class folder>/<stem>``), since nothing tells who is in the p
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -87,6 +88,8 @@ def read_folder(
     for class_folder in class_folders:
         label = class_name(class_folder.name, label_map)
         files = list_images(class_folder, recursive=True)
+        excluded += [{"path": str(link), "label": label, "reason": "broken link (its target does not exist)"}
+                     for link in sorted(class_folder.rglob("*")) if link.is_symlink() and not link.exists()]
         if not files:
             raise DatasetError(f"{NAME}: class folder {class_folder} has no images")
         for path in files:
@@ -97,4 +100,35 @@ def read_folder(
                 excluded.append({"path": str(path), "label": label, "reason": reason})
                 continue
             rows.append({"path": str(path), "label": label, "subject": subject})
-    return screen_files(rows, NAME, strict=strict, check=check, excluded=excluded)
+    rows, conflicts = _without_conflicting_copies(rows, strict)
+    result = screen_files(rows, NAME, strict=strict, check=check, excluded=excluded + conflicts)
+    for label in sorted({class_name(f.name, label_map) for f in class_folders} - set(result.table["label"])):
+        reasons = result.excluded[result.excluded["label"] == label]["reason"]
+        why = f" (first: {reasons.iloc[0]}; all in excluded.csv)" if len(reasons) else ""
+        raise DatasetError(f"{NAME}: class {label!r} has no usable image left: all {len(reasons)} of its files "
+                           f"were excluded{why}")
+    return result
+
+
+def _without_conflicting_copies(rows: list[dict], strict: bool) -> tuple[list[dict], list[dict]]:
+    """Rows minus byte-identical files filed under different classes (a label conflict), and their exclusions."""
+    by_content: dict[str, list[dict]] = {}
+    for row in rows:
+        try:
+            digest = hashlib.sha256(Path(row["path"]).read_bytes()).hexdigest()
+        except OSError:
+            continue  # unreadable: screen_files says so
+        by_content.setdefault(digest, []).append(row)
+    conflicting: dict[str, dict] = {}
+    for copies in by_content.values():
+        labels = sorted({copy["label"] for copy in copies})
+        if len(labels) > 1:
+            if strict:
+                raise DatasetError(f"{NAME}: {copies[0]['path']} and {copies[1]['path']} are the same image filed "
+                                   f"under classes {' and '.join(map(repr, labels))}")
+            for copy in copies:
+                other = next(c["path"] for c in copies if c is not copy)
+                conflicting[copy["path"]] = {"path": copy["path"], "label": copy["label"],
+                                             "reason": f"label conflict: the same image as {other} "
+                                                       f"(classes {', '.join(labels)})"}
+    return [row for row in rows if row["path"] not in conflicting], list(conflicting.values())

@@ -72,11 +72,17 @@ def _truncation(data: bytes, kind: str) -> str | None:
 
 
 def _decode(data: bytes) -> np.ndarray | None:
-    """Decode with OpenCV's own log quiet (a broken file is reported by our reason, not by libtiff)."""
+    """Decode with OpenCV's own log quiet (a broken file is reported by our reason, not by libtiff).
+
+    JPEGs are turned upright by their EXIF orientation (a phone's portrait photo is stored sideways
+    with ``Orientation = 6``); ``IMREAD_UNCHANGED`` would ignore it, so JPEGs, which have no alpha
+    or 16-bit depth to keep, are decoded with ``IMREAD_ANYCOLOR`` (grayscale stays one channel).
+    """
+    flags = cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH if _format(data[:16]) == "jpeg" else cv2.IMREAD_UNCHANGED
     level = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
     finally:
         cv2.utils.logging.setLogLevel(level)
     if image is None or image.size == 0:

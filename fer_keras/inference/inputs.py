@@ -3,7 +3,7 @@
 The work behind ``python -m fer_keras.predict``: what an input is (:func:`input_kind`), stills and
 folders (:func:`predict_still`: faces of a folder batched into the model), streams
 (:func:`predict_stream`: tracked and smoothed faces, an annotated mp4), an optional window
-(:class:`Viewer`), and the rows written as CSV or JSON (:func:`write_rows`).
+(:class:`Viewer`); the rows go to a :class:`~fer_keras.inference.sink.RowSink` as they are made.
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ class Viewer:
             cv2.destroyAllWindows()
 
 
-def predict_still(predictor, kind: str, input_path: Path, out: Path | None, annotate_on: bool, viewer: Viewer) -> list[dict]:
-    """Rows for an image or a folder of images; annotated copies under ``out/annotated``."""
+def predict_still(predictor, kind: str, input_path: Path, out: Path | None, annotate_on: bool, viewer: Viewer,
+                  emit) -> int:
+    """Rows for an image or a folder of images, handed to ``emit`` image by image as they are made;
+    annotated copies under ``out/annotated``. Returns the number of images."""
     import cv2
     from tqdm.auto import tqdm
 
@@ -91,15 +93,18 @@ def predict_still(predictor, kind: str, input_path: Path, out: Path | None, anno
 
     if kind == FOLDER:
         paths, root = list_images(input_path, recursive=True), input_path
+        if out is not None:  # --out inside the folder: its own annotated copies are not new input
+            inside = out.resolve()
+            paths = [p for p in paths if not p.resolve().is_relative_to(inside)]
         if not paths:
             raise InferenceError(f"input folder {input_path} holds no image files (.png .jpg .jpeg .bmp .tif .tiff)")
     else:
         paths, root = [input_path], input_path.parent
-    rows, started = [], time.perf_counter()
+    started = time.perf_counter()
     results = tqdm(predict_images(predictor, paths, root=root), total=len(paths), unit="img",
                    desc="predict", disable=kind != FOLDER)
     for path, image, faces, image_rows in results:
-        rows.extend(image_rows)
+        emit(image_rows)
         if image is None or not (annotate_on or viewer.on):
             continue
         drawn = annotate(image, [f.box for f in faces], [f.probabilities for f in faces], predictor.classes,
@@ -113,19 +118,20 @@ def predict_still(predictor, kind: str, input_path: Path, out: Path | None, anno
             break
     elapsed = time.perf_counter() - started
     log.info("%d image(s): %.1f ms per image (read, detect, crop, predict)", len(paths), 1000 * elapsed / len(paths))
-    return rows
+    return len(paths)
 
 
 def predict_stream(predictor, source: str, out: Path | None, annotate_on: bool, viewer: Viewer,
-                   smoother, max_frames: int | None) -> list[dict]:
-    """Per-frame rows for a video file or camera, raw and smoothed; an annotated mp4 when asked."""
+                   smoother, max_frames: int | None, emit) -> int:
+    """Per-frame rows for a video file or camera, raw and smoothed, handed to ``emit`` frame by frame (none
+    is kept in memory: a camera may run for hours); an annotated mp4 when asked. Returns the frames read."""
     import cv2
     from tqdm.auto import tqdm
 
     from fer_keras.inference.annotate import annotate
     from fer_keras.inference.video import FaceTracker, VideoSource, open_writer, predict_frames, video_rows
 
-    rows, writer, frames_done = [], None, 0
+    writer, frames_done = None, 0
     with VideoSource(source) as video:
         tracker = FaceTracker(smoother=smoother)
         frames = islice(video, max_frames) if max_frames else video
@@ -135,7 +141,7 @@ def predict_stream(predictor, source: str, out: Path | None, annotate_on: bool, 
         try:
             for index, frame, faces in progress:
                 frames_done = index + 1
-                rows.extend(video_rows(video.name, index, video.fps, faces, predictor.classes, smoother is not None))
+                emit(video_rows(video.name, index, video.fps, faces, predictor.classes, smoother is not None))
                 if not (annotate_on or viewer.on):
                     continue
                 shown = [f.smoothed if smoother is not None else f.probabilities for f in faces]
@@ -160,21 +166,4 @@ def predict_stream(predictor, source: str, out: Path | None, annotate_on: bool, 
 
         raise InferenceError(f"no frame could be read from {source}")
     log.info("%d frame(s): %.1f frames/s (read, detect, crop, predict, track)", frames_done, frames_done / elapsed)
-    return rows
-
-
-def write_rows(frame, out: Path | None, fmt: str) -> Path | None:
-    """Write the rows to ``out/predictions.<fmt>``, or to standard output without ``out``."""
-    if fmt == "json":
-        text = frame.to_json(orient="records", indent=1)
-    else:
-        text = frame.to_csv(index=False)
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return None
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"predictions.{fmt}"
-    temporary = path.with_name(f".tmp_{path.name}")
-    temporary.write_text(text)
-    temporary.replace(path)
-    return path
+    return frames_done

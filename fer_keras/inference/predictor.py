@@ -39,6 +39,7 @@ from fer_keras.data.face_detect import Box, Detection, find_detections
 from fer_keras.inference import InferenceError
 from fer_keras.inference.engine import choose_engine, gpu_present, tflite_twin
 from fer_keras.models.float32_copy import float32_model
+from fer_keras.models.load_failure import load_failure
 from fer_keras.inference.runners import keras_runner
 from fer_keras.rundir import RunDir
 
@@ -123,8 +124,7 @@ def load_keras_model(path: Path):
     try:
         return keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many kinds for a bad file
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InferenceError(f"cannot load model {path}: {first}") from None
+        raise InferenceError(load_failure(f"model {path}", error)) from None
 
 
 class Predictor:

@@ -12,6 +12,7 @@ from pathlib import Path
 import keras
 
 from fer_keras.models.float32_copy import float32_model
+from fer_keras.models.load_failure import load_failure
 from fer_keras.models.heads import HEAD_NAME, softmax_output
 from fer_keras.models.registry import ModelError
 from fer_keras.rundir import RunDir
@@ -49,7 +50,7 @@ def load_trained_model(
     try:
         model = keras.models.load_model(path, compile=False)  # compile_model compiles it again
     except Exception as error:  # a corrupt or foreign file: one line for the user
-        raise ModelError(f"cannot load {path}: {str(error).splitlines()[0]}") from None
+        raise ModelError(load_failure(path, error)) from None
     if keras.mixed_precision.global_policy().name == "float32":
         model = float32_model(model)  # trained under mixed precision elsewhere: this run trains in float32
     if input_shape is not None and tuple(model.input_shape[1:]) != tuple(input_shape):

@@ -35,9 +35,10 @@ def test_subject_pattern_groups_images_by_person(tmp_path):
     assert table["subject"].value_counts().to_dict() == {"S010": 3, "S011": 3, "S012": 3}
     named = read_folder(root, subject_pattern=r"_(?P<seq>\d{3})_|^(?P<subject>S\d+)").table
     assert set(named["subject"]) == {"S010", "S011", "S012"}
-    result = read_folder(root, subject_pattern=r"^P\d+")
-    assert result.table.empty and len(result.excluded) == 9
-    assert set(result.excluded["reason"]) == {"file name does not match subject_pattern"}
+    # every file excluded: the emptied class stops the read (it would silently train without the class)
+    with pytest.raises(DatasetError, match=r"class 'anger' has no usable image left: all 6 of its files were "
+                                           r"excluded \(first: file name does not match subject_pattern"):
+        read_folder(root, subject_pattern=r"^P\d+")
     with pytest.raises(DatasetError, match="subject_pattern '\\(' is not a valid regex"):
         read_folder(root, subject_pattern="(")
 

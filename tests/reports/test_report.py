@@ -105,7 +105,9 @@ def test_a_run_trained_from_random_weights_answers_the_papers_scratch_number(run
 def test_empty_run_dir_is_one_line_error(tmp_path):
     with pytest.raises(ReportError, match="not a fer_keras run directory"):
         build_report(tmp_path)
-    (tmp_path / "config.yaml").write_text("experiment: x\n")
+    from fer_keras.config import load_config
+
+    (tmp_path / "config.yaml").write_text(load_config("quickstart.yaml").to_yaml())  # a whole run config
     with pytest.raises(ReportError, match="no finished fold"):
         build_report(tmp_path)
 

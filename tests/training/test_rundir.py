@@ -127,8 +127,8 @@ def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
         run.write_text(tmp_path.parent / "elsewhere.txt", "x")
     relative = RunDir(Path(os.path.relpath(tmp_path)) / "relative")  # as ``--out run`` gives it
     relative.path.mkdir()
-    relative.write_json(relative.status, {"state": "running"})
-    assert relative.read_status() == {"state": "running"}
+    relative.write_json(relative.status, {"state": "finished"})
+    assert relative.read_status() == {"state": "finished"}
 
 
 def test_run_dir_status_lock_and_resume_check(tmp_path):
