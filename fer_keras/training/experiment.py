@@ -274,9 +274,10 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
 
 
 def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, run: RunDir) -> None:
-    """Keep a few evaluation images (one per class first) for the report's emotion-analysis figure."""
+    """Keep a few evaluation images (one per class first) for the report's emotion-analysis figure; none
+    when ``report.sample_faces`` is off (a research-only dataset's faces stay out of the run folder)."""
     count = config.report.sample_predictions
-    if count == 0 or run.samples.exists():
+    if count == 0 or not config.report.sample_faces or run.samples.exists():
         return
     parts = parts.to_numpy()
     pool = np.flatnonzero(parts == TEST) if (parts == TEST).any() else np.flatnonzero(parts == VAL)

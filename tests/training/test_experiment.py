@@ -76,3 +76,13 @@ def test_learns_synthetic_faces_well_above_chance(tmp_path):
     run_dir = run_experiment(config, run_dir=tmp_path / "run")
     stats = json.loads((run_dir / "metrics.json").read_text())["test_sets"]["synthetic"]
     assert stats["accuracy"] > 0.6, stats  # chance is 1/7; 0.92 measured on 2 cores
+
+
+def test_no_dataset_face_is_kept_in_the_run_when_sample_faces_is_off(tmp_path):
+    """samples.npz kept 8 raw faces even with report.sample_faces: false (the bundled FER2013 recipe)."""
+    out = tmp_path / "run"
+    overrides = [item for pair in zip(["--set"] * 7, TINY + ["training.epochs=1", "report.sample_faces=false",
+                                                            "model.name=simple_cnn"]) for item in pair]
+    done = train_cli("--config", "quickstart.yaml", *overrides, "--out", str(out))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (out / "report.md").exists() and not (out / "samples.npz").exists()
