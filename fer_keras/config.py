@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -68,7 +68,9 @@ class FaceCropConfig(Section):
     confidence: float = Field(0.9, ge=0.0, le=1.0, description="mtcnn: smallest face confidence accepted")
     align: bool = Field(False, description="rotate and scale each face so the eyes are level at fixed places "
                                            "before cropping (needs detector: mtcnn)")
-    margin: float = Field(0.2, ge=0.0, le=1.0, description="extra border around the box, as a fraction of its size")
+    margin: Annotated[float, Field(ge=0.0, le=1.0)] | Literal["fer2013"] = Field(
+        0.2, description="extra border around the box, as a fraction of its size; fer2013: the border that frames "
+                         "a face as FER2013's 48x48 crops do for the detector in use (haar 0.10, mtcnn 0.00)")
     square: bool = Field(True, description="widen the box to a square before cropping")
     min_size: int = Field(20, ge=1, description="smallest face side in pixels")
     cache: bool = Field(True, description="remember detections on disk (runtime.out_dir/.cache)")

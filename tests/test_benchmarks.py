@@ -212,3 +212,53 @@ def test_precision_benchmark_times_both_policies_or_says_the_cpu_has_no_bf16_uni
     machine = {"CPU": "Some CPU", "CPU cores visible": "2", "TensorFlow": "2", "Keras": "3"}
     text = precision_bench.render(machine, ["amx_bf16"], [row], 1, 1)
     assert "bf16-related CPU flags: amx_bf16" in text and "| simple_cnn |" in text
+
+
+def test_cross_dataset_scores_accuracy_and_balanced_accuracy_with_intervals():
+    import pandas as pd
+
+    from benchmarks.cross_dataset import card_table, score
+
+    table = pd.DataFrame({"label": ["anger"] * 10 + ["disgust"] * 2})
+    labels = ["anger"] * 10 + [None, "anger"]  # disgust never found: balanced accuracy shows it
+    rows = score("m", "set", table, labels, 3.0)
+    overall = rows[0]
+    assert overall["accuracy"] == pytest.approx(10 / 12) and overall["balanced_accuracy"] == pytest.approx(0.5)
+    assert overall["faces_found"] == 11 and overall["ci_low"] < 10 / 12 < overall["ci_high"]
+    assert {r["class"]: r["accuracy"] for r in rows[1:]} == {"anger": 1.0, "disgust": 0.0}
+    text = card_table(pd.DataFrame(rows))
+    assert "| set | m | 83.3 (" in text and "| 50.0 (" in text and "| 11 of 12 | 3.0 |" in text
+
+
+def test_cross_dataset_runs_fer_in_another_interpreter_and_says_why_when_it_fails(tmp_path):
+    import sys
+
+    import pandas as pd
+
+    from benchmarks.cross_dataset import fer_labels_elsewhere
+
+    fake = tmp_path / "python"
+    fake.write_text(f"#!{sys.executable}\nimport json, sys\nrequest, answer = sys.argv[-2:]\n"
+                    "paths = json.load(open(request))['paths']\n"
+                    "json.dump({'labels': ['happy_label' for _ in paths], 'ms': 1.5}, open(answer, 'w'))\n")
+    fake.chmod(0o755)
+    labels, ms = fer_labels_elsewhere(str(fake), pd.DataFrame({"path": ["a.png", "b.png"]}), detect=True)
+    assert labels == ["happy_label", "happy_label"] and ms == 1.5
+    broken = tmp_path / "broken"
+    broken.write_text(f"#!{sys.executable}\nraise SystemExit('no module named fer')\n")
+    broken.chmod(0o755)
+    with pytest.raises(ImportError, match=f"fer under {broken} failed: no module named fer"):
+        fer_labels_elsewhere(str(broken), pd.DataFrame({"path": ["a.png"]}), detect=True)
+
+
+def test_the_model_card_table_is_the_committed_comparison():
+    """docs/model_card.md's comparison table is generated from reports/bundled_vs_fer/cross_dataset.csv."""
+    import pandas as pd
+
+    from benchmarks import REPO
+    from benchmarks.cross_dataset import CARD_BEGIN, CARD_END, card_table
+
+    card = (REPO / "docs" / "model_card.md").read_text()
+    block = card.split(CARD_BEGIN, 1)[1].split(CARD_END, 1)[0].strip()
+    assert block == card_table(pd.read_csv(REPO / "reports" / "bundled_vs_fer" / "cross_dataset.csv")), \
+        "regenerate: python benchmarks/cross_dataset.py --render --card docs/model_card.md --out reports/bundled_vs_fer"

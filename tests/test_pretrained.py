@@ -46,6 +46,8 @@ def test_bundle_is_complete_small_and_free_of_dataset_images():
     size = sum((pretrained.BUNDLED_DIR / n).stat().st_size for n in ("model_fold0.keras", "model_fold0.tflite"))
     assert size <= MAX_BUNDLE_BYTES
     assert json.loads((pretrained.BUNDLED_DIR / "metrics.json").read_text())["classes"] == list(CLASSES_7)
+    config = (pretrained.BUNDLED_DIR / "config.yaml").read_text()
+    assert "shared/datasets" not in config and "root: path/to/FER2013" in config  # no maintainer's path ships
 
 
 def test_one_liner_returns_the_predictor_the_cli_uses(predictor):

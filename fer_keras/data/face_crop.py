@@ -37,11 +37,25 @@ def crop_face(image: np.ndarray, box: Box, margin: float = 0.2, square: bool = T
     return np.ascontiguousarray(crop, dtype=np.uint8) if crop.dtype != np.uint8 else crop.copy()
 
 
+#: ``face_crop.margin: fer2013``: the border that frames a face as FER2013's crops are framed, per
+#: detector. Measured on 400 FER2013 training images (upscaled as detection does): Haar's square box
+#: covers a median 0.83 of the image's side (1 / 0.83 = 1 + 2 × 0.10), MTCNN's box 0.79 of its width
+#: and 0.99 of its height, so its square crop already matches with no border.
+FER2013_MARGINS = {"haar": 0.10, "mtcnn": 0.0}
+
+
+def margin_of(settings: FaceCropConfig) -> float:
+    """The border ``settings.margin`` asks for with ``settings.detector`` (resolving ``fer2013``)."""
+    if settings.margin == "fer2013":
+        return FER2013_MARGINS.get(settings.detector, FER2013_MARGINS["haar"])
+    return float(settings.margin)
+
+
 def crop_detection(image: np.ndarray, detection: Detection | Box, settings: FaceCropConfig) -> np.ndarray:
     """The face crop training and predict use: eye-aligned when ``settings.align``, else the margin box."""
     if settings.align:
         if not isinstance(detection, Detection):
             raise DatasetError("face_crop.align needs eye landmarks; this face has only a box")
-        return align_face(image, detection, settings.margin, settings.square)
+        return align_face(image, detection, margin_of(settings), settings.square)
     box = detection.box if isinstance(detection, Detection) else detection
-    return crop_face(image, box, settings.margin, settings.square)
+    return crop_face(image, box, margin_of(settings), settings.square)

@@ -42,6 +42,10 @@ def bundled_config(run_config: Path, overrides: list[str]) -> str:
     return yaml.safe_dump(raw, sort_keys=False)
 
 
+#: What the shipped config says in place of the maintainer's own dataset path.
+ROOT_PLACEHOLDER = "path/to/FER2013"
+
+
 def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ()) -> list[Path]:
     """Copy ``run_dir``'s model, config (with ``overrides``) and metrics into ``target``; returns the files written."""
     from fer_keras.inference.export import check_tflite_matches, sample_images, tflite_bytes
@@ -63,7 +67,8 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
         check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
 
     bundled.write_file(bundled.tflite(0), write_tflite)
-    bundled.write_text(bundled.config, bundled_config(run.config, list(overrides)))
+    # no machine's path ships: data.root becomes a placeholder (predict never reads it)
+    bundled.write_text(bundled.config, bundled_config(run.config, [f"data.root={ROOT_PLACEHOLDER}", *overrides]))
     metrics = run.read_json(run.metrics)
     bundled.write_text(bundled.metrics, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
     return [bundled.config, bundled.model(0), bundled.tflite(0), bundled.metrics]

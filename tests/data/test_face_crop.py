@@ -55,3 +55,27 @@ def test_crop_larger_than_image_shrinks_to_a_square_inside():
 def test_crop_rejects_empty_box():
     with pytest.raises(DatasetError, match="no area"):
         face_crop.crop_face(coordinate_image(), (5, 5, 0, 10))
+
+
+def test_fer2013_margin_frames_the_face_as_fer2013_crops_for_each_detector():
+    """Haar's box covers ~0.83 of a FER2013 crop's side, MTCNN's square ~0.99: the crops match FER2013's framing."""
+    from fer_keras.config import FaceCropConfig
+    from fer_keras.data.face_crop import FER2013_MARGINS, crop_detection, margin_of
+
+    haar = FaceCropConfig(detector="haar", margin="fer2013")
+    mtcnn = FaceCropConfig(detector="mtcnn", margin="fer2013")
+    assert (margin_of(haar), margin_of(mtcnn)) == (FER2013_MARGINS["haar"], FER2013_MARGINS["mtcnn"]) == (0.10, 0.0)
+    assert margin_of(FaceCropConfig(detector="haar", margin=0.3)) == 0.3
+    image = np.zeros((400, 400, 3), np.uint8)
+    assert crop_detection(image, (100, 100, 100, 100), haar).shape[:2] == (120, 120)
+    assert crop_detection(image, (100, 100, 100, 100), mtcnn).shape[:2] == (100, 100)
+    with pytest.raises(ValueError):
+        FaceCropConfig(margin="wide")
+
+
+def test_the_bundled_model_crops_faces_as_fer2013_frames_them():
+    from fer_keras.config import load_config
+    from fer_keras.pretrained import BUNDLED_DIR
+
+    assert load_config(BUNDLED_DIR / "config.yaml").data.face_crop.margin == "fer2013"
+    assert load_config("fer2013_bundled.yaml").data.face_crop.margin == "fer2013"
