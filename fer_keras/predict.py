@@ -51,6 +51,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=5, help="window: frames averaged; default 5")
     parser.add_argument("--max-frames", type=int, default=None,
                         help="video/camera: stop after this many frames (a camera otherwise runs until Ctrl-C or q)")
+    parser.add_argument("--tf-threads", type=int, default=1, metavar="N",
+                        help="TensorFlow threads per operation (default 1: face detection runs many tiny operations, "
+                             "for which handing work between threads costs more than it gives; images are read and "
+                             "searched on several threads anyway); 0: TensorFlow's default")
     parser.add_argument("--show", action="store_true",
                         help="show annotated frames in a window when a display exists (q quits)")
     return parser.parse_args(argv)
@@ -61,6 +65,8 @@ def predict(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from fer_keras.inference import InferenceError
 
+    if args.tf_threads < 0:
+        raise InferenceError(f"--tf-threads must be 0 (TensorFlow's default) or more, got {args.tf_threads}")
     if args.max_frames is not None and args.max_frames < 1:
         raise InferenceError(f"--max-frames must be at least 1, got {args.max_frames} (leave it out to run until "
                              "the video ends or a camera is stopped)")
@@ -91,6 +97,14 @@ def predict_into(args: argparse.Namespace, kind: str, out: Path | None) -> int:
     from fer_keras.cli import load_tensorflow_quietly
 
     load_tensorflow_quietly()
+    if args.tf_threads:
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(args.tf_threads)
+            tf.config.threading.set_inter_op_parallelism_threads(args.tf_threads)
+        except RuntimeError:  # TensorFlow already ran in this process (predict called from Python): as it is
+            pass
     from fer_keras.inference.predictor import Predictor
     from fer_keras.inference.sink import RowSink
 

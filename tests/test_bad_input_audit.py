@@ -656,3 +656,62 @@ def test_r3_14_identical_files_in_two_classes_are_excluded_as_conflicts_and_brok
     assert reasons["happiness_3.png"].startswith("label conflict") and reasons["gone.png"].startswith("broken link")
     with pytest.raises(DatasetError, match=r"are the same image filed under classes 'happiness' and 'sadness'"):
         read_folder(root, strict=True)
+
+
+def test_r3_02_a_huge_photo_is_searched_on_a_bounded_copy(monkeypatch):
+    """A 12000x12000 JPEG took 67 s and 18.8 GB (MTCNN on the full image); faces under 1/8 of the short
+    side are not sought, so the search runs on a copy of at most 160 px (measured after: 1.6 GB, 21 s
+    with TensorFlow's start). A 4000 px frame stands in for it here (48 MB, not 432 MB)."""
+    import numpy as np
+
+    from fer_keras.config import FaceCropConfig
+    from fer_keras.data import face_detect
+
+    seen = []
+
+    class Fake:
+        def detect_faces(self, rgb, min_face_size, threshold_onet):
+            seen.append(rgb.shape)
+            return []
+
+    monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: Fake())
+    assert face_detect.find_detections(np.zeros((4000, 4000, 3), np.uint8), FaceCropConfig(detector="mtcnn")) == []
+    assert seen == [(160, 160, 3)]
+
+
+def test_r3_20_a_damaged_checkpoint_state_is_one_line_from_the_train_command(tmp_path, capsys, monkeypatch):
+    import json
+
+    from fer_keras.training import compute
+
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    calls = []
+
+    real = compute.EpochTimer.on_epoch_end
+
+    def stop_after_one_epoch(self, epoch, logs=None):  # epoch 1 is committed, epoch 2 is interrupted
+        calls.append(epoch)
+        if epoch >= 1:
+            raise KeyboardInterrupt
+        real(self, epoch, logs)
+
+    monkeypatch.setattr(compute.EpochTimer, "on_epoch_end", stop_after_one_epoch)
+    assert train.main(TINY + ["--set", "training.epochs=3", "--out", str(out)]) == 130
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    states = list(out.glob(".backup_fold0/state.json"))
+    assert len(states) == 1, "epoch 1 left a committed checkpoint"
+    states[0].write_text(states[0].read_text()[:15])
+    assert train.main(TINY + ["--set", "training.epochs=3", "--out", str(out)]) == 2
+    err = one_line_error(capsys)
+    assert f"checkpoint state {states[0]} is damaged (JSONDecodeError); delete {states[0].parent}" in err
+    assert json.loads((out / "status.json").read_text())["state"] == "failed"
+
+
+def test_predict_tf_threads_below_0_is_one_line(trained_run, photo, capsys):
+    from fer_keras import predict
+
+    assert predict.main(["--model", str(trained_run), str(photo), "--tf-threads", "-2"]) == 2
+    assert "--tf-threads must be 0 (TensorFlow's default) or more, got -2" in one_line_error(capsys)
