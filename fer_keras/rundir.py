@@ -348,7 +348,8 @@ class RunDir:
           for ``runtime.verbose`` and ``training.epochs`` (a longer or shorter schedule; the notes say so);
         - a second training on the same directory gets one line instead of a crash; separate
           ``--fold K`` jobs (``fold``) lock ``.lock_fold<K>`` and may share a directory;
-        - ``status.json`` says running, then failed (with the reason) or finished.
+        - ``status.json`` says running, then failed (with the reason), interrupted (Ctrl-C or SIGTERM: the
+          KeyboardInterrupt raised on says how to resume) or finished.
         """
         run_dir = Path(run_dir).expanduser() if run_dir is not None else None
         fresh = run_dir is None or not run_dir.exists()

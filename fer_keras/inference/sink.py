@@ -2,7 +2,7 @@
 
 :class:`RowSink` appends each batch of rows to a hidden temporary file beside
 ``predictions.<csv|json>`` (flushed, so a crash or Ctrl-C loses at most the rows being written)
-and renames it into place when the command ends, however it ends; without ``--out`` the rows go
+and renames it into place when the command ends or is stopped (Ctrl-C); without ``--out`` the rows go
 to standard output as they are made. A write that fails (a full disk) keeps every whole row that
 fitted and stops with one line. Memory stays bounded: no row is held after it is written, so a
 camera may run for hours.
@@ -105,8 +105,8 @@ class RowSink:
             return
         self.handle.close()
         self._close_json()
-        if self.rows or error is None:
+        if error is None or isinstance(error, KeyboardInterrupt):  # done, or stopped: the rows so far count
             self.temporary.replace(self.path)
-        else:
+        else:  # a failure: an earlier predictions file is not replaced by a part of this one
             self.temporary.unlink(missing_ok=True)
 
