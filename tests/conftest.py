@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# no test touches the real network: weight downloads are off (the download tests serve files on loopback)
+os.environ["FER_KERAS_OFFLINE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"

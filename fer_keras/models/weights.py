@@ -1,4 +1,4 @@
-"""Pretrained weight files, found offline: never downloads anything.
+"""Pretrained weight files: found on disk, else downloaded on first use as ``keras.applications`` does.
 
 Each model knows the file its ImageNet weights come in (for a ``keras.applications``
 backbone, the exact file Keras would download, and its URL: see ``BackboneSpec.weights_file``
@@ -10,8 +10,12 @@ looks for that file, in order, in
 2. the folder named by ``$FER_KERAS_WEIGHTS_DIR``;
 3. ``../shared/weights/`` next to the repository, when that folder exists.
 
-``weights: path/to/file.h5`` loads that file instead (:func:`existing_weights_file`);
-``weights: null`` means random initialisation and is handled by the builders. A missing file
+When no folder holds it, the file is downloaded from its URL into the Keras cache with
+``keras.utils.get_file`` (the ecosystem's convention: a progress bar, its hash checked when one
+is known, nothing half-written left behind), unless ``$FER_KERAS_OFFLINE`` is set (``1``), which
+never touches the network. ``weights: path/to/file.h5`` loads that file instead
+(:func:`existing_weights_file`); ``weights: null`` means random initialisation and is handled by
+the builders. A file that cannot be had (offline, no network, a failed or corrupt download)
 raises :class:`ModelError` with one line: the file name, its download URL and where to put it.
 """
 
@@ -27,6 +31,8 @@ from fer_keras.models.registry import ModelError
 
 #: Environment variable naming an extra folder of weight files.
 WEIGHTS_DIR_ENV = "FER_KERAS_WEIGHTS_DIR"
+#: Environment variable that, set (to anything but empty or 0), forbids downloads.
+OFFLINE_ENV = "FER_KERAS_OFFLINE"
 #: ``../shared/weights`` relative to the repository root.
 SHARED_WEIGHTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
 
@@ -53,22 +59,47 @@ def existing_weights_file(path: str | os.PathLike) -> str:
     return str(Path(path).expanduser())
 
 
-def find_weights_file(owner: str, file_name: str, url: str | None) -> str:
-    """The first copy of ``file_name`` in :func:`search_dirs`; never downloads.
+def offline() -> bool:
+    """Whether ``$FER_KERAS_OFFLINE`` forbids downloads."""
+    return os.environ.get(OFFLINE_ENV, "") not in ("", "0")
+
+
+def find_weights_file(owner: str, file_name: str, url: str | None, file_hash: str | None = None) -> str:
+    """The first copy of ``file_name`` in :func:`search_dirs`, else the file downloaded into the Keras cache.
 
     ``owner`` names the model in the error; ``url`` is where the file can be downloaded
-    (None: nobody publishes it). Raises :class:`ModelError` (one line) when no folder holds it.
+    (None: nobody publishes it); ``file_hash`` (sha256 or md5), when known, is checked after the
+    download. Raises :class:`ModelError` (one line) when the file cannot be had.
     """
     for folder in search_dirs():
         candidate = folder / file_name
         if candidate.is_file():
             return str(candidate)
-    source = f"download {url}" if url else "Keras publishes none; convert ImageNet weights (e.g. torchvision's) into a Keras weights file"
-    raise ModelError(
-        f"ImageNet weights for {owner} not found: {source} and save it as {file_name} "
-        f"in ~/.keras/models/ (or $KERAS_HOME/models/) or in ${WEIGHTS_DIR_ENV}/; "
-        f"searched {', '.join(str(d) for d in search_dirs())}"
-    )
+    where = (f"save it as {file_name} in ~/.keras/models/ (or $KERAS_HOME/models/) or in ${WEIGHTS_DIR_ENV}/; "
+             f"searched {', '.join(str(d) for d in search_dirs())}")
+    if url is None:
+        raise ModelError(f"ImageNet weights for {owner} not found: Keras publishes none; convert ImageNet weights "
+                         f"(e.g. torchvision's) into a Keras weights file and {where}")
+    if offline():
+        raise ModelError(f"ImageNet weights for {owner} not found and ${OFFLINE_ENV} forbids downloading: "
+                         f"download {url} and {where}")
+    return download_weights(owner, file_name, url, file_hash, where)
+
+
+def download_weights(owner: str, file_name: str, url: str, file_hash: str | None, where: str) -> str:
+    """``url`` downloaded into the Keras cache as ``file_name`` (``keras.utils.get_file``); one line on failure."""
+    target = keras_cache_dir() / file_name
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # else get_file falls back to /tmp/.keras
+        return str(keras.utils.get_file(file_name, url, cache_subdir="models", cache_dir=str(keras_cache_dir().parent),
+                                        file_hash=file_hash))
+    except (Exception, KeyboardInterrupt) as error:
+        target.unlink(missing_ok=True)  # a partial or corrupt file must not be found next time
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        raise ModelError(f"ImageNet weights for {owner}: downloading {url} failed ({reason}); download it by hand "
+                         f"and {where}") from None
 
 
 def load_weights_file(model: keras.Model, path: str | os.PathLike) -> None:

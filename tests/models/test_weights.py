@@ -154,7 +154,8 @@ def test_find_weights_file_resolves_any_file_name(empty_search, monkeypatch):
     (folder / "any_name.weights.h5").write_bytes(b"x")
     monkeypatch.setenv(weights.WEIGHTS_DIR_ENV, str(folder))
     assert find_weights_file("mine", "any_name.weights.h5", None) == str(folder / "any_name.weights.h5")
-    with pytest.raises(ModelError, match="ImageNet weights for mine not found: download https://x/y.h5") as caught:
+    with pytest.raises(ModelError, match=r"ImageNet weights for mine not found and \$FER_KERAS_OFFLINE forbids "
+                                         r"downloading: download https://x/y.h5 and save it as y.h5") as caught:
         find_weights_file("mine", "y.h5", "https://x/y.h5")
     assert "\n" not in str(caught.value)
 
@@ -164,3 +165,68 @@ def test_every_backbone_states_its_weights_file():
         file_name, url = keras_weights_file(name)
         assert file_name.endswith(".h5") and (url is None or url.endswith("/" + file_name)), name
         assert spec.weights_file is not None
+
+
+
+@pytest.fixture
+def weights_server(tmp_path):
+    """A loopback HTTP server over ``tmp_path / "served"``; yields (base URL, served folder, request log)."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    requests = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            requests.append(self.path)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", served, requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_missing_weights_are_downloaded_into_the_keras_cache_with_their_hash_checked(empty_search, weights_server,
+                                                                                      monkeypatch):
+    import hashlib
+
+    base, served, requests = weights_server
+    monkeypatch.delenv(weights.OFFLINE_ENV, raising=False)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="dense")])
+    model.save_weights(served / "tiny.weights.h5")
+    digest = hashlib.sha256((served / "tiny.weights.h5").read_bytes()).hexdigest()
+    path = find_weights_file("tiny", "tiny.weights.h5", base + "tiny.weights.h5", file_hash=digest)
+    assert path == str(weights.keras_cache_dir() / "tiny.weights.h5") and len(requests) == 1
+    load_weights_file(model, path)
+    assert find_weights_file("tiny", "tiny.weights.h5", base + "tiny.weights.h5", file_hash=digest) == path
+    assert len(requests) == 1  # found in the cache: not downloaded again
+
+
+def test_a_corrupt_or_failed_download_is_one_line_and_leaves_nothing_in_the_cache(empty_search, weights_server,
+                                                                                  monkeypatch):
+    base, served, requests = weights_server
+    monkeypatch.delenv(weights.OFFLINE_ENV, raising=False)
+    (served / "bad.h5").write_bytes(b"not the published file")
+    with pytest.raises(ModelError, match=r"ImageNet weights for m: downloading .*bad\.h5 failed .*save it as bad\.h5") \
+            as caught:
+        find_weights_file("m", "bad.h5", base + "bad.h5", file_hash="0" * 64)
+    assert "\n" not in str(caught.value) and not (weights.keras_cache_dir() / "bad.h5").exists()
+    with pytest.raises(ModelError, match=r"downloading .*missing\.h5 failed"):
+        find_weights_file("m", "missing.h5", base + "missing.h5")
+    assert not (weights.keras_cache_dir() / "missing.h5").exists()
+
+
+def test_offline_never_touches_the_network(empty_search, weights_server, monkeypatch):
+    base, served, requests = weights_server
+    (served / "w.h5").write_bytes(b"x")
+    monkeypatch.setenv(weights.OFFLINE_ENV, "1")
+    with pytest.raises(ModelError, match=r"\$FER_KERAS_OFFLINE forbids downloading: download .*w\.h5"):
+        find_weights_file("m", "w.h5", base + "w.h5")
+    assert requests == []
