@@ -29,7 +29,6 @@ class RowSink:
         self.path = out / f"predictions.{fmt}" if out is not None else None
         self.temporary = self.path.with_name(f".tmp_{self.path.name}") if self.path is not None else None
         self.handle = None
-        self.writer = None
         self.columns: list[str] | None = None
         self.rows = self.faces = self.no_face = self.unreadable = 0
         self.whole = 0  # bytes of whole rows in the temporary file
@@ -37,7 +36,7 @@ class RowSink:
     def __enter__(self) -> RowSink:
         if self.temporary is not None:
             self.out.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.temporary, "w", newline="")
+            self.handle = open(self.temporary, "w", newline="", encoding="utf-8")
         else:
             self.handle = sys.stdout
         return self
@@ -90,7 +89,7 @@ class RowSink:
         if self.fmt != "json":
             return
         try:
-            with open(self.temporary, "a") as handle:
+            with open(self.temporary, "a", encoding="utf-8") as handle:
                 handle.write("\n]\n" if self.rows else "[]\n")
         except OSError:
             pass
