@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fer_keras.errors import ConfigError
 
@@ -32,9 +32,11 @@ def expand_home(value):
     YAML and ``--set`` values are not passed through a shell, so ``~`` would otherwise be a folder name."""
     if isinstance(value, str) and value.startswith("~"):
         return os.path.expanduser(value)
-    if isinstance(value, list):
-        return [expand_home(item) for item in value]
     return value
+
+
+#: A path key of a config: ``~`` is expanded when the config is read.
+PathText = Annotated[str, BeforeValidator(expand_home)]
 
 
 class Section(BaseModel):
@@ -95,7 +97,7 @@ class DataConfig(Section):
 
     name: str | None = Field(None, description="display name in reports (default: the dataset name)")
     dataset: str = Field("synthetic", description="registry name: synthetic, jaffe, fer2013, ckplus, kdef, oulu_casia, faces, folder")
-    root: str | None = Field(None, description="folder or file the dataset's publisher ships; unused for synthetic")
+    root: PathText | None = Field(None, description="folder or file the dataset's publisher ships; unused for synthetic")
     options: dict[str, Any] = Field(default_factory=dict, description="reader-specific options (see the reader's docstring)")
     classes: str | list[str] | None = Field(None, description="class view: null (as found), '6', '7', '8', or an explicit list")
     image_size: tuple[int, int] = Field((48, 48), description="model input height, width")
@@ -116,10 +118,6 @@ class DataConfig(Section):
         return self.name or self.dataset
 
 
-    @field_validator('root', mode="before")
-    @classmethod
-    def _expand_home(cls, value):
-        return expand_home(value)
 
 class SplitConfig(Section):
     """How samples are divided into train / validation / test (or folds)."""
@@ -181,8 +179,8 @@ class ModelConfig(Section):
 
     name: str = Field("custom_cnn2", description="model registry name (python -c 'import fer_keras.models as m; print(m.model_names())')")
     options: dict[str, Any] = Field(default_factory=dict, description="builder options (dropout, attention, fine_tune, …)")
-    weights: str | None = Field(None, description="null (random init), imagenet, or a weights file path")
-    init_from: str | None = Field(
+    weights: PathText | None = Field(None, description="null (random init), imagenet, or a weights file path")
+    init_from: PathText | None = Field(
         None, description="start from a model trained here: a run directory, a .keras file, or pretrained (the bundled "
         "FER2013 model); its head is rebuilt if classes differ"
     )
@@ -193,10 +191,6 @@ class ModelConfig(Section):
     )
 
 
-    @field_validator('weights', 'init_from', mode="before")
-    @classmethod
-    def _expand_home(cls, value):
-        return expand_home(value)
 
 class TrainingConfig(Section):
     """The one fit loop's settings."""
@@ -254,25 +248,17 @@ class TransferConfig(Section):
     source: DataConfig = Field(description="stage-1 dataset (e.g. fer2013)")
     source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"), description="stage-1 split (default: kind official, the dataset's own split)")
     source_epochs: int | None = Field(None, ge=1, description="stage-1 epochs (default: training.epochs)")
-    source_model: str | None = Field(None, description="a finished stage-1 run directory or .keras file: skip stage 1")
+    source_model: PathText | None = Field(None, description="a finished stage-1 run directory or .keras file: skip stage 1")
     compare_scratch: bool = Field(True, description="also train the same architecture from scratch on the target")
 
 
-    @field_validator('source_model', mode="before")
-    @classmethod
-    def _expand_home(cls, value):
-        return expand_home(value)
 
 class EnsembleConfig(Section):
     """Average the class probabilities of finished runs evaluated on the same samples."""
 
-    members: list[str] = Field(min_length=2, description="run directories")
+    members: list[PathText] = Field(min_length=2, description="run directories")
 
 
-    @field_validator('members', mode="before")
-    @classmethod
-    def _expand_home(cls, value):
-        return expand_home(value)
 
 class BaselinesConfig(Section):
     """Classical scikit-learn baselines on the same folds."""
@@ -287,7 +273,7 @@ class BaselinesConfig(Section):
 class RuntimeConfig(Section):
     """Where runs go and how TensorFlow runs them."""
 
-    out_dir: str = Field("reports", description="runs go to <out_dir>/<experiment>/<timestamp>/")
+    out_dir: PathText = Field("reports", description="runs go to <out_dir>/<experiment>/<timestamp>/")
     strategy: Literal["auto", "default", "mirrored", "multi_worker"] = Field(
         "auto", description="tf.distribute strategy; auto mirrors over several GPUs on one machine; "
                             "multi_worker is refused (Keras 3's fit fails under it)"
@@ -309,10 +295,6 @@ class RuntimeConfig(Section):
         return value
 
 
-    @field_validator('out_dir', mode="before")
-    @classmethod
-    def _expand_home(cls, value):
-        return expand_home(value)
 
 class ExperimentConfig(Section):
     """A whole experiment."""

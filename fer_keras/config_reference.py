@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import sys
+import types
 import typing
 
 from pydantic import BaseModel
@@ -14,7 +17,20 @@ from pydantic_core import PydanticUndefined
 from fer_keras.config import ExperimentConfig
 
 
+def _plain(annotation):
+    """``annotation`` without its ``Annotated`` metadata (validators, bounds), inside unions and lists too."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _plain(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return functools.reduce(operator.or_, [_plain(arg) for arg in args])
+    if origin is list:
+        return list[_plain(args[0])]
+    return annotation
+
+
 def _type_name(annotation) -> str:
+    annotation = _plain(annotation)
     text = getattr(annotation, "__name__", None) if not typing.get_args(annotation) else None
     text = text or str(annotation).replace("typing.", "")
     return text.replace("NoneType", "null").replace("fer_keras.config.", "")
