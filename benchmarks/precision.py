@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "benchmarks_precision.md")
-    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="raw numbers (default: beside --out, as .json; "
+                        "docs/ and reports/benchmarks.md render their tables from it)")
     args = parser.parse_args(argv)
 
     from benchmarks import machine_info
@@ -103,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                     has_bf16_matrix_units())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(machine, flags, rows, args.steps, args.repeats))
-    if args.json:
-        args.json.write_text(json.dumps({"machine": machine, "flags": flags, "rows": rows}, indent=2))
+    (args.json or args.out.with_suffix(".json")).write_text(
+        json.dumps({"machine": machine, "flags": flags, "rows": rows}, indent=2))
     print(f"report: {args.out}")
     return 0
 

@@ -402,6 +402,20 @@ column: 3 × forward FLOPs per image × images/s ÷ the GPU's dense FP16/BF16 pe
 """
 
 
+#: The part of a report page this script owns; the page's other sections are kept when it reruns.
+RUN_BLOCK = "benchmarks-run"
+
+
+def write_report(path: Path, report: str) -> None:
+    """Put ``report`` into ``path``'s generated block, keeping the rest of the page (a new page is the block)."""
+    from tools.blocks import block_names, fill_blocks
+
+    text = path.read_text() if path.exists() else ""
+    if RUN_BLOCK not in block_names(text):
+        text = f"<!-- generated: {RUN_BLOCK} -->\n<!-- end generated: {RUN_BLOCK} -->\n"
+    path.write_text(fill_blocks(text, {RUN_BLOCK: lambda: report}))
+
+
 def render_report(results: dict) -> str:
     """The Markdown report of one run (``results`` as built by :func:`main`)."""
     sections, summary = [], []
@@ -451,7 +465,7 @@ def main(argv: list[str] | None = None) -> Path:
                         help="only rewrite the report from the raw numbers a previous run saved (its .json)")
     args = parser.parse_args(argv)
     if args.render:
-        args.out.write_text(render_report(json.loads(args.render.read_text())))
+        write_report(args.out, render_report(json.loads(args.render.read_text())))
         log(f"wrote {args.out} from {args.render}")
         return args.out
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -478,7 +492,7 @@ def main(argv: list[str] | None = None) -> Path:
     results["seconds"] = time.perf_counter() - start
     results["load_end"] = load_average()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render_report(results))
+    write_report(args.out, render_report(results))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     log(f"wrote {args.out} ({results['seconds'] / 60:.1f} min)")
     return args.out

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 import logging
 import os
+import re
 import shutil
 import signal
 import sys
@@ -19,6 +21,19 @@ from fer_keras.errors import PartialOutputError, UserError
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 #: Errors caused by the user's input (config, data, model choice): shown as one line.
 USER_ERRORS: tuple[type[BaseException], ...] = (UserError, FileNotFoundError)
+
+
+def command_parser(module: str, doc: str) -> argparse.ArgumentParser:
+    """The parser of ``python -m <module>`` (or its console script): ``--help`` shows the module's whole docstring.
+
+    The first line becomes the usage summary's neighbour, the rest keeps its paragraphs; reST
+    double backticks are shown as plain text. The program name is the console script's
+    (``fer-predict``) when that is how the command was started.
+    """
+    script = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    prog = script if script.startswith("fer-") else f"python -m {module}"
+    text = re.sub(r"``([^`]+)``", r"\1", doc.strip())
+    return argparse.ArgumentParser(prog=prog, description=text, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def run_cli(command: Callable[[list[str] | None], int], argv: list[str] | None = None) -> int:

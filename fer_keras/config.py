@@ -242,11 +242,20 @@ class ReportConfig(Section):
     gradcam: GradcamConfig = Field(default_factory=GradcamConfig)
 
 
+class SourceSplitConfig(SplitConfig):
+    """The stage-1 split of a transfer run: the dataset's official split unless another kind is given."""
+
+    kind: Literal["holdout", "official", "kfold"] = Field(
+        "official", description="official (the dataset's own split, e.g. FER2013's Usage), holdout by fractions, "
+        "or k-fold; official also when the section gives only other keys"
+    )
+
+
 class TransferConfig(Section):
     """Source → target: stage 1 trains on ``source``; stage 2 fine-tunes every layer on the target data."""
 
     source: DataConfig = Field(description="stage-1 dataset (e.g. fer2013)")
-    source_split: SplitConfig = Field(default_factory=lambda: SplitConfig(kind="official"), description="stage-1 split (default: kind official, the dataset's own split)")
+    source_split: SourceSplitConfig = Field(default_factory=SourceSplitConfig, description="stage-1 split")
     source_epochs: int | None = Field(None, ge=1, description="stage-1 epochs (default: training.epochs)")
     source_model: PathText | None = Field(None, description="a finished stage-1 run directory or .keras file: skip stage 1")
     compare_scratch: bool = Field(True, description="also train the same architecture from scratch on the target")

@@ -15,12 +15,12 @@ import argparse
 import logging
 import sys
 
-from fer_keras.cli import load_tensorflow_quietly, output_dir, run_cli
+from fer_keras.cli import command_parser, load_tensorflow_quietly, output_dir, run_cli
 from fer_keras.errors import UserError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m fer_keras.export", description=__doc__.split("\n\n")[1])
+    parser = command_parser("fer_keras.export", __doc__)
     parser.add_argument("--model", default=None, help="a run directory (config.yaml + model_fold0.keras) or a .keras "
                                                       "file; default: the bundled FER2013 model")
     parser.add_argument("--out", required=True, help="folder to write the artifacts into")

@@ -20,14 +20,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_keras.cli import run_cli
+from fer_keras.cli import command_parser, run_cli
 from fer_keras.inference.inputs import (
     CAMERA, FOLDER, IMAGE, VIDEO, Viewer, input_kind, predict_still, predict_stream,
 )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m fer_keras.predict", description=__doc__.split("\n\n")[1])
+    parser = command_parser("fer_keras.predict", __doc__)
     parser.add_argument("input", help="an image, a folder of images, a video file, or a camera index (e.g. 0)")
     parser.add_argument("--model", default=None, help="a run directory (config.yaml + model_fold0.keras) or a .keras "
                                                       "file; default: the bundled FER2013 model (docs/model_card.md)")
@@ -85,18 +85,18 @@ def predict(argv: list[str] | None = None) -> int:
 
 def predict_into(args: argparse.Namespace, kind: str, out: Path | None) -> int:
     """The prediction itself, once ``--out`` (if any) is known to be writable."""
-    smoother = None
-    if kind in (VIDEO, CAMERA):
-        from fer_keras.inference.video import smoother_factory
-
-        smoother = smoother_factory(args.smooth, args.alpha, args.window)
     if kind == IMAGE:
         from fer_keras.data.image_io import read_image
 
         read_image(args.input)  # an unreadable image fails before the model loads
     from fer_keras.cli import load_tensorflow_quietly
 
-    load_tensorflow_quietly()
+    load_tensorflow_quietly()  # before anything imports Keras, so its start-up lines stay hidden
+    smoother = None
+    if kind in (VIDEO, CAMERA):
+        from fer_keras.inference.video import smoother_factory
+
+        smoother = smoother_factory(args.smooth, args.alpha, args.window)
     if args.tf_threads:
         import tensorflow as tf
 

@@ -10,11 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from fer_keras.cli import run_cli
+from fer_keras.cli import command_parser, run_cli
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m fer_keras.report", description=__doc__.split("\n\n")[0])
+    parser = command_parser("fer_keras.report", __doc__)
     parser.add_argument("run_dir", nargs="+", help="a run directory written by fer_keras.train (several with --seeds)")
     parser.add_argument("--seeds", action="store_true", help="summarise several runs (one per seed) as mean ± SD")
     parser.add_argument("--out", help="with --seeds: folder for seeds_summary.md/.csv (default: the first run's parent)")

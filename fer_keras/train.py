@@ -13,12 +13,12 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from fer_keras.cli import load_tensorflow_quietly, run_cli
+from fer_keras.cli import command_parser, load_tensorflow_quietly, run_cli
 from fer_keras.errors import ConfigError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m fer_keras.train", description=__doc__.split("\n\n")[1])
+    parser = command_parser("fer_keras.train", __doc__)
     parser.add_argument("--config", required=True, help="a YAML path, or the name of a packaged config (e.g. quickstart.yaml)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override one config key, e.g. training.epochs=3 (repeatable)")

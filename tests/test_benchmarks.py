@@ -249,16 +249,3 @@ def test_cross_dataset_runs_fer_in_another_interpreter_and_says_why_when_it_fail
     broken.chmod(0o755)
     with pytest.raises(ImportError, match=f"fer under {broken} failed: no module named fer"):
         fer_labels_elsewhere(str(broken), pd.DataFrame({"path": ["a.png"]}), detect=True)
-
-
-def test_the_model_card_table_is_the_committed_comparison():
-    """docs/model_card.md's comparison table is generated from reports/bundled_vs_fer/cross_dataset.csv."""
-    import pandas as pd
-
-    from benchmarks import REPO
-    from benchmarks.cross_dataset import CARD_BEGIN, CARD_END, card_table
-
-    card = (REPO / "docs" / "model_card.md").read_text()
-    block = card.split(CARD_BEGIN, 1)[1].split(CARD_END, 1)[0].strip()
-    assert block == card_table(pd.read_csv(REPO / "reports" / "bundled_vs_fer" / "cross_dataset.csv")), \
-        "regenerate: python benchmarks/cross_dataset.py --render --card docs/model_card.md --out reports/bundled_vs_fer"

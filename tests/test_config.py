@@ -97,3 +97,15 @@ def test_override_reaches_list_items_by_index():
     assert config.test_datasets[0].root == "/data/x" and config.test_datasets[0].name == "renamed"
     with pytest.raises(ConfigError, match=r"test_datasets is a list of \d+; use an index 0\.\."):
         load_config("synthetic_cross_dataset.yaml", ["test_datasets.9.root=/data/x"])
+
+
+def test_a_partial_source_split_keeps_the_official_default():
+    """transfer.source_split left out or given in part: kind official either way (it was holdout when given in part)."""
+    from fer_keras.config import load_config
+
+    left_out = load_config("jaffe_model2_transfer.yaml")
+    partial = load_config("jaffe_model2_transfer.yaml", ["transfer.source_split={val_fraction: 0.2}"])
+    assert left_out.transfer.source_split.kind == "official"
+    assert partial.transfer.source_split.kind == "official" and partial.transfer.source_split.val_fraction == 0.2
+    assert load_config("jaffe_model2_transfer.yaml", ["transfer.source_split.kind=holdout"]).transfer.source_split.kind \
+        == "holdout"

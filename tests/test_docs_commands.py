@@ -28,6 +28,9 @@ T = "python -m fer_keras.train --config"
 PARSERS = {"fer_keras.train": "fer_keras.train", "fer_keras.predict": "fer_keras.predict",
            "fer_keras.export": "fer_keras.export", "fer_keras.report": "fer_keras.report",
            "fer_keras.pretrained.bundle": "fer_keras.pretrained.bundle"}
+#: The console scripts setup.cfg installs, as the modules they run.
+CONSOLE_SCRIPTS = {"fer-train": "python -m fer_keras.train", "fer-predict": "python -m fer_keras.predict",
+                   "fer-export": "python -m fer_keras.export", "fer-report": "python -m fer_keras.report"}
 #: Commands about the environment, not fer_keras's arguments.
 ENVIRONMENT = ("python3 -m venv", ". .venv/bin/activate", "pip install", "python -m pytest")
 
@@ -44,8 +47,28 @@ def documented_commands() -> list[tuple[str, str]]:
                     found += [(doc, part.strip()) for part in line.split("&&")]
         for inline in re.findall(r"`((?:T |python -m |python benchmarks/)[^`]*)`", text):
             found.append((doc, inline.replace("T ", T + " ", 1) if inline.startswith("T ") else inline))
+    found = [(doc, _as_module(command)) for doc, command in found]
+    bare = {T} | {f"python -m {module}" for module in PARSERS}  # a name in prose, not a command to run
     return [(doc, command) for doc, command in dict.fromkeys(found)
-            if command != T and not command.startswith(ENVIRONMENT)]
+            if command not in bare and not command.startswith(ENVIRONMENT)]
+
+
+def _as_module(command: str) -> str:
+    """``fer-predict photo.jpg`` → ``python -m fer_keras.predict photo.jpg`` (what the console script runs)."""
+    script, _, rest = command.partition(" ")
+    return f"{CONSOLE_SCRIPTS[script]} {rest}".strip() if script in CONSOLE_SCRIPTS else command
+
+
+def test_console_scripts_are_the_documented_modules():
+    """setup.cfg's console scripts run the modules the docs name for them."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read(REPO / "setup.cfg")
+    entries = dict(line.split(" = ") for line in parser["options.entry_points"]["console_scripts"].split("\n") if line)
+    assert {name: f"python -m {target.split(':')[0]}" for name, target in entries.items()} == CONSOLE_SCRIPTS
+    readme = (REPO / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in CONSOLE_SCRIPTS)
 
 
 COMMANDS = documented_commands()
@@ -59,7 +82,11 @@ def test_the_docs_hold_commands():
 @pytest.mark.parametrize("doc, command", COMMANDS, ids=[c[:70] for _, c in COMMANDS])
 def test_documented_command_parses_and_names_real_configs_and_keys(doc, command):
     words = shlex.split(command)
-    if words[:2] == ["python", "-m"]:
+    if words[:2] == ["python", "-m"] and words[2].startswith(("tools.", "benchmarks.")):  # a repository tool
+        with pytest.raises(SystemExit) as done:
+            importlib.import_module(words[2]).main(["--help"])
+        assert done.value.code == 0
+    elif words[:2] == ["python", "-m"]:
         module = words[2]
         assert module in PARSERS, f"{doc}: unknown module in {command!r}"
         args = importlib.import_module(PARSERS[module]).parse_args(words[3:])
@@ -259,3 +286,17 @@ def test_cross_dataset_command_runs_on_datasets_in_the_shared_layout(tmp_path, m
     assert script.main(shlex.split(command)[2:] + ["--datasets", str(datasets), "--no-fer"]) == 0, command
     table = pd.read_csv(tmp_path / "cross" / "cross_dataset.csv")
     assert set(table["test_set"]) == {"JAFFE (face detection)", "CK+48 (crops, 6 classes)"}
+
+
+@pytest.mark.parametrize("module", sorted(PARSERS))
+def test_help_shows_the_whole_description_without_markup(module, capsys, monkeypatch):
+    """--help prints every paragraph of the command's docstring, reST backticks removed, under its script's name."""
+    monkeypatch.setattr("sys.argv", ["/venv/bin/fer-anything"])
+    command = importlib.import_module(module)
+    with pytest.raises(SystemExit) as done:
+        command.parse_args(["--help"])
+    assert done.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "``" not in shown and shown.startswith("usage: fer-anything")
+    for paragraph in command.__doc__.strip().split("\n\n"):
+        assert " ".join(paragraph.replace("``", "").split()) in shown, paragraph[:60]

@@ -116,7 +116,7 @@ def test_video_rows_raw_and_smoothed_and_annotated_video(run_dir, video, fixed_d
     assert list(frame["frame"]) == list(range(VIDEO_FRAMES)) and set(frame["track"]) == {0}
     raw, smoothed = frame.filter(regex="^prob_").to_numpy(), frame.filter(regex="^smoothed_prob_").to_numpy()
     assert raw.shape == smoothed.shape == (VIDEO_FRAMES, 7)
-    np.testing.assert_allclose(smoothed[2], raw[:3].mean(axis=0), atol=1e-6)  # window average of frames 0..2
+    np.testing.assert_allclose(smoothed[2], raw[:3].mean(axis=0), atol=1e-4)  # window average of frames 0..2 (rows: 4 decimals)
     capture = cv2.VideoCapture(str(out / "clip_annotated.mp4"))
     assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == VIDEO_FRAMES
     capture.release()

@@ -20,13 +20,22 @@ log = logging.getLogger("fer_keras.predict")
 
 IMAGE, FOLDER, VIDEO, CAMERA = "image", "folder", "video", "camera"
 WINDOW = "fer_keras"
+VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
+
+
+def is_camera(text: str) -> bool:
+    """A camera index is given as digits (``0``, ``1``…)."""
+    return str(text).isdigit()
+
+
+def is_video_file(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 def input_kind(text: str) -> str:
     """image | folder | video | camera; a one-line error for a missing or unknown input."""
     from fer_keras.data.image_io import is_image_file
     from fer_keras.inference import InferenceError
-    from fer_keras.inference.video import VIDEO_EXTENSIONS, is_camera, is_video_file
 
     if is_camera(text):
         return CAMERA

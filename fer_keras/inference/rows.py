@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 #: Status of a row whose image had a face / had none / could not be read.
 OK, NO_FACE, UNREADABLE = "ok", "no face", "unreadable"
+#: Probabilities are written with this many decimals (float32 carries about seven digits; four read well).
+DECIMALS = 4
 #: Columns every prediction row starts with (then ``prob_<class>`` per class).
 ROW_COLUMNS = ("source", "frame", "face", "status", "x", "y", "w", "h", "label", "confidence")
 
@@ -38,8 +40,8 @@ def face_row(source: str, frame: int, index: int, face: Face | None, classes: li
     if face is not None:
         row.update(zip("xywh", face.box))
         top = int(np.argmax(face.probabilities))
-        row["label"], row["confidence"] = classes[top], float(face.probabilities[top])
-        row.update({f"{PROB_PREFIX}{name}": float(p) for name, p in zip(classes, face.probabilities)})
+        row["label"], row["confidence"] = classes[top], round(float(face.probabilities[top]), DECIMALS)
+        row.update({f"{PROB_PREFIX}{name}": round(float(p), DECIMALS) for name, p in zip(classes, face.probabilities)})
     return row
 
 

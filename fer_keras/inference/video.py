@@ -25,23 +25,14 @@ import numpy as np
 
 from fer_keras.data.face_detect import Box
 from fer_keras.inference import InferenceError
+from fer_keras.inference.inputs import VIDEO_EXTENSIONS, is_camera, is_video_file  # noqa: F401  (re-exported)
 from fer_keras.inference.predictor import Face, Predictor
-from fer_keras.inference.rows import NO_FACE, OK, face_row
+from fer_keras.inference.rows import DECIMALS, NO_FACE, OK, face_row
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
 SMOOTHING = ("ema", "window", "none")
 IOU_THRESHOLD = 0.3
 MAX_MISSED = 15
 SMOOTHED_PREFIX = "smoothed_"
-
-
-def is_camera(text: str) -> bool:
-    """A camera index is given as digits (``0``, ``1``…)."""
-    return str(text).isdigit()
-
-
-def is_video_file(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
 
 
 class VideoSource:
@@ -237,7 +228,7 @@ def _frame_row(source: str, index: int, fps: float, position: int, face: Tracked
         values = face.smoothed if face is not None else None
         top = int(np.argmax(values)) if values is not None else None
         row[f"{SMOOTHED_PREFIX}label"] = classes[top] if values is not None else None
-        row[f"{SMOOTHED_PREFIX}confidence"] = float(values[top]) if values is not None else None
-        row.update({f"{SMOOTHED_PREFIX}{PROB_PREFIX}{name}": (float(values[i]) if values is not None else None)
+        row[f"{SMOOTHED_PREFIX}confidence"] = round(float(values[top]), DECIMALS) if values is not None else None
+        row.update({f"{SMOOTHED_PREFIX}{PROB_PREFIX}{name}": (round(float(values[i]), DECIMALS) if values is not None else None)
                     for i, name in enumerate(classes)})
     return row

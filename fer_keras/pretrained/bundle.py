@@ -16,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from fer_keras.cli import load_tensorflow_quietly, run_cli
+from fer_keras.cli import command_parser, load_tensorflow_quietly, run_cli
 from fer_keras.errors import UserError
 from fer_keras.pretrained import BUNDLED_DIR
 from fer_keras.rundir import RunDir
@@ -75,7 +75,7 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m fer_keras.pretrained.bundle", description=__doc__.split("\n\n")[0])
+    parser = command_parser("fer_keras.pretrained.bundle", __doc__)
     parser.add_argument("run_dir", type=Path, help="a finished fer2013_bundled run directory")
     parser.add_argument("--target", type=Path, default=BUNDLED_DIR, help="folder to write (default: the package's)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
