@@ -1,4 +1,4 @@
-"""FER2013 reader: the Kaggle ``fer2013.csv`` or the image-folder variant ``train/<class>/*.png``.
+"""FER2013 reader: the Kaggle ``fer2013.csv`` or the image-folder variant ``train/<class>/*.png`` (or ``.jpg``).
 
 CSV (``emotion,pixels,Usage``): pixels are decoded at read time into the ``image`` column
 (48×48×1 uint8; ``path`` is empty) and ``Usage`` becomes ``usage``: Training → ``train``,
@@ -60,7 +60,7 @@ PREFIXES = {"training": "train", "publictest": "val", "privatetest": "test"}
 PREFIX = re.compile(r"^(?P<usage>training|publictest|privatetest)[_-]", re.IGNORECASE)
 #: Which prefixed usages each split folder may hold (``test/`` holds both public and private).
 FOLDER_ALLOWS = {"train": {"train"}, "val": {"val"}, "test": {"val", "test"}}
-LAYOUT = "fer2013.csv (emotion,pixels,Usage) or train/<class>/*.png and test/<class>/*.png folders"
+LAYOUT = "fer2013.csv (emotion,pixels,Usage) or train/<class>/ and test/<class>/ folders of .png or .jpg files"
 
 
 def _split_folders(folder: Path) -> list[Path]:

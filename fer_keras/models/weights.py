@@ -7,8 +7,10 @@ looks for that file, in order, in
 
 1. the Keras cache, ``$KERAS_HOME/models`` (or ``~/.keras/models``), where
    ``keras.applications`` itself stores downloads;
-2. the folder named by ``$FER_KERAS_WEIGHTS_DIR``;
-3. ``../shared/weights/`` next to the repository, when that folder exists.
+2. the folder named by ``$FER_KERAS_WEIGHTS_DIR``.
+
+(No folder is looked up relative to where the package is installed: a path beside the source
+tree means nothing once the package sits in site-packages.)
 
 When no folder holds it, the file is downloaded from its URL into the Keras cache with
 ``keras.utils.get_file`` (the ecosystem's convention: a progress bar, its hash checked when one
@@ -33,8 +35,7 @@ from fer_keras.models.registry import ModelError
 WEIGHTS_DIR_ENV = "FER_KERAS_WEIGHTS_DIR"
 #: Environment variable that, set (to anything but empty or 0), forbids downloads.
 OFFLINE_ENV = "FER_KERAS_OFFLINE"
-#: ``../shared/weights`` relative to the repository root.
-SHARED_WEIGHTS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "weights"
+
 
 def keras_cache_dir() -> Path:
     """``$KERAS_HOME/models``, else ``~/.keras/models`` (where keras.applications caches downloads)."""
@@ -47,8 +48,6 @@ def search_dirs() -> list[Path]:
     folders = [keras_cache_dir()]
     if os.environ.get(WEIGHTS_DIR_ENV):
         folders.append(Path(os.environ[WEIGHTS_DIR_ENV]).expanduser())
-    if SHARED_WEIGHTS_DIR.is_dir():
-        folders.append(SHARED_WEIGHTS_DIR)
     return folders
 
 

@@ -109,7 +109,8 @@ def test_unknown_class_folder_and_empty_class_raise(tmp_path):
 
 def test_wrong_root_names_both_layouts(tmp_path):
     write_image(tmp_path / "x" / "a.png", face(0, "anger"))
-    with pytest.raises(DatasetError, match=r"^fer2013: expected fer2013\.csv .* or train/<class>/\*\.png"):
+    with pytest.raises(DatasetError, match=r"^fer2013: expected fer2013\.csv .* or train/<class>/ and test/<class>/ "
+                                           r"folders of \.png or \.jpg files"):
         read_fer2013(tmp_path)
 
 

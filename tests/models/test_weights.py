@@ -82,12 +82,10 @@ def test_found_in_fer_keras_weights_dir_after_cache(empty_search, monkeypatch):
     assert resolve_imagenet_weights("resnet50", False) == str(cache / name)
 
 
-def test_found_in_shared_weights(empty_search, monkeypatch):
-    shared = empty_search / "shared_weights"
-    shared.mkdir()
-    (shared / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5").write_bytes(b"x")
-    monkeypatch.setattr(weights, "SHARED_WEIGHTS_DIR", shared)
-    assert resolve_imagenet_weights("vgg16", False).startswith(str(shared))
+def test_no_folder_beside_the_source_tree_is_searched(empty_search, monkeypatch):
+    """Only the Keras cache and $FER_KERAS_WEIGHTS_DIR: nothing is resolved against where the package sits."""
+    monkeypatch.setenv("FER_KERAS_WEIGHTS_DIR", str(empty_search / "mine"))
+    assert weights.search_dirs() == [weights.keras_cache_dir(), empty_search / "mine"]
 
 
 def test_missing_weights_error_is_one_line_with_file_url_and_place(empty_search):
