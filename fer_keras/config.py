@@ -64,9 +64,10 @@ class FaceCropConfig(Section):
     detector: Literal["auto", "haar", "mtcnn"] = Field(
         "auto", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5; 9-12 ms per photo "
         "here); mtcnn: the mtcnn package's landmark detector (boxes, confidence, eyes; any OpenCV; finds faces turned "
-        "30 degrees that Haar misses; 25-32 ms); auto (default): haar where this OpenCV ships its cascade, else mtcnn, "
-        "resolved when the config loads (a run's config.yaml names the one it used). Haar is preferred because its "
-        "crops scored as well or better on JAFFE (reports/benchmarks.md section 6) at a third of the time")
+        "30 degrees that Haar misses; 25-32 ms); auto (default): mtcnn when align is set, else haar where this OpenCV "
+        "ships its cascade, else mtcnn; chosen when a run starts or a model predicts, so a config means the same on "
+        "every machine (a run's config.yaml names the one it used). Haar is preferred because its crops scored as well "
+        "or better on JAFFE (reports/benchmarks.md section 6) at a third of the time")
     confidence: float = Field(0.9, ge=0.0, le=1.0, description="mtcnn: smallest face confidence accepted")
     align: bool = Field(False, description="rotate and scale each face so the eyes are level at fixed places "
                                            "before cropping (needs detector: mtcnn)")
@@ -82,13 +83,9 @@ class FaceCropConfig(Section):
         "otherwise (what the model saw in training); detect suits datasets of face crops (FER2013)")
 
     @model_validator(mode="after")
-    def _resolve_detector_and_check_align(self):
-        if self.detector == "auto":
-            from fer_keras.data.face_detect import haar_available
-
-            self.detector = "haar" if haar_available() else "mtcnn"
-        if self.align and self.detector != "mtcnn":
-            raise ValueError("align needs eye landmarks, which only detector: mtcnn gives")
+    def _check_align(self):
+        if self.align and self.detector == "haar":
+            raise ValueError("align needs eye landmarks, which only detector: mtcnn gives (auto picks mtcnn with align)")
         return self
 
 

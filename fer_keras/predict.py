@@ -21,9 +21,8 @@ import sys
 from pathlib import Path
 
 from fer_keras.cli import command_parser, run_cli
-from fer_keras.inference.inputs import (
-    CAMERA, FOLDER, IMAGE, VIDEO, Viewer, input_kind, predict_still, predict_stream,
-)
+from fer_keras.inference.inputs import Viewer, predict_still, predict_stream
+from fer_keras.inference.sources import CAMERA, FOLDER, IMAGE, VIDEO, input_kind
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

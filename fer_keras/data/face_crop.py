@@ -11,7 +11,7 @@ import numpy as np
 
 from fer_keras.config import FaceCropConfig
 from fer_keras.data.align import align_face
-from fer_keras.data.face_detect import Box, Detection
+from fer_keras.data.face_detect import Box, Detection, detector_name
 from fer_keras.data.registry import DatasetError
 
 
@@ -47,7 +47,7 @@ FER2013_MARGINS = {"haar": 0.10, "mtcnn": 0.0}
 def margin_of(settings: FaceCropConfig) -> float:
     """The border ``settings.margin`` asks for with ``settings.detector`` (resolving ``fer2013``)."""
     if settings.margin == "fer2013":
-        return FER2013_MARGINS.get(settings.detector, FER2013_MARGINS["haar"])
+        return FER2013_MARGINS[detector_name(settings)]
     return float(settings.margin)
 
 

@@ -73,16 +73,29 @@ class Detection:
         return self.left_eye is not None and self.right_eye is not None
 
 
+def detector_name(settings: FaceCropConfig) -> str:
+    """The detector ``settings`` ask for on this machine: ``auto`` is mtcnn with ``align`` (it needs the eyes),
+    else haar where this OpenCV ships its cascade, else mtcnn."""
+    if settings.detector != "auto":
+        return settings.detector
+    return "mtcnn" if settings.align or not haar_available() else "haar"
+
+
+def with_detector_chosen(settings: FaceCropConfig) -> FaceCropConfig:
+    """``settings`` with ``auto`` replaced by :func:`detector_name` (what a run records)."""
+    return settings.model_copy(update={"detector": detector_name(settings)})
+
+
 def find_detections(image: np.ndarray, settings: FaceCropConfig) -> list[Detection]:
     """Faces in ``image`` by ``settings.detector``, largest first (Haar detections carry no eyes)."""
-    if settings.detector == "mtcnn":
+    if detector_name(settings) == "mtcnn":
         return detect_mtcnn(image, settings.min_size, settings.confidence, relative=not settings.align)
     return [Detection(tuple(int(v) for v in box)) for box in detect_faces(image, min_size=settings.min_size)]
 
 
 def detector_settings(settings: FaceCropConfig) -> str:
     """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
-    if settings.detector == "mtcnn":
+    if detector_name(settings) == "mtcnn":
         detector = f"mtcnn|{settings.confidence}" + ("" if settings.align else f"|relative {MIN_FACE_DIVISOR}")
         if settings.min_size > MTCNN_MIN_FACE:  # found on a shrunk copy (before: nothing found, never reuse)
             detector += f"|shrunk to {MTCNN_MIN_FACE}"

@@ -6,6 +6,7 @@
   cached TFLite conversion.
 - :mod:`fer_keras.inference.rows`: prediction output rows (one per face or faceless image) and
   their table.
+- :mod:`fer_keras.inference.sources`: what an input is (image, folder, video file, camera index).
 - :mod:`fer_keras.inference.inputs`: what ``python -m fer_keras.predict`` does with an image, a
   folder, a video or a camera (rows, annotated files, an optional window).
 - :mod:`fer_keras.inference.video`: frames from a video or camera, face tracking by box IoU,

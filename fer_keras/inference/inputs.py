@@ -1,6 +1,6 @@
 """Predict on each kind of input (an image, a folder, a video file, a camera) into prediction rows.
 
-The work behind ``python -m fer_keras.predict``: what an input is (:func:`input_kind`), stills and
+The work behind ``python -m fer_keras.predict`` (what an input is: :mod:`fer_keras.inference.sources`): stills and
 folders (:func:`predict_still`: faces of a folder batched into the model), streams
 (:func:`predict_stream`: tracked and smoothed faces, an annotated mp4), an optional window
 (:class:`Viewer`); the rows go to a :class:`~fer_keras.inference.sink.RowSink` as they are made.
@@ -16,41 +16,11 @@ import time
 from itertools import islice
 from pathlib import Path
 
+from fer_keras.inference.sources import FOLDER
+
 log = logging.getLogger("fer_keras.predict")
 
-IMAGE, FOLDER, VIDEO, CAMERA = "image", "folder", "video", "camera"
 WINDOW = "fer_keras"
-VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})
-
-
-def is_camera(text: str) -> bool:
-    """A camera index is given as digits (``0``, ``1``…)."""
-    return str(text).isdigit()
-
-
-def is_video_file(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in VIDEO_EXTENSIONS
-
-
-def input_kind(text: str) -> str:
-    """image | folder | video | camera; a one-line error for a missing or unknown input."""
-    from fer_keras.data.image_io import is_image_file
-    from fer_keras.inference import InferenceError
-
-    if is_camera(text):
-        return CAMERA
-    path = Path(text)
-    if not path.exists():
-        raise InferenceError(f"input {text} does not exist; give an image, a folder, a video file or a camera index")
-    if path.is_dir():
-        return FOLDER
-    if is_image_file(path):
-        return IMAGE
-    if is_video_file(path):
-        return VIDEO
-    raise InferenceError(
-        f"input {text} is not an image (.png .jpg .jpeg .bmp .tif .tiff) or a video ({' '.join(sorted(VIDEO_EXTENSIONS))})"
-    )
 
 
 def display_problem() -> str | None:

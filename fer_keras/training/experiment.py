@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import DataConfig, ExperimentConfig
+from fer_keras.data.face_detect import with_detector_chosen
 from fer_keras.data.load import LoadedData, load_data
 from fer_keras.data.pipeline import make_dataset
 from fer_keras.data.splits import (
@@ -47,6 +48,7 @@ def run_experiment(
     build_report: bool = True,
 ) -> Path:
     """Train and evaluate every fold (or only ``fold``) of ``config``; returns the run directory."""
+    config = with_detectors_chosen(config)
     set_seeds(config.seed, config.runtime.deterministic)
     before = keras.mixed_precision.global_policy()
     precision = apply_precision(config.runtime)
@@ -56,6 +58,16 @@ def run_experiment(
             return _run(config, run, fold, build_report)
     finally:  # the caller's policy again (a notebook's next model is not built in the run's precision)
         keras.mixed_precision.set_global_policy(before)
+
+
+def with_detectors_chosen(config: ExperimentConfig) -> ExperimentConfig:
+    """``config`` with every ``face_crop.detector: auto`` replaced by the detector this machine uses,
+    so the run's config.yaml names it (and resuming elsewhere compares like with like)."""
+    config = config.model_copy(deep=True)
+    sources = [config.data, *config.test_datasets] + ([config.transfer.source] if config.transfer else [])
+    for data in sources:
+        data.face_crop = with_detector_chosen(data.face_crop)
+    return config
 
 
 def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: bool) -> Path:

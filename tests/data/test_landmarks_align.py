@@ -68,12 +68,12 @@ def test_mtcnn_min_size_leaves_out_smaller_faces():
 
 
 def test_compiled_mtcnn_finds_what_the_eager_one_finds():
-    """The networks run as tf.functions (traced once for any size) and give mtcnn's own boxes and eyes."""
+    """The networks run as traced graphs (concrete functions, one trace for any size) and give mtcnn's own boxes and eyes."""
     import tensorflow as tf
     from mtcnn import MTCNN
 
     compiled = face_detect.mtcnn_detector()
-    assert all(isinstance(stage._model, tf.types.experimental.PolymorphicFunction) for stage in compiled.stages)
+    assert all(isinstance(stage._model, tf.types.experimental.ConcreteFunction) for stage in compiled.stages)
     eager = MTCNN(device="CPU:0")
     for image in (picture(), picture(15)[40:400, 100:560], cv2.resize(picture(-30), (320, 240))):
         ours, theirs = compiled.detect_faces(image), eager.detect_faces(image)
@@ -158,7 +158,7 @@ def table_of(*images) -> pd.DataFrame:
 def test_without_the_cascade_haar_says_what_to_do_and_mtcnn_still_crops(opencv5):
     with pytest.raises(DatasetError, match="detector: mtcnn, or install opencv-python-headless<5"):
         faces.crop_table(table_of(picture()), FaceCropConfig(enabled=True, detector="haar", cache=False))
-    assert FaceCropConfig(enabled=True).detector == "mtcnn"  # auto: what this OpenCV can run
+    assert face_detect.detector_name(FaceCropConfig(enabled=True)) == "mtcnn"  # auto: what this OpenCV can run
     kept, excluded = faces.crop_table(table_of(picture(), np.full((200, 200, 3), 90, np.uint8)),
                                       FaceCropConfig(enabled=True, detector="mtcnn", align=True, cache=False))
     assert len(kept) == 1 and list(excluded["reason"]) == [faces.NO_FACE]
@@ -181,9 +181,12 @@ def test_predict_aligns_exactly_as_training_did(tmp_path):
 
 
 def test_auto_detector_is_haar_where_opencv_ships_it_and_mtcnn_where_not(monkeypatch):
-    assert FaceCropConfig().detector == ("haar" if face_detect.haar_available() else "mtcnn")
+    """auto is chosen when used, not when the config loads: a config means the same on every machine."""
+    assert FaceCropConfig().detector == "auto" and load_config("fer2013_bundled.yaml").data.face_crop.detector == "auto"
+    assert face_detect.detector_name(FaceCropConfig()) == ("haar" if face_detect.haar_available() else "mtcnn")
+    assert face_detect.detector_name(FaceCropConfig(align=True)) == "mtcnn"  # align needs the eyes
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
-    assert FaceCropConfig().detector == "mtcnn"
-    assert load_config("fer2013_bundled.yaml").data.face_crop.detector == "mtcnn"
-    assert FaceCropConfig(detector="haar").detector == "haar"  # asked for by name: kept, and says what to do when used
+    assert face_detect.detector_name(FaceCropConfig()) == "mtcnn"
+    assert face_detect.with_detector_chosen(FaceCropConfig()).detector == "mtcnn"
+    assert face_detect.detector_name(FaceCropConfig(detector="haar")) == "haar"  # asked for by name: kept

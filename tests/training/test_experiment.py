@@ -86,3 +86,20 @@ def test_no_dataset_face_is_kept_in_the_run_when_sample_faces_is_off(tmp_path):
     done = train_cli("--config", "quickstart.yaml", *overrides, "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "report.md").exists() and not (out / "samples.npz").exists()
+
+
+def test_the_run_records_the_detector_auto_chose(tmp_path, monkeypatch):
+    """auto is chosen when the run starts and config.yaml names the choice (here: no cascade, so mtcnn)."""
+    import cv2
+    import yaml
+
+    from fer_keras.training.experiment import with_detectors_chosen
+
+    monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
+    monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
+    config = load_config("jaffe_model2_transfer.yaml", ["data.face_crop.enabled=true"])
+    assert config.data.face_crop.detector == "auto"
+    chosen = with_detectors_chosen(config)
+    assert chosen.data.face_crop.detector == chosen.transfer.source.face_crop.detector == "mtcnn"
+    assert config.data.face_crop.detector == "auto"  # the caller's config is left as it was
+    assert yaml.safe_load(chosen.to_yaml())["data"]["face_crop"]["detector"] == "mtcnn"
