@@ -48,7 +48,7 @@ def export(argv: list[str] | None = None) -> int:
         from fer_keras.inference.export import export_model, sample_images, single_image_latency, write_export_info
         from fer_keras.inference.predictor import Predictor, find_model_file
 
-        from fer_keras.pretrained import resolve_model
+        from fer_keras.trained import resolve_model
 
         source = resolve_model(args.model)
         _, run_dir = find_model_file(source)

@@ -151,10 +151,11 @@ def test_failed_fresh_run_leaves_no_run_directory(tmp_path, capsys, monkeypatch)
 def test_resume_with_another_config_names_the_keys(tmp_path, capsys):
     from fer_keras.config import load_config
     from fer_keras.rundir import RunDir
+    from fer_keras.training.experiment import with_detectors_chosen
 
     run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.yaml").write_text(load_config(TINY[1], TINY[3::2]).to_yaml())
+    run.mkdir()  # as a run writes it: face_crop.detector auto replaced by this machine's choice
+    (run / "config.yaml").write_text(with_detectors_chosen(load_config(TINY[1], TINY[3::2])).to_yaml())
     RunDir(run).write_status("failed", "killed")
     assert train.main(TINY + ["--set", "seed=1", "--set", "training.learning_rate=0.01", "--out", str(run)]) == 2
     err = one_line_error(capsys)

@@ -101,7 +101,7 @@ def test_init_from_pretrained_names_the_bundled_model():
 
 
 def test_missing_bundle_is_one_line(monkeypatch, tmp_path):
-    monkeypatch.setattr(pretrained, "BUNDLED_MODEL", tmp_path / "gone.keras")
+    monkeypatch.setattr("fer_keras.trained.BUNDLED_MODEL", tmp_path / "gone.keras")
     with pytest.raises(UserError, match="bundled FER2013 model is missing"):
         fer_keras.load_pretrained()
 

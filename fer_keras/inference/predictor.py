@@ -39,9 +39,9 @@ from fer_keras.data.face_detect import Box, Detection, find_detections
 from fer_keras.inference import InferenceError
 from fer_keras.inference.engine import choose_engine, gpu_present, tflite_twin
 from fer_keras.models.float32_copy import float32_model
-from fer_keras.models.load_failure import load_failure
 from fer_keras.inference.runners import keras_runner
 from fer_keras.rundir import RunDir
+from fer_keras.trained import load_keras_file, model_file_in, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -97,34 +97,19 @@ def find_model_file(path: str | Path) -> tuple[Path, Path | None]:
     if not path.exists():
         raise InferenceError(f"--model {path} does not exist; give a run directory or a .keras file")
     if path.is_dir():
-        run = RunDir(path)
-        models = run.model_files()
-        if not run.config.is_file() or not models:
+        if not RunDir(path).config.is_file() or not RunDir(path).model_files():
             raise InferenceError(
                 f"--model {path} is not a finished run directory (needs config.yaml and model_fold*.keras)"
             )
-        first = run.model(0)
-        return (first if first in models else models[0]), path
+        return model_file_in(path), path
     if path.suffix != ".keras":
         raise InferenceError(f"--model {path} is neither a run directory nor a .keras file")
     return path, path.parent if RunDir(path.parent).config.is_file() else None
 
 
 def load_keras_model(path: Path):
-    """``keras.models.load_model`` with fer_keras's custom layers registered; errors as one line."""
-    import keras
-
-    import fer_keras.models  # noqa: F401  (registers custom layers)
-
-    import zipfile
-
-    if Path(path).is_file() and not zipfile.is_zipfile(path):  # Keras would say "File not found"
-        raise InferenceError(f"cannot load model {path}: the file exists but is not a .keras archive (a zip); "
-                             "is it damaged or of another format?")
-    try:
-        return keras.models.load_model(path, compile=False)
-    except Exception as error:  # Keras raises many kinds for a bad file
-        raise InferenceError(load_failure(f"model {path}", error)) from None
+    """The model in ``path`` (fer_keras's custom layers registered); errors as one line."""
+    return load_keras_file(path, InferenceError)
 
 
 class Predictor:
@@ -158,8 +143,6 @@ class Predictor:
 
         ``detect`` None follows the run (see the module docstring).
         """
-        from fer_keras.pretrained import resolve_model
-
         model_file, run_dir = find_model_file(resolve_model(path))
         model = load_keras_model(model_file)
         if run_dir is not None:

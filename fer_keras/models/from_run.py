@@ -12,25 +12,22 @@ from pathlib import Path
 import keras
 
 from fer_keras.models.float32_copy import float32_model
-from fer_keras.models.load_failure import load_failure
 from fer_keras.models.heads import HEAD_NAME, softmax_output
 from fer_keras.models.registry import ModelError
 from fer_keras.rundir import RunDir
+from fer_keras.trained import load_keras_file, model_file_in, resolve_model
 
 
 
 def trained_model_path(source: str | Path, key: str = "model.init_from") -> Path:
     """The ``.keras`` file a run directory (its fold-0 model), a direct path or ``pretrained`` names;
     errors name the config ``key`` that gave ``source``."""
-    from fer_keras.pretrained import resolve_model
-
     path = resolve_model(source)
     if path.is_dir():
-        run = RunDir(path)
-        candidates = run.model_files(0) or run.keras_files()
-        if not candidates:
+        model_file = model_file_in(path)
+        if model_file is None:
             raise ModelError(f"{key}: {path} holds no trained model (model_fold0.keras); is it a finished fer_keras run?")
-        return candidates[0]
+        return model_file
     if path.suffix != ".keras" or not path.is_file():
         raise ModelError(f"{key} {str(source)!r} is neither a fer_keras run directory nor an existing .keras file")
     return path
@@ -44,13 +41,8 @@ def load_trained_model(
     ``fine_tune="full"`` keeps every layer trainable (the cross-dataset paper fine-tunes all
     layers); ``"head"`` freezes everything but the classifier head.
     """
-    import fer_keras.models  # noqa: F401  (registers custom layers for deserialisation)
-
     path = trained_model_path(source)
-    try:
-        model = keras.models.load_model(path, compile=False)  # compile_model compiles it again
-    except Exception as error:  # a corrupt or foreign file: one line for the user
-        raise ModelError(load_failure(path, error)) from None
+    model = load_keras_file(path, ModelError)  # uncompiled: compile_model compiles it again
     if keras.mixed_precision.global_policy().name == "float32":
         model = float32_model(model)  # trained under mixed precision elsewhere: this run trains in float32
     if input_shape is not None and tuple(model.input_shape[1:]) != tuple(input_shape):

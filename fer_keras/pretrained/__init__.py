@@ -10,33 +10,9 @@ name ``pretrained`` means this folder. docs/model_card.md says how it was traine
 
 from __future__ import annotations
 
-from pathlib import Path
+from fer_keras.trained import BUNDLED_DIR, BUNDLED_MODEL, PRETRAINED, bundled_dir, resolve_model
 
-from fer_keras.rundir import RunDir
-
-#: The name that selects the bundled model (``--model pretrained``, ``model.init_from: pretrained``).
-PRETRAINED = "pretrained"
-#: Folder of the bundled FER2013 model, laid out as a finished run.
-BUNDLED_DIR = Path(__file__).resolve().parent / "fer2013"
-#: Its Keras file.
-BUNDLED_MODEL = RunDir(BUNDLED_DIR).model(0)
-
-
-def bundled_dir() -> Path:
-    """The bundled model's folder; one-line error when its files are missing."""
-    from fer_keras.errors import UserError
-
-    if not BUNDLED_MODEL.is_file() or not RunDir(BUNDLED_DIR).config.is_file():
-        raise UserError(f"the bundled FER2013 model is missing from this installation ({BUNDLED_MODEL}); "
-                        "reinstall fer_keras, or give --model / model.init_from a run directory")
-    return BUNDLED_DIR
-
-
-def resolve_model(source: str | Path | None) -> Path:
-    """``None`` or ``"pretrained"`` → the bundled model's folder; anything else as a path."""
-    if source is None or str(source) == PRETRAINED:
-        return bundled_dir()
-    return Path(source)
+__all__ = ["BUNDLED_DIR", "BUNDLED_MODEL", "PRETRAINED", "bundled_dir", "load_pretrained", "resolve_model"]
 
 
 def load_pretrained(detect: bool | None = None, engine: str = "auto"):
