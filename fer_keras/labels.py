@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from fer_keras.errors import UserError
+from fer_keras.errors import UnknownLabelError
 
 ANGER = "anger"
 DISGUST = "disgust"
@@ -156,10 +156,6 @@ def class_of_folder(name: str) -> str | None:
     """The canonical class a class-folder name stands for (``"3 - Surprise"`` → surprise), or None."""
     word = name.strip().lower().lstrip("0123456789").strip(" -_.")
     return CLASS_WORDS.get(word)
-
-
-class UnknownLabelError(UserError):
-    """A dataset code or class name that fer_keras does not know."""
 
 
 def lookup(code_map: dict, code, dataset: str, where: str = "") -> str:

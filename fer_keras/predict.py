@@ -62,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def predict(argv: list[str] | None = None) -> int:
     """Run prediction on INPUT; write the rows; print a short summary to standard error."""
     args = parse_args(argv)
-    from fer_keras.inference import InferenceError
+    from fer_keras.errors import InferenceError
 
     if args.tf_threads < 0:
         raise InferenceError(f"--tf-threads must be 0 (TensorFlow's default) or more, got {args.tf_threads}")

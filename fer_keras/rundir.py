@@ -20,16 +20,12 @@ from datetime import datetime
 from pathlib import Path
 
 from fer_keras.cli import check_output_dir
-from fer_keras.errors import UserError
+from fer_keras.errors import RunDirError
 
 log = logging.getLogger(__name__)
 
 #: Config keys a resumed run may change: verbosity, and the schedule's length (recorded in the notes).
 RESUMABLE_CHANGES = ("runtime.verbose", "training.epochs")
-
-
-class RunDirError(UserError):
-    """A run directory that cannot be used as asked (in use, or resumed with another config)."""
 
 
 def write_file(path: str | Path, write: Callable[[Path], object]) -> Path:

@@ -395,7 +395,6 @@ def test_r3_17_a_missing_starting_model_names_the_key_the_user_set(key, config, 
 @pytest.mark.parametrize("orientation", [1, 3, 6, 8])
 def test_r3_01_a_phone_jpeg_is_read_upright_by_its_exif_orientation(orientation, tmp_path):
     """Training and predict read every file through read_image; Orientation=6 (a portrait phone photo) was sideways."""
-    import io
 
     import numpy as np
     from PIL import Image, ImageOps

@@ -2,7 +2,8 @@
 
 import pytest
 
-from fer_keras.config import ConfigError, ExperimentConfig, load_config, packaged_configs
+from fer_keras.errors import ConfigError
+from fer_keras.config import ExperimentConfig, load_config, packaged_configs
 
 
 def test_packaged_quickstart_resolves_by_bare_name():

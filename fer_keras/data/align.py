@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from fer_keras.data.face_detect import Detection
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 #: Eye midpoint height below the box's top edge, as a fraction of the box height.
 EYE_HEIGHT = 0.40

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 from fer_keras.labels import canonical_order
 from fer_keras.memory import check_fits
 

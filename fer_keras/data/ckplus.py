@@ -25,7 +25,8 @@ import re
 from pathlib import Path
 
 from fer_keras.data.reader_helpers import find_layout, list_images, lookup_label, screen_files, subfolders
-from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import CKPLUS48_FOLDERS, CKPLUS_INDICES, NEUTRAL, merge_contempt
 
 NAME = "ckplus"

@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from fer_keras.data.image_io import ImageError, read_image
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import ImageError
+from fer_keras.data.image_io import read_image
+from fer_keras.errors import DatasetError
 from fer_keras.memory import check_fits
 
 

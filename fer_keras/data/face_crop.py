@@ -12,7 +12,7 @@ import numpy as np
 from fer_keras.config import FaceCropConfig
 from fer_keras.data.align import align_face
 from fer_keras.data.face_detect import Box, Detection, detector_name
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 
 def crop_face(image: np.ndarray, box: Box, margin: float = 0.2, square: bool = True) -> np.ndarray:

@@ -35,7 +35,7 @@ import cv2
 import numpy as np
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 Box = tuple[int, int, int, int]
 Point = tuple[float, float]

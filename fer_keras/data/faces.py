@@ -31,8 +31,10 @@ from tqdm.auto import tqdm
 from fer_keras.config import FaceCropConfig
 from fer_keras.data.face_crop import crop_detection
 from fer_keras.data.face_detect import Detection, detector_settings, find_detections
-from fer_keras.data.image_io import ImageError, read_image
-from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError
+from fer_keras.errors import ImageError
+from fer_keras.data.image_io import read_image
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import EXCLUDED_COLUMNS
 from fer_keras.labels import canonical_order
 
 NO_FACE = "no face detected"

@@ -37,7 +37,8 @@ from fer_keras.data.reader_helpers import (
     subfolders,
     visible_files,
 )
-from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError, DatasetTable, register_reader
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetTable, register_reader
 from fer_keras.labels import FER2013_FOLDERS, FER2013_INDICES
 
 NAME = "fer2013"

@@ -16,7 +16,8 @@ import re
 from pathlib import Path
 
 from fer_keras.data.reader_helpers import list_images, screen_files, subfolders
-from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import CLASSES_8
 
 NAME = "folder"

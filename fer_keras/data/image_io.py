@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import ImageError
 
 #: File extensions readers treat as images (compared lower-case).
 IMAGE_EXTENSIONS = frozenset({".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp"})
@@ -35,18 +35,6 @@ _SIGNATURES = {
     b"MM\x00*": "tiff",
     b"BM": "bmp",
 }
-
-
-class ImageError(DatasetError):
-    """One image file that cannot be used; ``reason`` is the short cause."""
-
-    def __init__(self, path: str | os.PathLike, reason: str):
-        super().__init__(f"{path}: {reason}")
-        self.path = str(path)
-        self.reason = reason
-
-    def __reduce__(self):
-        return type(self), (self.path, self.reason)
 
 
 def is_image_file(path: str | os.PathLike) -> bool:

@@ -15,7 +15,8 @@ import pandas as pd
 from fer_keras.config import DataConfig
 from fer_keras.data.faces import counts_table, crop_table
 from fer_keras.data.decode import decode_or_exclude
-from fer_keras.data.registry import DatasetError, DatasetTable, read_dataset
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import DatasetTable, read_dataset
 from fer_keras.labels import resolve_classes
 
 

@@ -21,7 +21,8 @@ from fer_keras.data.reader_helpers import (
     screen_files,
     subfolders,
 )
-from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import OULU_FOLDERS
 
 NAME = "oulu_casia"

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from fer_keras.data.augment import augment_dataset
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 AUTOTUNE = tf.data.AUTOTUNE
 #: Pixels (height × width) per augmented chunk: 256 images of 48×48; images of 224×224 get one batch per chunk.

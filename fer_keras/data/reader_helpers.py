@@ -15,8 +15,10 @@ from pathlib import Path
 import pandas as pd
 
 from fer_keras.data.image_io import CHECK_MODES, check_image, is_image_file
-from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetError, DatasetTable
-from fer_keras.labels import UnknownLabelError, lookup
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import EXCLUDED_COLUMNS, DatasetTable
+from fer_keras.errors import UnknownLabelError
+from fer_keras.labels import lookup
 
 
 def list_images(folder: str | os.PathLike, recursive: bool = False) -> list[Path]:

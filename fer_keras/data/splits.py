@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from fer_keras.config import SplitConfig
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 TRAIN, VAL, TEST = "train", "val", "test"
 PARTS = (TRAIN, VAL, TEST)

@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from fer_keras.data.registry import DatasetError, DatasetTable, register_reader
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import CLASSES_7
 
 DATASET_NAME = "synthetic"

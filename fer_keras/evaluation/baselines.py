@@ -49,7 +49,7 @@ from threadpoolctl import threadpool_limits
 
 from fer_keras.data.load import LoadedData
 from fer_keras.data.splits import TEST, TRAIN, VAL
-from fer_keras.errors import UserError
+from fer_keras.errors import BaselineError
 from fer_keras.evaluation.metrics import fold_accuracies, mean_sd
 from fer_keras.evaluation.predictions import predictions_frame
 
@@ -59,10 +59,6 @@ GRAY_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 PIXELS_SIZE = 48
 #: Images per joblib task when features are extracted in parallel.
 CHUNK = 256
-
-
-class BaselineError(UserError):
-    """Bad input to a classical baseline (unknown feature/classifier, wrong image array)."""
 
 
 # --------------------------------------------------------------------------- features

@@ -30,7 +30,7 @@ from tf_keras_vis.gradcam import Gradcam
 from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
 from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore
 
-from fer_keras.errors import UserError
+from fer_keras.errors import ExplanationError
 from fer_keras.models.float32_copy import float32_model, float32_policy
 
 __all__ = [
@@ -48,10 +48,6 @@ FEATURES_SUFFIX = "__gradcam_features"
 #: Layer types counted as convolutions when picking the default layer.
 CONV_TYPES = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D,
               keras.layers.Conv2DTranspose)
-
-
-class ExplanationError(UserError):
-    """Bad input to an explanation (layer, images, class ids, maps); the message is one line."""
 
 
 # ---------------------------------------------------------------------------------------- layers

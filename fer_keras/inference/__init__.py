@@ -18,8 +18,3 @@
 
 Importing this package loads nothing heavy (no TensorFlow), so CLI errors come fast.
 """
-
-from fer_keras.errors import InferenceError
-
-
-__all__ = ["InferenceError"]

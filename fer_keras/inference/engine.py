@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_keras.inference import InferenceError
+from fer_keras.errors import InferenceError
 from fer_keras.inference.runners import Runner, keras_runner, tflite_runner
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,8 @@ def choose_engine(engine: str, model, keras_run: Runner, input_shape: tuple[int,
     uncached = not convert and (cache is None or not cache.is_file())
     if engine == "keras" or (engine == "auto" and (uncached or gpu_present())):
         return "keras", keras_run
-    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, ExportError, max_abs_difference
+    from fer_keras.errors import ExportError
+    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, max_abs_difference
     from fer_keras.models.float32_copy import float32_model
 
     try:

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fer_keras.inference import InferenceError
-from fer_keras.models.float32_copy import all_layers, float32_model
+from fer_keras.errors import ExportError
+from fer_keras.models.float32_copy import float32_model
 from fer_keras.inference.runners import Runner, keras_runner, savedmodel_runner, tflite_runner
 from fer_keras.rundir import RunDir
 
@@ -41,10 +41,6 @@ FILE_NAMES = {"savedmodel": "saved_model", "tflite": "model_float32.tflite",
 TFLITE_FLOAT_ATOL = 1e-4
 #: The same for dynamic-range quantised TFLite (int8 weights); measured differences are well below it.
 TFLITE_DYNAMIC_RANGE_ATOL = 0.05
-
-class ExportError(InferenceError):
-    """An export that failed or whose outputs do not match the Keras model."""
-
 
 @dataclass
 class Artifact:

@@ -67,7 +67,7 @@ def predict_still(predictor, kind: str, input_path: Path, out: Path | None, anno
 
     from fer_keras.data.reader_helpers import list_images
     from fer_keras.inference.annotate import annotate
-    from fer_keras.inference import InferenceError
+    from fer_keras.errors import InferenceError
     from fer_keras.inference.rows import predict_images
 
     if kind == FOLDER:
@@ -141,7 +141,7 @@ def predict_stream(predictor, source: str, out: Path | None, annotate_on: bool, 
                 writer.release()
         elapsed = time.perf_counter() - started
     if frames_done == 0:
-        from fer_keras.inference import InferenceError
+        from fer_keras.errors import InferenceError
 
         raise InferenceError(f"no frame could be read from {source}")
     log.info("%d frame(s): %.1f frames/s (read, detect, crop, predict, track)", frames_done, frames_done / elapsed)

@@ -36,7 +36,7 @@ from fer_keras.config import ExperimentConfig, FaceCropConfig
 from fer_keras.data.decode import resize, to_color_mode
 from fer_keras.data.face_crop import crop_detection
 from fer_keras.data.face_detect import Box, Detection, find_detections
-from fer_keras.inference import InferenceError
+from fer_keras.errors import InferenceError
 from fer_keras.inference.engine import choose_engine, gpu_present, tflite_twin
 from fer_keras.models.float32_copy import float32_model
 from fer_keras.inference.runners import keras_runner

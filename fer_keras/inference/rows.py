@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fer_keras.data.image_io import ImageError, read_image
+from fer_keras.errors import ImageError
+from fer_keras.data.image_io import read_image
 from fer_keras.inference.predictor import Face, Predictor
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fer_keras.inference import InferenceError
+from fer_keras.errors import InferenceError
 
 IMAGE, FOLDER, VIDEO, CAMERA = "image", "folder", "video", "camera"
 VIDEO_EXTENSIONS = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv"})

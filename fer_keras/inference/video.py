@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 
 from fer_keras.data.face_detect import Box
-from fer_keras.inference import InferenceError
-from fer_keras.inference.sources import VIDEO_EXTENSIONS, is_camera, is_video_file  # noqa: F401  (re-exported)
+from fer_keras.errors import InferenceError
+from fer_keras.inference.sources import is_camera
 from fer_keras.inference.predictor import Face, Predictor
 from fer_keras.inference.rows import DECIMALS, NO_FACE, OK, face_row
 

@@ -17,7 +17,8 @@ from keras import layers
 
 from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
 from fer_keras.models.heads import pooled_head
-from fer_keras.models.registry import ModelError, register_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import register_model
 
 
 @register_model("compact_cnn")

@@ -45,7 +45,8 @@ from fer_keras.models.common import (  # noqa: F401  (LAST_CONV_LAYER is also re
     LAST_CONV_LAYER, check_builder_args, initializer, rescaled_input,
 )
 from fer_keras.models.heads import dense_head
-from fer_keras.models.registry import ModelError, register_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import register_model
 
 #: Smallest input height/width each model can take (smaller sides pool down to nothing).
 MIN_INPUT_SIZE = {"custom_cnn1": 4, "custom_cnn2": 45, "custom_cnn3": 18}

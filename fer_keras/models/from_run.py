@@ -13,7 +13,7 @@ import keras
 
 from fer_keras.models.float32_copy import float32_model
 from fer_keras.models.heads import HEAD_NAME, softmax_output
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 from fer_keras.rundir import RunDir
 from fer_keras.trained import load_keras_file, model_file_in, resolve_model
 

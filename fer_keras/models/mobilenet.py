@@ -28,7 +28,8 @@ from fer_keras.models.backbones import (
     build_transfer_model,
     register_backbone,
 )
-from fer_keras.models.registry import ModelError, register_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import register_model
 
 #: MobileNetV2 ImageNet weights exist for these width multipliers and input sizes only.
 MOBILENET_V2_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
@@ -72,6 +73,7 @@ def build_mobilenet_v2(
     dropout: float = 0.0,
     dense_units: int | None = None,
     freeze_batchnorm: bool | None = None,
+    bn_momentum: float | None = None,
 ) -> keras.Model:
     """MobileNetV2 (width ``alpha``) with an N-way softmax instead of its 1000-way top.
 
@@ -80,5 +82,6 @@ def build_mobilenet_v2(
     """
     return build_transfer_model(
         MOBILENET_V2, input_shape, num_classes, weights=weights, fine_tune=fine_tune, dropout=dropout,
-        dense_units=dense_units, preprocess=preprocess, freeze_batchnorm=freeze_batchnorm, alpha=float(alpha),
+        dense_units=dense_units, preprocess=preprocess, freeze_batchnorm=freeze_batchnorm, bn_momentum=bn_momentum,
+        alpha=float(alpha),
     )

@@ -21,7 +21,8 @@ from keras import layers
 
 from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
 from fer_keras.models.heads import dense_head
-from fer_keras.models.registry import ModelError, register_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import register_model
 
 #: Smallest input height/width: two 2×2 pools need at least 4 pixels.
 MIN_INPUT_SIZE = 4

@@ -27,7 +27,8 @@ import keras
 from fer_keras.models import backbones
 from fer_keras.models.attention import CBAM, SqueezeExcite
 from fer_keras.models.heads import dense_head, pooled_head
-from fer_keras.models.registry import ModelError, register_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import register_model
 
 __all__ = ["VGGPreprocess", "build_vgg16_attention", "load_vgg16_weights"]
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import keras
 
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 
 #: Environment variable naming an extra folder of weight files.
 WEIGHTS_DIR_ENV = "FER_KERAS_WEIGHTS_DIR"

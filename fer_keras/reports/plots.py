@@ -123,7 +123,8 @@ def _panels(count: int, columns: int, size: float = 1.9):
 def class_mean_grid(mean_maps: Mapping, path, mean_images: Mapping | None = None, columns: int = 7,
                     alpha: float = 0.5) -> Path:
     """PNG with one panel per class: its mean Grad-CAM map, over the class's mean image when given."""
-    from fer_keras.evaluation.gradcam import ExplanationError, resized  # here: the report runs without Keras
+    from fer_keras.errors import ExplanationError
+    from fer_keras.evaluation.gradcam import resized  # here: the report runs without Keras
 
     if not mean_maps:
         raise ExplanationError("no class mean maps to draw")

@@ -14,17 +14,13 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import load_run_config
-from fer_keras.errors import UserError
+from fer_keras.errors import ReportError
 from fer_keras.evaluation import metrics
 from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
 from fer_keras.reports import plots
 from fer_keras.reports.document import Document
 from fer_keras.reports.names import SEPARATOR, display_name, displayed
 from fer_keras.rundir import RunDir
-
-
-class ReportError(UserError):
-    """A run directory that holds nothing to report."""
 
 
 #: Columns every ``predictions_fold*.csv`` has (with one ``prob_<class>`` per class); the other

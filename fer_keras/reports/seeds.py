@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import load_run_config
-from fer_keras.reports.report import ReportError
+from fer_keras.errors import ReportError
 from fer_keras.rundir import RunDir, write_text
 
 

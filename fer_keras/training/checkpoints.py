@@ -22,12 +22,8 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from fer_keras.errors import UserError
+from fer_keras.errors import CheckpointError
 from fer_keras.rundir import write_file, write_text
-
-
-class CheckpointError(UserError):
-    """A checkpoint folder that cannot be resumed from."""
 
 
 STATE = "state.json"

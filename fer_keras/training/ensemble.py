@@ -15,15 +15,11 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import ExperimentConfig, load_config
-from fer_keras.errors import UserError
+from fer_keras.errors import EnsembleError
 from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
 from fer_keras.rundir import RunDir
 
 KEYS = ["fold", *NAME_FIELDS, "key"]
-
-
-class EnsembleError(UserError):
-    """Members that cannot be combined."""
 
 
 def member_predictions(run_dir: str | Path) -> tuple[str, pd.DataFrame]:

@@ -18,14 +18,10 @@ import pandas as pd
 import tensorflow as tf
 
 from fer_keras.config import ExperimentConfig, TrainingConfig
-from fer_keras.errors import UserError
+from fer_keras.errors import DivergedError
 from fer_keras.rundir import RunDir, write_file
 from fer_keras.training.checkpoints import TrainingCheckpoints, keep_epochs_before
 from fer_keras.training.compute import EpochTimer
-
-
-class DivergedError(UserError):
-    """The training loss became NaN or infinite: no result is reported."""
 
 
 #: ``training.loss`` → the Keras loss it names (labels are integer class ids).

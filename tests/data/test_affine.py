@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from fer_keras.data.affine import RandomAffine, affine_matrices, warp_bilinear
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 from tests.harness import check_layer
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data.balance import balanced_indices
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 JAFFE_COUNTS = {"anger": 30, "disgust": 29, "fear": 32, "happiness": 31, "sadness": 31, "surprise": 30, "neutral": 30}
 

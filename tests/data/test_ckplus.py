@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from fer_keras.data.ckplus import read_ckplus
-from fer_keras.data.registry import DatasetError, read_dataset
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import read_dataset
 from tests.data.fixtures import ckplus_label_text, corrupt, face, make_ckplus48, make_ckplus_original, write_image
 
 SIX = {"anger": 2, "disgust": 4, "fear": 2, "happiness": 2, "sadness": 2, "surprise": 2}

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.data.decode import load_images, resize, to_color_mode
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 
 def test_importing_decode_does_not_import_tensorflow():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data import face_crop
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 
 def coordinate_image(height: int = 100, width: int = 100) -> np.ndarray:

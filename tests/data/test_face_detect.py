@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data import face_detect
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 from tests.conftest import requires_haar
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from fer_keras.config import FaceCropConfig
 from fer_keras.data import face_detect, faces
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 
 class FakeDetector:

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from fer_keras.data.fer2013 import parse_pixels, read_fer2013
-from fer_keras.data.registry import DatasetError, read_dataset
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_7
 from tests.data.fixtures import corrupt, face, make_fer2013_csv, make_fer2013_folders, make_fer2013_kaggle_folders, write_image
 

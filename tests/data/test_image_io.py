@@ -7,8 +7,9 @@ import pickle
 import numpy as np
 import pytest
 
-from fer_keras.data.image_io import ImageError, check_image, read_image
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import ImageError
+from fer_keras.data.image_io import check_image, read_image
+from fer_keras.errors import DatasetError
 from tests.data.fixtures import corrupt, write_image
 
 

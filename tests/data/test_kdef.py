@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fer_keras.data.kdef import angle_codes, read_kdef
-from fer_keras.data.registry import DatasetError, read_dataset
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_7
 from tests.data.fixtures import corrupt, face, make_kdef, write_image
 

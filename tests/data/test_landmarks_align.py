@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_keras.config import ConfigError, FaceCropConfig, load_config
+from fer_keras.errors import ConfigError
+from fer_keras.config import FaceCropConfig, load_config
 from fer_keras.data import face_detect, faces
 from fer_keras.data.align import EYE_DISTANCE, EYE_HEIGHT, alignment_matrix, align_face, eye_angle
 from fer_keras.data.face_detect import Detection, detect_mtcnn
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 from fer_keras.data.synthetic import draw_face
 from tests.inference.fakes import place
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.data.pipeline import augment_chunk_size, make_dataset
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 
 
 def test_make_dataset_batches_float_pixels_by_index():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data.reader_helpers import find_layout, list_images, lookup_label, natural_key, screen_files
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 from fer_keras.labels import JAFFE_CODES
 from tests.data.fixtures import corrupt, write_image
 

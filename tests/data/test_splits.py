@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import SplitConfig
-from fer_keras.data.registry import DatasetError
+from fer_keras.errors import DatasetError
 from fer_keras.data.splits import load_folds, make_folds, part_counts, save_folds, subjects_overlap
 
 

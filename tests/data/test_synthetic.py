@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_keras.data.registry import DatasetError, DatasetTable, read_dataset
+from fer_keras.errors import DatasetError
+from fer_keras.data.registry import DatasetTable, read_dataset
 from fer_keras.data.synthetic import draw_face, make_synthetic_faces, write_class_folders
 from fer_keras.labels import CLASSES_7
 

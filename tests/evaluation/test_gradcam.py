@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.evaluation import gradcam
-from fer_keras.evaluation.gradcam import ExplanationError
+from fer_keras.errors import ExplanationError
 from fer_keras.models import build_model
 
 SIZE = 32

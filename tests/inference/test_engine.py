@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data.synthetic import draw_face
-from fer_keras.inference import InferenceError
+from fer_keras.errors import InferenceError
 from fer_keras.inference import engine as engine_module
 from fer_keras.inference.predictor import Predictor
 from fer_keras.labels import CLASSES_7

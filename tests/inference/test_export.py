@@ -7,10 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from fer_keras.inference.export import (
-    FILE_NAMES, FORMATS, TFLITE_DYNAMIC_RANGE_ATOL, ExportError, check_formats, check_tflite_matches, export_model,
-    keras_runner, sample_images, savedmodel_runner,
-)
+from fer_keras.errors import ExportError
+from fer_keras.inference.export import FILE_NAMES, FORMATS, TFLITE_DYNAMIC_RANGE_ATOL, check_formats, check_tflite_matches, export_model, keras_runner, sample_images, savedmodel_runner
 from fer_keras.models import build_model
 from tests.inference.fakes import make_run_dir
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data.synthetic import draw_face
-from fer_keras.inference import InferenceError
+from fer_keras.errors import InferenceError
 from fer_keras.inference.predictor import Predictor, Preprocessing
 from fer_keras.inference.video import (
     EmaSmoother, FaceTracker, VideoSource, WindowSmoother, box_iou, is_camera, predict_frames, smoother_factory,

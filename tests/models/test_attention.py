@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from fer_keras.models.attention import CBAM, SqueezeExcite
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 from tests.harness import check_layer, check_model_round_trip
 
 BATCH, SIDE, CHANNELS = 2, 8, 64

@@ -14,7 +14,8 @@ from fer_keras.models.backbones import (
     last_block_layers,
     set_fine_tune_mode,
 )
-from fer_keras.models.registry import ModelError, build_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import build_model
 from fer_keras.models.resnet import basic_resnet
 from tests.harness import check_layer
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from fer_keras.models.custom_cnn import LAST_CONV_LAYER, MIN_INPUT_SIZE
-from fer_keras.models.registry import ModelError, build_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import build_model
 from tests.harness import check_model_round_trip
 
 NAMES = ("custom_cnn1", "custom_cnn2", "custom_cnn3")

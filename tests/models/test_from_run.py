@@ -10,7 +10,7 @@ import pytest
 
 from fer_keras.models import build_model
 from fer_keras.models.from_run import load_trained_model
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 
 
 @pytest.fixture(scope="module")

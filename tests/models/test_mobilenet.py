@@ -9,7 +9,8 @@ import pytest
 from fer_keras.models import weights
 from fer_keras.models.backbones import find_backbone, set_fine_tune_mode
 from fer_keras.models.mobilenet import build_mobilenet_v2
-from fer_keras.models.registry import ModelError, build_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import build_model
 from tests.harness import check_model_round_trip
 
 RNG = np.random.default_rng(1)
@@ -92,3 +93,18 @@ def test_saved_model_round_trips(small, tmp_path):
 def test_bad_options_are_model_errors(shape, options, message):
     with pytest.raises(ModelError, match=message):
         build_model("mobilenet_v2", shape, 7, **options)
+
+
+def test_bn_momentum_sets_every_backbone_batchnorm_and_survives_saving(small, tmp_path):
+    """keras.applications' 0.999 forgets its start too slowly for a short schedule from random weights."""
+    def momenta(model):
+        backbone, _ = find_backbone(model)
+        return {layer.momentum for layer in backbone._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)}
+
+    assert momenta(small) == {0.999}
+    quick = build_model("mobilenet_v2", (32, 32, 1), 7, alpha=0.35, bn_momentum=0.99)
+    assert momenta(quick) == {0.99}
+    quick.save(tmp_path / "m.keras")
+    assert momenta(keras.models.load_model(tmp_path / "m.keras", compile=False)) == {0.99}
+    with pytest.raises(ModelError, match="bn_momentum must be between 0 and 1"):
+        build_model("mobilenet_v2", (32, 32, 1), 7, alpha=0.35, bn_momentum=1.5)

@@ -6,7 +6,8 @@ import keras
 import pytest
 
 from fer_keras.models import registry
-from fer_keras.models.registry import ModelError, build_model, model_names, register_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import build_model, model_names, register_model
 
 OURS = {"custom_cnn1", "custom_cnn2", "custom_cnn3", "simple_cnn"}
 

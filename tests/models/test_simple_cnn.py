@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from fer_keras.models.custom_cnn import LAST_CONV_LAYER
-from fer_keras.models.registry import ModelError, build_model
+from fer_keras.errors import ModelError
+from fer_keras.models.registry import build_model
 from tests.harness import check_model_round_trip
 
 

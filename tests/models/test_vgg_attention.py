@@ -8,7 +8,7 @@ import pytest
 
 from fer_keras.models import build_model, model_names
 from fer_keras.models.attention import CBAM, SqueezeExcite
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 from fer_keras.models.vgg_attention import VGGPreprocess
 from tests.harness import check_layer, check_model_round_trip
 

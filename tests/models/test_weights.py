@@ -13,7 +13,7 @@ from fer_keras.models.backbones import (
     load_backbone_weights,
     resolve_imagenet_weights,
 )
-from fer_keras.models.registry import ModelError
+from fer_keras.errors import ModelError
 from fer_keras.models.weights import find_weights_file, load_weights_file
 
 TF = "https://storage.googleapis.com/tensorflow/keras-applications/"

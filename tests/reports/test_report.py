@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import load_config
-from fer_keras.reports.report import ReportError, build_report, paper_comparison, unmatched_paper_numbers
+from fer_keras.errors import ReportError
+from fer_keras.reports.report import build_report, paper_comparison, unmatched_paper_numbers
 
 CLASSES = ["anger", "happiness", "neutral"]
 

@@ -10,7 +10,8 @@ import tensorflow as tf
 
 from fer_keras.config import load_config
 from fer_keras.rundir import RunDir
-from fer_keras.training.checkpoints import CheckpointError, TrainingCheckpoints, keep_epochs_before
+from fer_keras.errors import CheckpointError
+from fer_keras.training.checkpoints import TrainingCheckpoints, keep_epochs_before
 from fer_keras.training.fit import compile_model, fit
 
 

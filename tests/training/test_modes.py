@@ -10,7 +10,7 @@ from fer_keras.config import load_config
 from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
 from fer_keras.evaluation.predictions import with_name_fields
 from fer_keras.reports.names import display_names
-from fer_keras.training.ensemble import EnsembleError
+from fer_keras.errors import EnsembleError
 from fer_keras.training.experiment import run_experiment
 
 TINY = {

@@ -19,7 +19,8 @@ def test_a_resumed_run_may_change_its_epochs_and_the_notes_say_so(tmp_path):
     import yaml
 
     from fer_keras.config import load_config
-    from fer_keras.rundir import RunDir, RunDirError
+    from fer_keras.errors import RunDirError
+    from fer_keras.rundir import RunDir
 
     config = load_config("quickstart.yaml")
     run = tmp_path / "run"
@@ -135,7 +136,8 @@ def test_run_dir_status_lock_and_resume_check(tmp_path):
     import pytest
 
     from fer_keras.config import load_config
-    from fer_keras.rundir import RunDir, RunDirError
+    from fer_keras.errors import RunDirError
+    from fer_keras.rundir import RunDir
 
     config = load_config("quickstart.yaml").to_yaml()
     assert RunDir(tmp_path / "none").read_status() == {}
