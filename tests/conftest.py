@@ -11,7 +11,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # no test touches the real network: weight downloads are off (the download tests serve files on loopback)
 os.environ["FER_KERAS_OFFLINE"] = "1"
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.markers import REPO  # noqa: E402  (after the environment the imports below it read)
+
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 
 
@@ -55,16 +56,6 @@ def jaffe_root(shared_datasets: Path) -> Path:
 def kdef_subset_root(shared_datasets: Path) -> Path:
     """The 82 real KDEF photos in one flat folder (KDEF_subset/); skips the test when absent."""
     return _real(shared_datasets, "KDEF_subset")
-
-
-def haar_available() -> bool:
-    from fer_keras.data.face_detect import haar_available as available
-
-    return available()
-
-
-#: For tests of OpenCV's Haar cascade itself: OpenCV 5 wheels ship none (the MTCNN path is tested there).
-requires_haar = pytest.mark.skipif(not haar_available(), reason="this OpenCV ships no Haar cascade (5.x wheels)")
 
 
 @pytest.fixture

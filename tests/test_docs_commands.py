@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import load_config
-from tests.conftest import REPO
+from tests.markers import REPO
 
 DOCS = ("README.md", "docs/reproduce.md")
 #: What ``T`` stands for in docs/reproduce.md.

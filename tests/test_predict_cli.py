@@ -14,7 +14,7 @@ import pytest
 
 from fer_keras.data.synthetic import draw_face
 from fer_keras.predict import main
-from tests.conftest import REPO
+from tests.markers import REPO
 from tests.inference.fakes import make_run_dir, place, write_video
 
 FACE_BOX = (230, 130, 150, 150)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from tools.blocks import block_bodies, fill_blocks, markdown_table
-from tools.results import BUNDLED, EXAMPLES, HONEST, KDEF_SMOKE, PAPER_C, QUICKSTART, REPO, Result
+from tools.results import BUNDLED, EXAMPLES, HONEST, KDEF_SMOKE, PAPER_B_PROTOCOLS, PAPER_C, QUICKSTART, REPO, Result
 
 REPORTS = REPO / "reports"
 CROSS_DATASET = REPORTS / "bundled_vs_fer" / "cross_dataset.csv"
@@ -68,6 +68,11 @@ def honest() -> str:
     return detailed(HONEST)
 
 
+def paper_b_protocols() -> str:
+    """docs/reproduce.md: paper B's three split orders on the real JAFFE, side by side."""
+    return detailed(PAPER_B_PROTOCOLS)
+
+
 def kdef_smoke() -> str:
     return detailed(KDEF_SMOKE, with_paper=False)
 
@@ -101,6 +106,22 @@ def cross_dataset_table(path: Path = CROSS_DATASET) -> str:
 
 def cross_dataset_haar() -> str:
     return cross_dataset_table(CROSS_DATASET_HAAR)
+
+
+def bundled_files() -> str:
+    """Model card: the shipped files' sizes and the model's parameter count, read from the files."""
+    from fer_keras.cli import load_tensorflow_quietly
+
+    load_tensorflow_quietly()
+    import fer_keras.models  # noqa: F401  (registers the custom layers)
+    from fer_keras.trained import BUNDLED_MODEL, load_keras_file
+
+    model = load_keras_file(BUNDLED_MODEL)
+    tflite = BUNDLED_MODEL.with_suffix(".tflite")
+    rows = [["parameters", f"{model.count_params():,}"],
+            [f"`{BUNDLED_MODEL.name}`", f"{BUNDLED_MODEL.stat().st_size / 1e6:.2f} MB"],
+            [f"`{tflite.name}`", f"{tflite.stat().st_size / 1e6:.2f} MB"]]
+    return markdown_table(["the shipped model", ""], rows, "lr")
 
 
 def bundled_per_class() -> str:
@@ -197,9 +218,10 @@ def folder_memory() -> str:
 
 RENDERERS: dict[str, Callable[[], str]] = {
     "results": results_summary, "quickstart": quickstart, "speed": speed,
-    "paper-c": paper_c, "honest": honest, "kdef-smoke": kdef_smoke, "cross-dataset-c": cross_dataset_c,
+    "paper-c": paper_c, "honest": honest, "cross-dataset-c": cross_dataset_c,
+    "paper-b-protocols": paper_b_protocols, "kdef-smoke": kdef_smoke,
     "cross-dataset": cross_dataset_table, "cross-dataset-haar": cross_dataset_haar, "targets": targets,
-    "bundled-per-class": bundled_per_class, "bundled-training": bundled_training,
+    "bundled-training": bundled_training, "bundled-per-class": bundled_per_class, "bundled-files": bundled_files,
     "precision": precision, "folder-memory": folder_memory,
 }
 

@@ -9,7 +9,7 @@ import pytest
 
 from fer_keras.data import face_detect
 from fer_keras.errors import DatasetError
-from tests.conftest import requires_haar
+from tests.markers import requires_haar
 
 
 # --- detect_faces (fake cascade: sorting and scaling back) ------------------------------------

@@ -17,7 +17,7 @@ from fer_keras.errors import InferenceError
 from fer_keras.inference.predictor import Predictor, Preprocessing, find_model_file
 from fer_keras.inference.rows import predict_images
 from fer_keras.labels import CLASSES_7
-from tests.conftest import requires_haar
+from tests.markers import requires_haar
 from tests.inference.fakes import make_run_dir, place
 
 FACE_BOX = (230, 130, 150, 150)

@@ -13,7 +13,7 @@ from fer_keras.inference.video import (
     video_rows,
 )
 from fer_keras.labels import CLASSES_7
-from tests.conftest import requires_haar
+from tests.markers import requires_haar
 from tests.inference.fakes import place, write_video
 
 FRAMES, CHANGE = 40, 20
