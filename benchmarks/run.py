@@ -1,4 +1,4 @@
-"""Run the fer_keras benchmarks and write ``reports/benchmarks.md``.
+"""Run the fer_keras benchmarks and write ``reports/benchmarks_run.md``.
 
     python benchmarks/run.py                   # pipeline, throughput, latency (about 10 minutes on 2 CPU cores)
     python benchmarks/run.py --zoo-json /tmp/models.json   # + section 4 from a zoo run saved earlier
@@ -39,7 +39,7 @@ from benchmarks import (  # noqa: E402
 BENCHMARKS = ("pipeline", "throughput", "latency", "zoo")
 #: What a plain run measures: the zoo takes ~40 minutes on a CPU and is opt-in.
 DEFAULT_BENCHMARKS = ("pipeline", "throughput", "latency")
-DEFAULT_OUT = REPO / "reports" / "benchmarks.md"
+DEFAULT_OUT = REPO / "reports" / "benchmarks_run.md"
 PIPELINE_TARGET = 10.0
 THROUGHPUT_TARGET = 0.90
 
@@ -402,20 +402,6 @@ column: 3 × forward FLOPs per image × images/s ÷ the GPU's dense FP16/BF16 pe
 """
 
 
-#: The part of a report page this script owns; the page's other sections are kept when it reruns.
-RUN_BLOCK = "benchmarks-run"
-
-
-def write_report(path: Path, report: str) -> None:
-    """Put ``report`` into ``path``'s generated block, keeping the rest of the page (a new page is the block)."""
-    from tools.blocks import block_names, fill_blocks
-
-    text = path.read_text() if path.exists() else ""
-    if RUN_BLOCK not in block_names(text):
-        text = f"<!-- generated: {RUN_BLOCK} -->\n<!-- end generated: {RUN_BLOCK} -->\n"
-    path.write_text(fill_blocks(text, {RUN_BLOCK: lambda: report}))
-
-
 def render_report(results: dict) -> str:
     """The Markdown report of one run (``results`` as built by :func:`main`)."""
     sections, summary = [], []
@@ -449,7 +435,7 @@ def render_report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(description="Run the fer_keras benchmarks and write reports/benchmarks.md.")
+    parser = argparse.ArgumentParser(description="Run the fer_keras benchmarks and write reports/benchmarks_run.md.")
     parser.add_argument("--only", default=",".join(DEFAULT_BENCHMARKS),
                         help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: {','.join(DEFAULT_BENCHMARKS)})")
     parser.add_argument("--quick", action="store_true", help="tiny counts: a smoke run, numbers are rough")
@@ -465,7 +451,7 @@ def main(argv: list[str] | None = None) -> Path:
                         help="only rewrite the report from the raw numbers a previous run saved (its .json)")
     args = parser.parse_args(argv)
     if args.render:
-        write_report(args.out, render_report(json.loads(args.render.read_text())))
+        args.out.write_text(render_report(json.loads(args.render.read_text())))
         log(f"wrote {args.out} from {args.render}")
         return args.out
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -492,7 +478,7 @@ def main(argv: list[str] | None = None) -> Path:
     results["seconds"] = time.perf_counter() - start
     results["load_end"] = load_average()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    write_report(args.out, render_report(results))
+    args.out.write_text(render_report(results))
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1, default=str))
     log(f"wrote {args.out} ({results['seconds'] / 60:.1f} min)")
     return args.out

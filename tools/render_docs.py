@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tools.blocks import block_bodies, fill_blocks, markdown_table
+from tools.blocks import fill_blocks, markdown_table
 from tools.results import BUNDLED, EXAMPLES, HONEST, KDEF_SMOKE, PAPER_B_PROTOCOLS, PAPER_C, QUICKSTART, REPO, Result
 
 REPORTS = REPO / "reports"
@@ -173,7 +173,7 @@ def _latency_rows() -> list[tuple[str, dict[str, float]]]:
 
 
 def speed() -> str:
-    """Model card and README: one photo through predict, Haar and MTCNN, beside `fer` (ms, medians)."""
+    """Model card and benchmarks.md: one photo through predict, Haar and MTCNN, beside `fer` (ms, medians)."""
     rows = [[name, f"{ms['haar']:.1f}", f"{ms['mtcnn']:.1f}", f"{ms['fer']:.1f}",
              f"{ms['mtcnn'] / ms['fer']:.2f}×"] for name, ms in _latency_rows()]
     machine = json.loads(LATENCY.read_text())["machine"]
@@ -181,8 +181,11 @@ def speed() -> str:
     table = markdown_table(["images, threads", "fer_keras, Haar (OpenCV 4) ms", "fer_keras, MTCNN (OpenCV 5) ms",
                             "`fer` ms", "MTCNN / `fer`"], rows, "lrrrr")
     return (f"{table}\n\nMeasured {date} on {machine['CPU cores visible']} cores of an {machine['CPU']} "
-            f"({machine['CPU clock, vector units']}), no GPU: [benchmarks_latency.md]"
-            f"(../reports/benchmarks_latency.md).")
+            f"({machine['CPU clock, vector units']}), no GPU, with `fer` {_fer_version()}.")
+
+
+def _fer_version() -> str:
+    return json.loads(LATENCY.read_text())["latency"][0]["fer_status"].removeprefix("fer ")
 
 
 def bundled_training() -> str:
@@ -217,7 +220,7 @@ def folder_memory() -> str:
 
 
 RENDERERS: dict[str, Callable[[], str]] = {
-    "results": results_summary, "quickstart": quickstart, "speed": speed,
+    "results": results_summary, "quickstart": quickstart, "speed": speed, "latency": speed,
     "paper-c": paper_c, "honest": honest, "cross-dataset-c": cross_dataset_c,
     "paper-b-protocols": paper_b_protocols, "kdef-smoke": kdef_smoke,
     "cross-dataset": cross_dataset_table, "cross-dataset-haar": cross_dataset_haar, "targets": targets,
@@ -225,19 +228,14 @@ RENDERERS: dict[str, Callable[[], str]] = {
     "precision": precision, "folder-memory": folder_memory,
 }
 
-#: Blocks another script writes from its own measurements; kept as they are here.
-WRITTEN_ELSEWHERE = {"benchmarks-run": "benchmarks/run.py"}
-
 DOCUMENTS = [REPO / "README.md", REPO / "docs" / "reproduce.md", REPO / "docs" / "model_card.md",
              REPO / "reports" / "benchmarks.md"]
 CONFIGURATION = REPO / "docs" / "configuration.md"
 
 
 def rendered(path: Path) -> str:
-    """``path``'s text with its generated blocks filled in (those in :data:`WRITTEN_ELSEWHERE` kept)."""
-    text = path.read_text()
-    kept = {name: (lambda body=body: body) for name, body in block_bodies(text).items() if name in WRITTEN_ELSEWHERE}
-    return fill_blocks(text, {**RENDERERS, **kept})
+    """``path``'s text with its generated blocks filled in."""
+    return fill_blocks(path.read_text(), RENDERERS)
 
 
 def expected() -> dict[Path, str]:

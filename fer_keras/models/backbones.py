@@ -177,6 +177,39 @@ def unpublished_file(name: str) -> WeightsFile:
     return weights_file
 
 
+#: The md5 each ``keras.applications`` model passes to ``get_file`` for its ImageNet file, by file name
+#: (copied from Keras 3.15's sources; a test finds each in the installed Keras). MobileNetV2's files
+#: have none there, and so none here: Keras checks nothing for them either.
+KERAS_FILE_HASHES = {
+    "vgg16_weights_tf_dim_ordering_tf_kernels.h5": "64373286793e3c8b2b4e3219cbf3544b",
+    "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": "6d6bbae143d832006294945121d1f1fc",
+    "vgg19_weights_tf_dim_ordering_tf_kernels.h5": "cbe5617147190e668d6c5d5026f83318",
+    "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5": "253f8cb515780f3b799900260a226db6",
+    "resnet50_weights_tf_dim_ordering_tf_kernels.h5": "2cb95161c43110f7111970584f804107",
+    "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5": "4d473c1dd8becc155b73f8504c6f6626",
+    "resnet101_weights_tf_dim_ordering_tf_kernels.h5": "f1aeb4b969a6efcfb50fad2f0c20cfc5",
+    "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5": "88cf7a10940856eca736dc7b7e228a21",
+    "resnet152_weights_tf_dim_ordering_tf_kernels.h5": "100835be76be38e30d865e96f2aaae62",
+    "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5": "ee4c566cf9a93f14d82f913c2dc6dd0c",
+    "resnet50v2_weights_tf_dim_ordering_tf_kernels.h5": "3ef43a0b657b3be2300d5770ece849e0",
+    "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5": "fac2f116257151a9d068a22e544a4917",
+    "resnet101v2_weights_tf_dim_ordering_tf_kernels.h5": "6343647c601c52e1368623803854d971",
+    "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5": "c0ed64b8031c3730f411d2eb4eea35b5",
+    "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5": "a49b44d1979771252814e80f8ec446f9",
+    "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5": "ed17cf2e0169df9d443503ef94b23b33",
+    "inception_v3_weights_tf_dim_ordering_tf_kernels.h5": "9a0d58056eeedaa3f26cb7ebd46da564",
+    "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5": "bcbd6486424b2319ff4ef7d526e38f63",
+    "densenet121_weights_tf_dim_ordering_tf_kernels.h5": "9d60b8095a5708f2dcce2bca79d332c7",
+    "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5": "30ee3e1110167f948a6b9946edeeb738",
+    "densenet169_weights_tf_dim_ordering_tf_kernels.h5": "d699b8f76981ab1b30698df4c175e90b",
+    "densenet169_weights_tf_dim_ordering_tf_kernels_notop.h5": "b8c4d4c20dd625c148057b9ff1c1176b",
+    "densenet201_weights_tf_dim_ordering_tf_kernels.h5": "1ceb130c1ea1b78c3bf6114dbdfd8807",
+    "densenet201_weights_tf_dim_ordering_tf_kernels_notop.h5": "c13680b51ded0fb44dff2d8f86ac8bb1",
+    "efficientnetb0.h5": "902e53a9f72be733fc0bcb005b3ebbac",
+    "efficientnetb0_notop.h5": "50bc09e76180e00e4465e1a485ddc09d",
+}
+
+
 def keras_weights_file(model_name: str, include_top: bool = False, rows: int = 224, **variant) -> tuple[str, str | None]:
     """The file name of a backbone's ImageNet weights and its URL (None when Keras has none).
 
@@ -197,7 +230,8 @@ def resolve_imagenet_weights(
     rows: int = 224,
     **variant,
 ) -> str:
-    """A local weights file for backbone ``model_name``: ``path`` if given, else the first cached copy.
+    """A local weights file for backbone ``model_name``: ``path`` if given, else the first cached copy,
+    else downloaded with the hash Keras checks for that file (:data:`KERAS_FILE_HASHES`).
 
     Raises :class:`ModelError` (one line) when ``path`` does not exist or no folder of
     :func:`fer_keras.models.weights.search_dirs` holds the backbone's file.
@@ -205,7 +239,7 @@ def resolve_imagenet_weights(
     if path is not None:
         return existing_weights_file(path)
     file_name, url = keras_weights_file(model_name, include_top, rows=rows, **variant)
-    return find_weights_file(model_name, file_name, url)
+    return find_weights_file(model_name, file_name, url, KERAS_FILE_HASHES.get(file_name))
 
 
 def load_backbone_weights(

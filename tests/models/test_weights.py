@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -228,3 +230,21 @@ def test_offline_never_touches_the_network(empty_search, weights_server, monkeyp
     with pytest.raises(ModelError, match=r"\$FER_KERAS_OFFLINE forbids downloading: download .*w\.h5"):
         find_weights_file("m", "w.h5", base + "w.h5")
     assert requests == []
+
+
+def test_downloads_check_the_hash_keras_checks(empty_search, monkeypatch):
+    """Every hash fer_keras passes is the one the installed Keras passes for that file name; MobileNetV2 has none."""
+    import keras
+
+    from fer_keras.models import backbones
+
+    sources = "".join(path.read_text() for path in (Path(keras.__file__).parent / "src" / "applications").glob("*.py"))
+    for file_name, md5 in backbones.KERAS_FILE_HASHES.items():
+        assert md5 in sources, file_name
+    asked = {}
+    monkeypatch.setattr(backbones, "find_weights_file",
+                        lambda owner, file_name, url, file_hash=None: asked.setdefault(file_name, file_hash) or "x")
+    resolve_imagenet_weights("vgg16", False)
+    resolve_imagenet_weights("mobilenet_v2", False)
+    assert asked == {"vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5": "6d6bbae143d832006294945121d1f1fc",
+                     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5": None}
