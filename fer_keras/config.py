@@ -389,6 +389,10 @@ def load_config(name: str | Path | dict, overrides: list[str] | None = None) -> 
 
     A config may start with ``extends: other.yaml`` (a path relative to it, or a packaged
     name): it is that config with this file's keys merged over it, section by section.
+
+    >>> config = load_config("quickstart.yaml", ["training.epochs=3"])
+    >>> config.model.name, config.training.epochs, config.split.subject_independent
+    ('simple_cnn', 3, True)
     """
     raw = dict(name) if isinstance(name, dict) else read_raw(name)
     if "extends" in raw:  # a dict config; a file resolves its own chain in read_raw

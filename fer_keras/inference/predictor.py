@@ -187,7 +187,15 @@ class Predictor:
         return self.runner(inputs)
 
     def predict(self, image: np.ndarray) -> list[Face]:
-        """Every face in ``image`` (RGB or grayscale uint8) with its probabilities, largest first."""
+        """Every face in ``image`` (RGB or grayscale uint8) with its probabilities, largest first.
+
+        >>> import numpy as np
+        >>> from fer_keras.inference.predictor import Predictor
+        >>> predictor = Predictor.load("pretrained", detect=False, engine="keras")  # the whole image is the face
+        >>> (face,) = predictor.predict(np.full((48, 48), 128, np.uint8))
+        >>> face.box, len(face.probabilities), round(float(face.probabilities.sum()), 3)
+        ((0, 0, 48, 48), 7, 1.0)
+        """
         found = self.find_detections(image)
         if not found:
             return []
