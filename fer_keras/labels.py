@@ -210,3 +210,19 @@ def canonical_order(names: Iterable[str]) -> list[str]:
 def abbreviation(name: str) -> str:
     """Two-letter axis label for a class (custom classes: first two letters, upper case)."""
     return ABBREVIATIONS.get(name, name[:2].upper())
+
+
+# --- class order of a predictions table (its prob_<class> columns) ---------------------------
+
+#: Prefix of a predictions table's probability columns: ``prob_<class>``, in class order.
+PROB_PREFIX = "prob_"
+
+
+def probability_columns(frame) -> list[str]:
+    """The probability columns of a predictions table (any object with ``columns``), in class order."""
+    return [c for c in frame.columns if c.startswith(PROB_PREFIX)]
+
+
+def classes_of(frame) -> list[str]:
+    """The class order a predictions table was written with."""
+    return [c.removeprefix(PROB_PREFIX) for c in probability_columns(frame)]

@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fer_keras.cli import check_output_dir
+from fer_keras.labels import classes_of
 from fer_keras.errors import RunDirError
 
 log = logging.getLogger(__name__)
@@ -301,8 +302,6 @@ class RunDir:
     def classes(self) -> list[str] | None:
         """Class order of the run: ``metrics.json``'s ``classes``, else a predictions table's columns."""
         import pandas as pd
-
-        from fer_keras.evaluation.predictions import classes_of
 
         if self.metrics.is_file():
             try:

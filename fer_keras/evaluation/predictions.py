@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.data.splits import sample_keys
+from fer_keras.labels import PROB_PREFIX
 
-PROB_PREFIX = "prob_"
 #: The columns that name the result a row belongs to, in table order.
 NAME_FIELDS = ("test_set", "variant", "method", "model")
 
@@ -94,13 +94,3 @@ def with_name_fields(frame: pd.DataFrame) -> pd.DataFrame:
             frame.insert(max(present) + 1 if present else len(frame.columns), name, "")
         frame[name] = frame[name].fillna("").astype(str)
     return frame
-
-
-def probability_columns(frame: pd.DataFrame) -> list[str]:
-    """The probability columns of a predictions table, in class order."""
-    return [c for c in frame.columns if c.startswith(PROB_PREFIX)]
-
-
-def classes_of(frame: pd.DataFrame) -> list[str]:
-    """The class order a predictions table was written with."""
-    return [c.removeprefix(PROB_PREFIX) for c in probability_columns(frame)]

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from fer_keras.labels import PROB_PREFIX
 from fer_keras.errors import ImageError
 from fer_keras.data.image_io import read_image
 from fer_keras.inference.predictor import Face, Predictor
@@ -34,8 +35,6 @@ ROW_COLUMNS = ("source", "frame", "face", "status", "x", "y", "w", "h", "label",
 def face_row(source: str, frame: int, index: int, face: Face | None, classes: list[str],
              status: str = OK) -> dict:
     """One output row: a face with its probabilities, or (``face`` None) an image with no face."""
-    from fer_keras.evaluation.predictions import PROB_PREFIX
-
     row = dict.fromkeys(ROW_COLUMNS) | {"source": source, "frame": frame, "face": index, "status": status}
     row.update(dict.fromkeys(f"{PROB_PREFIX}{name}" for name in classes))
     if face is not None:

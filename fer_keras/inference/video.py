@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from fer_keras.data.face_detect import Box
+from fer_keras.labels import PROB_PREFIX
 from fer_keras.errors import InferenceError
 from fer_keras.inference.sources import is_camera
 from fer_keras.inference.predictor import Face, Predictor
@@ -219,8 +220,6 @@ def video_rows(source: str, index: int, fps: float, faces: list[TrackedFace], cl
 
 def _frame_row(source: str, index: int, fps: float, position: int, face: TrackedFace | None,
                classes: list[str], smoothed: bool) -> dict:
-    from fer_keras.evaluation.predictions import PROB_PREFIX
-
     row = face_row(source, index, position, face, classes, OK if face is not None else NO_FACE)
     row = {"source": row.pop("source"), "frame": row.pop("frame"), "time_s": round(index / fps, 4),
            "face": row.pop("face"), "track": face.track if face is not None else None, **row}

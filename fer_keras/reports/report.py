@@ -16,7 +16,8 @@ import pandas as pd
 from fer_keras.config import load_run_config
 from fer_keras.errors import ReportError
 from fer_keras.evaluation import metrics
-from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
+from fer_keras.evaluation.predictions import NAME_FIELDS, with_name_fields
+from fer_keras.labels import classes_of, probability_columns
 from fer_keras.reports import plots
 from fer_keras.reports.document import Document
 from fer_keras.reports.names import SEPARATOR, display_name, displayed
@@ -371,7 +372,7 @@ def _gradcam(doc: Document, run: RunDir, config) -> None:
     saved = run.gradcam_maps()
     if not saved:
         return
-    from fer_keras.evaluation.explain_run import comparisons, load_maps, slug
+    from fer_keras.reports.explain_run import comparisons, load_maps, slug
 
     doc.heading("Grad-CAM")
     if not config.report.sample_faces:

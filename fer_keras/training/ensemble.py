@@ -16,7 +16,8 @@ import pandas as pd
 
 from fer_keras.config import ExperimentConfig, load_config
 from fer_keras.errors import EnsembleError
-from fer_keras.evaluation.predictions import NAME_FIELDS, classes_of, probability_columns, with_name_fields
+from fer_keras.evaluation.predictions import NAME_FIELDS, with_name_fields
+from fer_keras.labels import classes_of, probability_columns
 from fer_keras.rundir import RunDir
 
 KEYS = ["fold", *NAME_FIELDS, "key"]

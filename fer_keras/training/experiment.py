@@ -28,7 +28,7 @@ from fer_keras.data.splits import (
     TEST, TRAIN, VAL, load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap,
 )
 from fer_keras.errors import UserError
-from fer_keras.evaluation.explain_run import explain_set
+from fer_keras.reports.explain_run import explain_set
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
 from fer_keras.models.from_run import load_trained_model, trained_model_path
 from fer_keras.models.registry import build_model

@@ -10,7 +10,7 @@ from fer_keras.data.synthetic import make_synthetic_faces
 from fer_keras.errors import UserError
 from fer_keras.errors import BaselineError
 from fer_keras.evaluation.baselines import CLASSIFIERS, FEATURES, extract_features, fit_predict, grayscale, run_baselines
-from fer_keras.evaluation.predictions import PROB_PREFIX
+from fer_keras.labels import PROB_PREFIX
 from fer_keras.labels import CLASSES_7
 from fer_keras.reports.names import display_names, displayed
 

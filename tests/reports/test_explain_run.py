@@ -1,11 +1,11 @@
-"""fer_keras/evaluation/explain_run.py: saved Grad-CAM sets of a run and the DICE / IoU comparisons between them."""
+"""fer_keras.reports.explain_run.py: saved Grad-CAM sets of a run and the DICE / IoU comparisons between them."""
 
 import keras
 import numpy as np
 import pytest
 
 from fer_keras.config import GradcamConfig
-from fer_keras.evaluation.explain_run import comparisons, explain_set, face_mask, load_maps, slug
+from fer_keras.reports.explain_run import comparisons, explain_set, face_mask, load_maps, slug
 from fer_keras.models import build_model
 
 SIZE = 8
