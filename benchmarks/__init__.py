@@ -45,7 +45,7 @@ def sample_table(data_root: Path | None = None, synthetic_per_class: int = 20):
 
         table = read_dataset("ckplus", str(root)).table
         return table, f"CK+48 ({len(table)} real 48x48 faces)", "ckplus", str(root)
-    from fer_keras.data.synthetic import make_synthetic_faces
+    from fer_keras.data.readers.synthetic import make_synthetic_faces
 
     table = make_synthetic_faces(n_subjects=synthetic_per_class, images_per_class=1, image_size=96)
     return table, f"synthetic faces ({len(table)}, CK+48 absent)", "synthetic", None

@@ -45,9 +45,9 @@ FER_LABELS = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": "
 
 def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.DataFrame, bool]]:
     """Name → (table with path and label, detect faces?)."""
-    from fer_keras.data.ckplus import read_ckplus
-    from fer_keras.data.jaffe import read_jaffe
-    from fer_keras.data.kdef import read_kdef
+    from fer_keras.data.readers.ckplus import read_ckplus
+    from fer_keras.data.readers.jaffe import read_jaffe
+    from fer_keras.data.readers.kdef import read_kdef
 
     sets = {}
     if (datasets / "KDEF_subset").is_dir():
@@ -57,7 +57,7 @@ def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.D
     ckplus = ckplus[ckplus["label"] != "contempt"]
     sets.update({"JAFFE (face detection)": (jaffe, True), "CK+48 (crops, 6 classes)": (ckplus, False)})
     if privatetest:
-        from fer_keras.data.fer2013 import read_fer2013
+        from fer_keras.data.readers.fer2013 import read_fer2013
 
         fer2013 = read_fer2013(datasets / "FER2013").table
         sets["FER2013 PrivateTest (crops)"] = (fer2013[fer2013["usage"] == "test"].reset_index(drop=True), False)

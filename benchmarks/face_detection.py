@@ -47,10 +47,10 @@ def image_sets(datasets: Path, fer2013_sample: int, seed: int = 0) -> dict[str, 
     """Name → list of RGB uint8 images."""
     import cv2
 
-    from fer_keras.data.ckplus import read_ckplus
-    from fer_keras.data.fer2013 import read_fer2013
+    from fer_keras.data.readers.ckplus import read_ckplus
+    from fer_keras.data.readers.fer2013 import read_fer2013
     from fer_keras.data.image_io import read_image
-    from fer_keras.data.jaffe import read_jaffe
+    from fer_keras.data.readers.jaffe import read_jaffe
 
     jaffe = [read_image(p) for p in read_jaffe(datasets / "JAFFE").table["path"]]
     sets = {"JAFFE (256 px)": jaffe}
@@ -88,7 +88,7 @@ def detection_rows(sets: dict[str, list[np.ndarray]]) -> pd.DataFrame:
 def accuracy_rows(runs: list[str], datasets: Path) -> pd.DataFrame:
     """One row per model × setting × class (and ``all``) on JAFFE with detection."""
     from fer_keras.data.image_io import read_image
-    from fer_keras.data.jaffe import read_jaffe
+    from fer_keras.data.readers.jaffe import read_jaffe
     from fer_keras.inference.predictor import Predictor, Preprocessing
 
     table = read_jaffe(datasets / "JAFFE").table

@@ -196,7 +196,7 @@ def trained_run(tmp_path_factory):
 def photo(tmp_path):
     import cv2
 
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
 
     path = tmp_path / "photo.png"
     cv2.imwrite(str(path), draw_face(0, "happiness", 96, "grayscale"))
@@ -571,7 +571,7 @@ def test_r3_07_stream_rows_reach_the_file_as_frames_are_read(trained_run, tmp_pa
     import pandas as pd
 
     from fer_keras import predict
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
     from fer_keras.inference import video
 
     clip = tmp_path / "clip.avi"
@@ -617,7 +617,7 @@ def test_r3_21_a_keras_file_with_code_is_refused_saying_why_and_how_to_trust_it(
 def _class_folders(tmp_path, counts):
     import cv2
 
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
 
     root = tmp_path / "faces"
     for label, count in counts.items():
@@ -641,7 +641,7 @@ def test_r3_13_a_class_emptied_by_exclusions_stops_the_run(tmp_path, capsys, mon
 def test_r3_14_identical_files_in_two_classes_are_excluded_as_conflicts_and_broken_links_listed(tmp_path):
     import shutil
 
-    from fer_keras.data.folder import read_folder
+    from fer_keras.data.readers.folder import read_folder
     from fer_keras.errors import DatasetError
 
     root = _class_folders(tmp_path, {"happiness": 12, "sadness": 12})

@@ -109,7 +109,7 @@ TINY = ["--set", "data.options.n_subjects=12", "--set", "data.options.images_per
 
 def test_readme_commands_run_in_tiny_form(tmp_path, monkeypatch, capsys):
     """Each README command, run as written with its placeholders filled and TINY added to trainings."""
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
     from fer_keras.labels import CLASSES_7
     from tests.inference.fakes import place, write_video
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.predict import main
 from tests.markers import REPO
 from tests.inference.fakes import make_run_dir, place, write_video

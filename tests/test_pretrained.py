@@ -10,7 +10,7 @@ import pytest
 
 import fer_keras
 from fer_keras import pretrained
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.errors import UserError
 from fer_keras.inference import predictor as predictor_module
 from fer_keras.labels import CLASSES_7
@@ -126,7 +126,7 @@ def test_the_own_data_config_fine_tunes_the_bundled_model(tmp_path):
     import keras
 
     from fer_keras.config import load_config
-    from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
+    from fer_keras.data.readers.synthetic import make_synthetic_faces, write_class_folders
     from fer_keras.training.experiment import run_experiment
 
     mine = make_synthetic_faces(n_subjects=6, images_per_class=2, image_size=48, seed=5,

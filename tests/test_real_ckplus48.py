@@ -11,7 +11,7 @@ import json
 import pytest
 
 from fer_keras.config import load_config
-from fer_keras.data.ckplus import read_ckplus
+from fer_keras.data.readers.ckplus import read_ckplus
 from fer_keras.data.splits import TEST, TRAIN, kfold_split, subjects_overlap
 from fer_keras.training.experiment import run_experiment
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fer_keras.data.fer2013 import read_fer2013
-from fer_keras.data.jaffe import read_jaffe
+from fer_keras.data.readers.fer2013 import read_fer2013
+from fer_keras.data.readers.jaffe import read_jaffe
 from fer_keras.data.registry import read_dataset
 
 FER2013_COUNTS = {  # class: (train, PublicTest = val, PrivateTest = test), from ../shared/datasets/README.md

@@ -1,6 +1,6 @@
 """Face-cropping a dataset table: the largest face of every image kept, the rest excluded, detections cached.
 
-(Faces in images; the FACES *database* reader is :mod:`fer_keras.data.faces_dataset`.)
+(Faces in images; the FACES *database* reader is :mod:`fer_keras.data.readers.faces`.)
 
 ``crop_table(table, config.data.face_crop, cache_dir)`` finds the faces in every image of a
 reader's table (:func:`fer_keras.data.face_detect.find_detections`), keeps the largest one,

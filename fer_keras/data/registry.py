@@ -37,9 +37,6 @@ class DatasetTable:
 
 Reader = Callable[..., DatasetTable]
 
-#: Modules whose import registers readers (``faces_dataset`` is the FACES database;
-#: ``faces`` face-crops a dataset table and is not a reader).
-_READER_MODULES = ("synthetic", "jaffe", "fer2013", "ckplus", "kdef", "oulu_casia", "faces_dataset", "folder")
 _READERS: dict[str, Reader] = {}
 
 
@@ -88,6 +85,10 @@ def check_table(table: pd.DataFrame, name: str) -> None:
 
 
 def _import_readers() -> None:
-    """Import the reader modules so their decorators register them."""
-    for module in _READER_MODULES:
-        importlib.import_module(f"fer_keras.data.{module}")
+    """Import every module of :mod:`fer_keras.data.readers` so their decorators register them."""
+    import pkgutil
+
+    from fer_keras.data import readers
+
+    for module in pkgutil.iter_modules(readers.__path__):
+        importlib.import_module(f"{readers.__name__}.{module.name}")

@@ -150,7 +150,7 @@ def sample_images(input_shape: tuple[int, int, int], count: int = 8, run_dir: Pa
         if len(images) and tuple(images.shape[1:]) == tuple(input_shape):
             return images.astype(np.float32)
     from fer_keras.data.decode import resize
-    from fer_keras.data.synthetic import MAX_SIZE, MIN_SIZE, draw_face
+    from fer_keras.data.readers.synthetic import MAX_SIZE, MIN_SIZE, draw_face
     from fer_keras.labels import CLASSES_7
 
     height, width, channels = input_shape

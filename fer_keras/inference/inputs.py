@@ -65,7 +65,7 @@ def predict_still(predictor, kind: str, input_path: Path, out: Path | None, anno
     import cv2
     from tqdm.auto import tqdm
 
-    from fer_keras.data.reader_helpers import list_images
+    from fer_keras.data.readers.helpers import list_images
     from fer_keras.inference.annotate import annotate
     from fer_keras.errors import InferenceError
     from fer_keras.inference.rows import predict_images

@@ -1,6 +1,6 @@
 """Tiny datasets written in each publisher's real layout, for reader (and pipeline) tests.
 
-Every ``make_*`` writes synthetic faces (:func:`fer_keras.data.synthetic.draw_face`) under
+Every ``make_*`` writes synthetic faces (:func:`fer_keras.data.readers.synthetic.draw_face`) under
 the real file names and label files below ``tmp_path`` and returns the folder (or CSV) a
 user would give as ``data.root``. :func:`corrupt` breaks one file in a chosen way.
 """
@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.labels import (
     CKPLUS48_FOLDERS,
     CKPLUS_INDICES,

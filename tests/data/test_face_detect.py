@@ -68,7 +68,7 @@ def test_smallest_face_grows_with_the_frame():
 
 @requires_haar
 def test_real_cascade_finds_a_small_face_above_the_relative_size():
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
     from fer_keras.inference.video import box_iou
 
     face = draw_face(1, "happiness", 96, "rgb")  # 1.6× the 60 px sought in a 480×640 frame
@@ -85,7 +85,7 @@ def test_real_cascade_finds_a_small_face_above_the_relative_size():
 
 @requires_haar
 def test_real_cascade_finds_a_face_filling_a_larger_image():
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
 
     image = draw_face(1, "neutral", 256, "rgb")
     (x, y, w, h), = face_detect.detect_faces(image)

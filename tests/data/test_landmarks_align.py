@@ -15,7 +15,7 @@ from fer_keras.data import face_detect, faces
 from fer_keras.data.align import EYE_DISTANCE, EYE_HEIGHT, alignment_matrix, align_face, eye_angle
 from fer_keras.data.face_detect import Detection, detect_mtcnn
 from fer_keras.errors import DatasetError
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from tests.inference.fakes import place
 
 CENTRE = (320.0, 240.0)

@@ -6,7 +6,7 @@ import pytest
 
 from fer_keras.data.load import LoadedData
 from fer_keras.data.splits import TEST, TRAIN, VAL
-from fer_keras.data.synthetic import make_synthetic_faces
+from fer_keras.data.readers.synthetic import make_synthetic_faces
 from fer_keras.errors import UserError
 from fer_keras.errors import BaselineError
 from fer_keras.evaluation.baselines import CLASSIFIERS, FEATURES, extract_features, fit_predict, grayscale, run_baselines

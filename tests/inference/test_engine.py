@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.errors import InferenceError
 from fer_keras.inference import engine as engine_module
 from fer_keras.inference.predictor import Predictor

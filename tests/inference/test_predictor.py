@@ -12,7 +12,7 @@ import pytest
 from fer_keras.config import FaceCropConfig
 from fer_keras.data import face_detect
 from fer_keras.data import faces as faces_module
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.errors import InferenceError
 from fer_keras.inference.predictor import Predictor, Preprocessing, find_model_file
 from fer_keras.inference.rows import predict_images

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.inference import predictor as predictor_module
 from fer_keras.inference.predictor import Predictor
 from fer_keras.inference.rows import NO_FACE, OK, image_rows, predict_images, rows_frame

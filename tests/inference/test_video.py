@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_keras.data.synthetic import draw_face
+from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.errors import InferenceError
 from fer_keras.inference.predictor import Predictor, Preprocessing
 from fer_keras.inference.video import (

@@ -32,7 +32,7 @@ def models() -> dict[str, keras.Model]:
 
 def synthetic_faces(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` 48x48 grayscale synthetic faces (float32 0..255) cycling through the 7 classes, and their labels."""
-    from fer_keras.data.synthetic import draw_face
+    from fer_keras.data.readers.synthetic import draw_face
     from fer_keras.labels import CLASSES_7
 
     faces = np.stack([draw_face(seed, CLASSES_7[seed % 7], 48, "grayscale") for seed in range(n)]).astype("float32")

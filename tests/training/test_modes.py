@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import load_config
-from fer_keras.data.synthetic import make_synthetic_faces, write_class_folders
+from fer_keras.data.readers.synthetic import make_synthetic_faces, write_class_folders
 from fer_keras.evaluation.predictions import with_name_fields
 from fer_keras.reports.names import display_names
 from fer_keras.errors import EnsembleError

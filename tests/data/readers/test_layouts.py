@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from fer_keras.data.ckplus import read_ckplus
-from fer_keras.data.faces_dataset import read_faces
-from fer_keras.data.fer2013 import read_fer2013
-from fer_keras.data.jaffe import read_jaffe
-from fer_keras.data.kdef import read_kdef
-from fer_keras.data.oulu_casia import read_oulu_casia
+from fer_keras.data.readers.ckplus import read_ckplus
+from fer_keras.data.readers.faces import read_faces
+from fer_keras.data.readers.fer2013 import read_fer2013
+from fer_keras.data.readers.jaffe import read_jaffe
+from fer_keras.data.readers.kdef import read_kdef
+from fer_keras.data.readers.oulu_casia import read_oulu_casia
 from tests.data.fixtures import make_ckplus48, make_faces, make_fer2013_kaggle_folders, make_jaffe, make_kdef, make_oulu
 
 

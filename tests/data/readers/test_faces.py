@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fer_keras.data.faces_dataset import read_faces
+from fer_keras.data.readers.faces import read_faces
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_6, NEUTRAL, SURPRISE

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fer_keras.data.reader_helpers import find_layout, list_images, lookup_label, screen_files
+from fer_keras.data.readers.helpers import find_layout, list_images, lookup_label, screen_files
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import KDEF_ANGLES, KDEF_CODES

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.data.image_io import is_image_file
-from fer_keras.data.reader_helpers import (
+from fer_keras.data.readers.helpers import (
     find_layout,
     list_images,
     lookup_label,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fer_keras.data.kdef import angle_codes, read_kdef
+from fer_keras.data.readers.kdef import angle_codes, read_kdef
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_7

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fer_keras.data.folder import class_name, read_folder
+from fer_keras.data.readers.folder import class_name, read_folder
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from tests.data.fixtures import corrupt, make_ckplus48, make_class_folders

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from fer_keras.data.reader_helpers import (
+from fer_keras.data.readers.helpers import (
     find_layout,
     list_images,
     lookup_label,

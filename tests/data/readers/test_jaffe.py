@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fer_keras.data.jaffe import read_jaffe
+from fer_keras.data.readers.jaffe import read_jaffe
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_7

@@ -15,7 +15,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from fer_keras.data.reader_helpers import list_images, screen_files, subfolders
+from fer_keras.data.readers.helpers import list_images, screen_files, subfolders
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import CLASSES_8

@@ -1,11 +1,11 @@
-"""fer_keras/data/reader_helpers.py: walking folders, finding the layout, label codes, screening files."""
+"""fer_keras/data/readers/helpers.py: walking folders, finding the layout, label codes, screening files."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fer_keras.data.reader_helpers import find_layout, list_images, lookup_label, natural_key, screen_files
+from fer_keras.data.readers.helpers import find_layout, list_images, lookup_label, natural_key, screen_files
 from fer_keras.errors import DatasetError
 from fer_keras.labels import JAFFE_CODES
 from tests.data.fixtures import corrupt, write_image

@@ -24,7 +24,7 @@ import logging
 import re
 from pathlib import Path
 
-from fer_keras.data.reader_helpers import find_layout, list_images, lookup_label, screen_files, subfolders
+from fer_keras.data.readers.helpers import find_layout, list_images, lookup_label, screen_files, subfolders
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import DatasetTable, register_reader
 from fer_keras.labels import CKPLUS48_FOLDERS, CKPLUS_INDICES, NEUTRAL, merge_contempt

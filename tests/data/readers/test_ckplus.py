@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from fer_keras.data.ckplus import read_ckplus
+from fer_keras.data.readers.ckplus import read_ckplus
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from tests.data.fixtures import ckplus_label_text, corrupt, face, make_ckplus48, make_ckplus_original, write_image
@@ -16,7 +16,7 @@ SIX = {"anger": 2, "disgust": 4, "fear": 2, "happiness": 2, "sadness": 2, "surpr
 
 def test_original_layout_takes_the_peak_frame_and_merges_contempt(tmp_path, caplog):
     root = make_ckplus_original(tmp_path, subjects=2, frames=4, unlabelled=1)
-    with caplog.at_level(logging.INFO, logger="fer_keras.data.ckplus"):
+    with caplog.at_level(logging.INFO, logger="fer_keras.data.readers.ckplus"):
         result = read_ckplus(root)
     table = result.table
     assert len(table) == 2 * 7 and result.excluded.empty

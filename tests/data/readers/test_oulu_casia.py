@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fer_keras.data.oulu_casia import read_oulu_casia
+from fer_keras.data.readers.oulu_casia import read_oulu_casia
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_6

@@ -1,4 +1,4 @@
-"""Tests for fer_keras.data.synthetic: seeded procedural faces, the reader, class folders."""
+"""Tests for fer_keras.data.readers.synthetic: seeded procedural faces, the reader, class folders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import DatasetTable, read_dataset
-from fer_keras.data.synthetic import draw_face, make_synthetic_faces, write_class_folders
+from fer_keras.data.readers.synthetic import draw_face, make_synthetic_faces, write_class_folders
 from fer_keras.labels import CLASSES_7
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fer_keras.data.fer2013 import parse_pixels, read_fer2013
+from fer_keras.data.readers.fer2013 import parse_pixels, read_fer2013
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import read_dataset
 from fer_keras.labels import CLASSES_7
