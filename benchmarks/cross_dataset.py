@@ -83,7 +83,7 @@ def fer_labels(table: pd.DataFrame, detect: bool) -> tuple[list[str | None], flo
     """The ``fer`` package's predicted class per image (its Haar cascade when ``detect``)."""
     import cv2
 
-    from fer_keras.data.face_detect import haar_available
+    from fer_keras.data.faces.detect import haar_available
 
     if not haar_available():
         raise ImportError(f"fer needs OpenCV's Haar cascades (cv2.CascadeClassifier), absent from OpenCV {cv2.__version__}")

@@ -68,7 +68,7 @@ def image_sets(datasets: Path, fer2013_sample: int, seed: int = 0) -> dict[str, 
 def detection_rows(sets: dict[str, list[np.ndarray]]) -> pd.DataFrame:
     """One row per detector × set: images, faces found, share, ms per image."""
     from fer_keras.config import FaceCropConfig
-    from fer_keras.data.face_detect import find_detections
+    from fer_keras.data.faces.detect import find_detections
 
     rows = []
     for detector in ("haar", "mtcnn"):

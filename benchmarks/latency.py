@@ -50,7 +50,7 @@ def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | No
     With ``frame`` (width, height) each face is centred in a grey frame of that size, as a
     camera frame with one face in it.
     """
-    from fer_keras.data.faces import load_row_image
+    from fer_keras.data.faces.table import load_row_image
 
     table, source, _, _ = sample_table(data_root)
     order = np.random.default_rng(0).permutation(len(table))
@@ -144,7 +144,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
     ``include_fer`` false leaves fer out (its status says so).
     """
     from fer_keras.config import FaceCropConfig
-    from fer_keras.data.face_detect import find_detections
+    from fer_keras.data.faces.detect import find_detections
 
     predictor = fer_keras_predictor(folder)
     keras_engine = fer_keras_predictor(folder, engine="keras")
@@ -164,7 +164,7 @@ def methods(folder: Path, images: list[np.ndarray], include_fer: bool = True, st
         return 1
 
     def full_resolution_detection(image: np.ndarray) -> int:
-        from fer_keras.data.face_detect import MIN_NEIGHBORS, SCALE_FACTOR, _cascade, to_gray_uint8
+        from fer_keras.data.faces.detect import MIN_NEIGHBORS, SCALE_FACTOR, _cascade, to_gray_uint8
 
         found = _cascade().detectMultiScale(to_gray_uint8(image), scaleFactor=SCALE_FACTOR,
                                             minNeighbors=MIN_NEIGHBORS, minSize=(20, 20))

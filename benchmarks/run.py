@@ -380,7 +380,7 @@ def latency_notes(results: list[dict]) -> str:
 
 
 LATENCY_PROPOSALS = """
-**Applied.** The relative minimum face size and the shrunk search copy (`fer_keras/data/face_detect.py`,
+**Applied.** The relative minimum face size and the shrunk search copy (`fer_keras/data/faces/detect.py`,
 `detect_faces`) are what closed the gap: before them fer_keras took 1.8× fer's time per image
 (45 vs 24 ms in the run of 2026-11-25), detection being nearly all of it. The `fer` package is
 installed for this benchmark alone with `pip install --no-deps fer` (benchmarks/README.md).

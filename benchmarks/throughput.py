@@ -276,7 +276,7 @@ def fit_overhead(case: ModelCase, sample: Sample, steps: int = 6, repeats: int =
 def decode_timing(data_root: Path | None = None, image_sizes=(((48, 48), "grayscale"), ((224, 224), "rgb"))) -> list[dict]:
     """One-off cost before ``fit``: read + face-crop (cold, then warm face-box cache) + decode/resize."""
     from fer_keras.config import DataConfig, FaceCropConfig
-    from fer_keras.data import faces
+    from fer_keras.data.faces import table as faces
     from fer_keras.data.load import load_data
 
     _, source, dataset, root = sample_table(data_root)

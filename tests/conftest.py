@@ -65,8 +65,8 @@ def stub_detector(monkeypatch):
     Tests of what happens after detection use it, so they hold whichever detector ``auto``
     resolves to on this OpenCV (Haar on 4.x, MTCNN on 5.x).
     """
-    from fer_keras.data import face_detect
-    from fer_keras.data.face_detect import Detection
+    from fer_keras.data.faces import detect as face_detect
+    from fer_keras.data.faces.detect import Detection
 
     def install(detect):
         monkeypatch.setattr(face_detect, "detect_faces", detect)

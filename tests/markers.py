@@ -10,7 +10,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def haar_available() -> bool:
-    from fer_keras.data.face_detect import haar_available as available
+    from fer_keras.data.faces.detect import haar_available as available
 
     return available()
 

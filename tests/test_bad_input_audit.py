@@ -665,7 +665,7 @@ def test_r3_02_a_huge_photo_is_searched_on_a_bounded_copy(monkeypatch):
     import numpy as np
 
     from fer_keras.config import FaceCropConfig
-    from fer_keras.data import face_detect
+    from fer_keras.data.faces import detect as face_detect
 
     seen = []
 

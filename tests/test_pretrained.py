@@ -116,7 +116,7 @@ def test_bundled_config_picks_the_detector_of_the_machine(monkeypatch):
     assert raw["data"]["face_crop"].get("detector", "auto") == "auto"
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     monkeypatch.setattr(cv2.data, "haarcascades", "", raising=False)
-    from fer_keras.data.face_detect import detector_name
+    from fer_keras.data.faces.detect import detector_name
 
     assert detector_name(load_config(pretrained.BUNDLED_DIR / "config.yaml").data.face_crop) == "mtcnn"
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import DataConfig
-from fer_keras.data.faces import counts_table, crop_table
+from fer_keras.data.faces.table import counts_table, crop_table
 from fer_keras.data.decode import decode_or_exclude
 from fer_keras.errors import DatasetError
 from fer_keras.data.registry import DatasetTable, read_dataset

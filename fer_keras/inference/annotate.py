@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from fer_keras.data.face_detect import Box
+from fer_keras.data.faces.detect import Box
 from fer_keras.labels import abbreviation
 
 MIN_SIDE = 320

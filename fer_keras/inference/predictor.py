@@ -4,10 +4,10 @@
 ``.keras`` file (its folder's ``config.yaml`` and ``metrics.json`` are used when present), or
 None / ``"pretrained"``: the bundled FER2013 model (:mod:`fer_keras.pretrained`).
 Preprocessing is the run's own, so predictions match evaluation: faces are found with
-:func:`fer_keras.data.face_detect.find_detections`, the function training crops with (the run's
+:func:`fer_keras.data.faces.detect.find_detections`, the function training crops with (the run's
 ``face_crop`` detector, ``min_size`` and ``confidence``; Haar searches larger frames for faces
 from ``max(min_size, short side // 8)`` up on a shrunk copy, which keeps camera frames fast),
-cropped with :func:`~fer_keras.data.face_crop.crop_detection` (its ``margin``, ``square`` and
+cropped with :func:`~fer_keras.data.faces.crop.crop_detection` (its ``margin``, ``square`` and
 ``align``), converted with
 :func:`fer_keras.data.decode.to_color_mode` and resized with
 :func:`~fer_keras.data.decode.resize` to the run's ``image_size``; the model gets float32 0..255.
@@ -34,8 +34,8 @@ import numpy as np
 
 from fer_keras.config import ExperimentConfig, FaceCropConfig
 from fer_keras.data.decode import resize, to_color_mode
-from fer_keras.data.face_crop import crop_detection
-from fer_keras.data.face_detect import Box, Detection, find_detections
+from fer_keras.data.faces.crop import crop_detection
+from fer_keras.data.faces.detect import Box, Detection, find_detections
 from fer_keras.errors import InferenceError
 from fer_keras.inference.engine import choose_engine, gpu_present, tflite_twin
 from fer_keras.models.float32_copy import float32_model

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fer_keras.data.face_detect import Box
+from fer_keras.data.faces.detect import Box
 from fer_keras.labels import PROB_PREFIX
 from fer_keras.errors import InferenceError
 from fer_keras.inference.sources import is_camera

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from fer_keras.config import DataConfig, ExperimentConfig
-from fer_keras.data.face_detect import with_detector_chosen
+from fer_keras.data.faces.detect import with_detector_chosen
 from fer_keras.data.load import LoadedData, load_data
 from fer_keras.data.pipeline import make_dataset
 from fer_keras.data.splits import (

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data import face_detect
-from fer_keras.data import faces as faces_module
+from fer_keras.data.faces import detect as face_detect
+from fer_keras.data.faces import table as faces_module
 from fer_keras.data.readers.synthetic import draw_face
 from fer_keras.errors import InferenceError
 from fer_keras.inference.predictor import Predictor, Preprocessing, find_model_file

@@ -170,7 +170,7 @@ def test_smoothing_removes_flicker_on_a_synthetic_video(stub_detector, kind, exp
 @requires_haar
 def test_real_detection_follows_a_face_across_frames(tiny_predictor, tmp_path):
     """The Haar cascade (faces from 240 // 8 = 30 px up, on a shrunk copy) finds the face in every frame."""
-    from fer_keras.data.face_detect import smallest_face
+    from fer_keras.data.faces.detect import smallest_face
 
     frames = [place(draw_face(np.random.default_rng(7), BEFORE, 128, "rgb"), size=(240, 320), at=(80 + 2 * i, 50),
                     background=BACKGROUND) for i in range(8)]

@@ -5,7 +5,7 @@ emotion (a d f h n s: anger, disgust, fear, happiness, neutral, sadness — no s
 picture set (a/b). 2,052 images of 171 people, 6 classes. The folder may be flat or
 nested. Columns ``subject`` (``004``), ``age_group``, ``gender``, ``picture_set``.
 
-(This module reads the FACES *database*; :mod:`fer_keras.data.face_detect` finds faces in images.)
+(This module reads the FACES *database*; :mod:`fer_keras.data.faces.detect` finds faces in images.)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for fer_keras.data.face_detect: the Haar search size relative to the frame (fake cascade);
+"""Tests for fer_keras.data.faces.detect: the Haar search size relative to the frame (fake cascade);
 the real Haar cascade on blank images and synthetic faces; the missing cascade."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fer_keras.data import face_detect
+from fer_keras.data.faces import detect as face_detect
 from fer_keras.errors import DatasetError
 from tests.markers import requires_haar
 

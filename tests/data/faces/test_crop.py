@@ -1,11 +1,11 @@
-"""Tests for fer_keras.data.face_crop: the margin crop of one box."""
+"""Tests for fer_keras.data.faces.crop: the margin crop of one box."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fer_keras.data import face_crop
+from fer_keras.data.faces import crop as face_crop
 from fer_keras.errors import DatasetError
 
 
@@ -60,7 +60,7 @@ def test_crop_rejects_empty_box():
 def test_fer2013_margin_frames_the_face_as_fer2013_crops_for_each_detector():
     """Haar's box covers ~0.83 of a FER2013 crop's side, MTCNN's square ~0.99: the crops match FER2013's framing."""
     from fer_keras.config import FaceCropConfig
-    from fer_keras.data.face_crop import FER2013_MARGINS, crop_detection, margin_of
+    from fer_keras.data.faces.crop import FER2013_MARGINS, crop_detection, margin_of
 
     haar = FaceCropConfig(detector="haar", margin="fer2013")
     mtcnn = FaceCropConfig(detector="mtcnn", margin="fer2013")

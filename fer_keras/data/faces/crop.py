@@ -1,7 +1,7 @@
 """Cutting one found face out of an image: its box widened by a margin, or eye-aligned.
 
-:func:`crop_detection` is the crop training (:mod:`fer_keras.data.faces`) and the predictor
-share: eye-aligned (:mod:`fer_keras.data.align`) when ``face_crop.align`` is set, else
+:func:`crop_detection` is the crop training (:mod:`fer_keras.data.faces.table`) and the predictor
+share: eye-aligned (:mod:`fer_keras.data.faces.align`) when ``face_crop.align`` is set, else
 :func:`crop_face` of the detection's box (``margin``, ``square``).
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data.align import align_face
-from fer_keras.data.face_detect import Box, Detection, detector_name
+from fer_keras.data.faces.align import align_face
+from fer_keras.data.faces.detect import Box, Detection, detector_name
 from fer_keras.errors import DatasetError
 
 

@@ -1,6 +1,6 @@
 """Eye alignment: rotate and scale a face so its eyes are level at fixed places, then crop with the margin.
 
-The crop has the size :func:`fer_keras.data.face_crop.crop_face` would give the same box and
+The crop has the size :func:`fer_keras.data.faces.crop.crop_face` would give the same box and
 margin; in it the eye midpoint sits at the centre column, :data:`EYE_HEIGHT` of the box height
 below the box's top edge, and the eyes are :data:`EYE_DISTANCE` of the box width apart. Both
 constants are the average MTCNN geometry of upright faces (JAFFE and drawn faces: 0.40 and
@@ -15,7 +15,7 @@ import math
 import cv2
 import numpy as np
 
-from fer_keras.data.face_detect import Detection
+from fer_keras.data.faces.detect import Detection
 from fer_keras.errors import DatasetError
 
 #: Eye midpoint height below the box's top edge, as a fraction of the box height.

@@ -1,8 +1,8 @@
 """Finding faces in one image: OpenCV's Haar cascade or MTCNN (with eye landmarks), largest first.
 
-:func:`find_detections` is the one entry training crops (:mod:`fer_keras.data.faces`) and the
+:func:`find_detections` is the one entry training crops (:mod:`fer_keras.data.faces.table`) and the
 predictor share: ``face_crop.detector`` picks ``haar`` (:func:`detect_faces`) or ``mtcnn``
-(:func:`detect_mtcnn`, which also finds the eyes that :mod:`fer_keras.data.align` levels). Both
+(:func:`detect_mtcnn`, which also finds the eyes that :mod:`fer_keras.data.faces.align` levels). Both
 give :class:`Detection` objects; :func:`detector_settings` is everything that changes what is
 found, as text (the detection cache's key).
 

@@ -1,4 +1,4 @@
-"""Tests for fer_keras.data.faces: cropping a table, exclusion, caching and counts (fake detector);
+"""Tests for fer_keras.data.faces.table: cropping a table, exclusion, caching and counts (fake detector);
 the real CK+48 faces."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data import face_detect, faces
+from fer_keras.data.faces import detect as face_detect
+from fer_keras.data.faces import table as faces
 from fer_keras.errors import DatasetError
 
 

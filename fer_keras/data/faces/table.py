@@ -3,8 +3,8 @@
 (Faces in images; the FACES *database* reader is :mod:`fer_keras.data.readers.faces`.)
 
 ``crop_table(table, config.data.face_crop, cache_dir)`` finds the faces in every image of a
-reader's table (:func:`fer_keras.data.face_detect.find_detections`), keeps the largest one,
-crops it (:func:`fer_keras.data.face_crop.crop_detection`: with a margin, square by default,
+reader's table (:func:`fer_keras.data.faces.detect.find_detections`), keeps the largest one,
+crops it (:func:`fer_keras.data.faces.crop.crop_detection`: with a margin, square by default,
 eye-aligned if asked) into the ``image`` column and moves images with no face to an exclusion
 table (reason ``"no face detected"``). ``counts_table(before, after)`` gives the per-class
 before / after / excluded counts that the report prints (like the attention paper's Table 1).
@@ -12,7 +12,7 @@ The predictor finds and crops faces with the same two functions, so its crops eq
 training crops of the same image.
 
 Detected boxes (and eyes) are cached in ``cache_dir`` keyed by a hash of the image's pixels, one
-file per detector and alignment setting (:func:`~fer_keras.data.face_detect.detector_settings`),
+file per detector and alignment setting (:func:`~fer_keras.data.faces.detect.detector_settings`),
 so a second run detects nothing again; margin and square only change the crop.
 """
 
@@ -29,8 +29,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fer_keras.config import FaceCropConfig
-from fer_keras.data.face_crop import crop_detection
-from fer_keras.data.face_detect import Detection, detector_settings, find_detections
+from fer_keras.data.faces.crop import crop_detection
+from fer_keras.data.faces.detect import Detection, detector_settings, find_detections
 from fer_keras.errors import ImageError
 from fer_keras.data.image_io import read_image
 from fer_keras.errors import DatasetError
