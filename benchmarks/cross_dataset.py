@@ -1,6 +1,6 @@
 """Cross-dataset accuracy, no fine-tuning: FER2013-trained models on KDEF, JAFFE and CK+48, beside ``fer``.
 
-``python benchmarks/cross_dataset.py --model RUN_DIR [--model RUN_DIR2 ...] [--privatetest]
+``python benchmarks/cross_dataset.py --model RUN_DIR[,TWIN...] [--model RUN_DIR2 ...] [--privatetest]
 [--fer-python OPENCV4_VENV/bin/python] --out DIR``
 
 - **KDEF subset** (82 straight-view 256×320 photos, one flat folder): face detection, as JAFFE.
@@ -14,6 +14,9 @@
 fer_keras predicts each set as a folder is predicted (images read and searched for faces on
 ``--workers`` threads, faces of 32 images per model call);
 ``fer`` one image at a time (its API); ms/image therefore compares folder throughput.
+A model that trained on some of these sets (``train_extra``) is never scored on them: give it with
+its leave-one-dataset-out twins, ``--model shipped=pretrained,RUN_NO_KDEF,RUN_NO_JAFFE,RUN_NO_CK``,
+and each set is scored by the first of them that never saw it (the ``model`` column says which).
 Accuracy is the arg-max over each model's seven FER2013 classes (what a user of the model
 gets; neutral is a possible wrong answer on CK+48). Writes ``cross_dataset.csv`` (one row per
 model × set × class), ``labels.csv`` (file name, true and predicted class per image and method:
@@ -62,6 +65,32 @@ def test_sets(datasets: Path, privatetest: bool = False) -> dict[str, tuple[pd.D
         fer2013 = read_fer2013(datasets / "FER2013").table
         sets["FER2013 PrivateTest (crops)"] = (fer2013[fer2013["usage"] == "test"].reset_index(drop=True), False)
     return sets
+
+
+#: Test set → the dataset registry name a model must not have trained on to be scored on it.
+SET_DATASETS = {"KDEF subset (face detection)": "kdef", "JAFFE (face detection)": "jaffe",
+                "CK+48 (crops, 6 classes)": "ckplus"}
+
+
+def trained_on(run: str) -> set[str]:
+    """Registry names of the extra sets a run trained on (``train_extra`` entries with ``repeat`` > 0),
+    read from the config.yaml beside its model; empty when there is none."""
+    import yaml
+
+    from fer_keras.trained import resolve_model
+
+    path = resolve_model(run)
+    config = (path if path.is_dir() else path.parent) / "config.yaml"
+    if not config.is_file():
+        return set()
+    raw = yaml.safe_load(config.read_text()) or {}
+    return {extra["dataset"] for extra in raw.get("train_extra") or [] if extra.get("repeat", 1)}
+
+
+def unseen_run(runs: list[str], test_set: str) -> str | None:
+    """The first of ``runs`` that never trained on ``test_set``'s dataset (leave-one-dataset-out twins)."""
+    dataset = SET_DATASETS.get(test_set)
+    return next((run for run in runs if dataset not in trained_on(run)), None)
 
 
 def fer_keras_labels(run: str, table: pd.DataFrame, detect: bool, workers: int | None = None
@@ -186,10 +215,17 @@ def card_table(frame: pd.DataFrame) -> str:
     return "\n".join(rows)
 
 
+def _shown(model: str) -> str:
+    """A model as the results name it: ``pretrained``, ``fer`` or the run folder's name (no machine path)."""
+    return model if model in ("pretrained", "fer") else Path(model).name
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", action="append", default=[], metavar="NAME=RUN_DIR",
-                        help="a FER2013-trained run directory or .keras file (repeatable; NAME= optional)")
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=RUN[,TWIN...]",
+                        help="a FER2013-trained run directory, .keras file or pretrained (repeatable; NAME= "
+                             "optional); with twins, each set is scored by the first that never trained on it "
+                             "(train_extra), and a set every one trained on is left out")
     parser.add_argument("--datasets", type=Path, default=DATASETS)
     parser.add_argument("--no-fer", action="store_true", help="leave the fer package out")
     parser.add_argument("--fer-python", default=None, metavar="PYTHON",
@@ -208,18 +244,22 @@ def main(argv: list[str] | None = None) -> int:
     for test_set, (table, detect) in test_sets(args.datasets, args.privatetest).items():
         results = []
         for spec in args.model:
-            name, _, run = spec.rpartition("=")
+            name, _, runs = spec.rpartition("=")
+            run = unseen_run(runs.split(","), test_set)
+            if run is None:
+                print(f"fer_keras {name or runs} left out of {test_set}: it trained on that set")
+                continue
             for workers in args.workers:
                 label = f"fer_keras {name or Path(run).name}" + (f" ({workers} threads)" if len(args.workers) > 1 else "")
-                results.append((label, *fer_keras_labels(run, table, detect, workers)))
+                results.append((label, *fer_keras_labels(run, table, detect, workers), run))
         if not args.no_fer:
             try:
                 results.append(("fer (mini-Xception, Haar)", *(fer_labels_elsewhere(args.fer_python, table, detect)
-                                                               if args.fer_python else fer_labels(table, detect))))
+                                                               if args.fer_python else fer_labels(table, detect)), "fer"))
             except ImportError as error:
                 print(f"fer left out: {error}")
-        for method, labels, ms in results:
-            rows += score(method, test_set, table, labels, ms)
+        for method, labels, ms, model in results:
+            rows += [{**row, "model": _shown(model)} for row in score(method, test_set, table, labels, ms)]
             labelled.append(pd.DataFrame({"test_set": test_set, "method": method, "file": table["path"].map(
                 lambda p: Path(p).name), "label": table["label"].to_numpy(), "predicted": labels}))
     frame = pd.DataFrame(rows)

@@ -116,6 +116,14 @@ class DataConfig(Section):
 
 
 
+class ExtraTrainingData(DataConfig):
+    """A dataset whose images only ever train: they join the train part of every fold."""
+
+    repeat: int = Field(1, ge=0, le=100, description="how many times each of its images enters the train part "
+                        "(weighs a small set against a large one); 0 leaves the set out, unread (a "
+                        "leave-one-dataset-out twin: --set train_extra.2.repeat=0)")
+
+
 class SplitConfig(Section):
     """How samples are divided into train / validation / test (or folds)."""
 
@@ -319,21 +327,48 @@ class ExperimentConfig(Section):
     test_datasets: list[DataConfig] = Field(
         default_factory=list, description="cross-dataset tests: every fold's model is tested on each, on shared classes"
     )
+    train_extra: list[ExtraTrainingData] = Field(
+        default_factory=list, description="more training data: each set's images (on the classes it shares with data) "
+        "join the train part of every fold, never validation or test"
+    )
     transfer: TransferConfig | None = Field(None, description="source → target transfer (see transfer.*)")
     ensemble: EnsembleConfig | None = Field(None, description="average finished runs instead of training")
     baselines: BaselinesConfig = Field(default_factory=BaselinesConfig)
 
     @model_validator(mode="after")
-    def _test_sets_take_the_model_input(self):
-        """A test set is decoded at the model's input size and colour mode; saying otherwise is an error."""
-        for k, test in enumerate(self.test_datasets):
-            for key in ("image_size", "color_mode"):
-                mine, theirs = getattr(test, key), getattr(self.data, key)
-                if key in test.model_fields_set and mine != theirs:
-                    raise ValueError(f"test_datasets.{k}.{key} is {mine!r} but the model takes data.{key} "
-                                     f"{theirs!r}; a test set is always decoded like the training data (leave it out)")
-                object.__setattr__(test, key, theirs)
-                test.model_fields_set.add(key)
+    def _other_sets_take_the_model_input(self):
+        """Test and extra training sets are decoded at the model's input size and colour mode; saying
+        otherwise is an error."""
+        others = [("test_datasets", self.test_datasets), ("train_extra", self.train_extra)]
+        for section, sets in others:
+            for k, other in enumerate(sets):
+                for key in ("image_size", "color_mode"):
+                    mine, theirs = getattr(other, key), getattr(self.data, key)
+                    if key in other.model_fields_set and mine != theirs:
+                        raise ValueError(f"{section}.{k}.{key} is {mine!r} but the model takes data.{key} "
+                                         f"{theirs!r}; it is always decoded like the training data (leave it out)")
+                    object.__setattr__(other, key, theirs)
+                    other.model_fields_set.add(key)
+        return self
+
+    @model_validator(mode="after")
+    def _extra_training_sets_stay_out_of_tests(self):
+        """A set that trains cannot also test (its accuracy would not be on unseen faces)."""
+        if not self.train_extra:
+            return self
+        tested = {(self.data.dataset, self.data.root): "data"}
+        tested |= {(t.dataset, t.root): f"test_datasets.{k}" for k, t in enumerate(self.test_datasets)}
+        for k, extra in enumerate(self.train_extra):
+            if extra.repeat == 0:
+                continue
+            where = tested.get((extra.dataset, extra.root))
+            if where is not None:
+                raise ValueError(f"train_extra.{k} ({extra.dataset} at {extra.root}) is also {where}: a set "
+                                 "that trains cannot be tested on or duplicate the main data")
+        if self.split.protocol == "augment_then_split":
+            raise ValueError("train_extra cannot be combined with split.protocol augment_then_split")
+        if self.transfer is not None or self.ensemble is not None:
+            raise ValueError("train_extra belongs to a plain training run (not transfer or ensemble)")
         return self
 
     def to_yaml(self) -> str:

@@ -42,6 +42,7 @@ def check_dataset_names(config) -> None:
     from fer_keras.data.registry import reader_names
 
     datasets = [("data", config.data)] + [(f"test_datasets.{i}", d) for i, d in enumerate(config.test_datasets)]
+    datasets += [(f"train_extra.{i}", d) for i, d in enumerate(config.train_extra)]
     if config.transfer is not None:
         datasets.append(("transfer.source", config.transfer.source))
     for key, data in datasets:

@@ -26,7 +26,7 @@ BUNDLED_MODEL = RunDir(BUNDLED_DIR).model(0)
 
 def bundled_dir() -> Path:
     """The bundled model's folder; one-line error when its files are missing."""
-    if not BUNDLED_MODEL.is_file() or not RunDir(BUNDLED_DIR).config.is_file():
+    if not BUNDLED_MODEL.is_file() or not RunDir(BUNDLED_DIR).config_path.is_file():
         raise UserError(f"the bundled FER2013 model is missing from this installation ({BUNDLED_MODEL}); "
                         "reinstall fer_keras, or give --model / model.init_from a run directory")
     return BUNDLED_DIR

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from fer_keras import train
+from fer_keras.training.run_lifecycle import lock, open_run, read_status, write_status
 
 TINY = ["--config", "quickstart.yaml", "--set", "data.options.n_subjects=12", "--set", "data.options.images_per_class=1",
         "--set", "model.name=simple_cnn", "--set", "augmentation.enabled=false", "--set", "report.sample_predictions=0",
@@ -156,7 +157,7 @@ def test_resume_with_another_config_names_the_keys(tmp_path, capsys):
     run = tmp_path / "run"
     run.mkdir()  # as a run writes it: face_crop.detector auto replaced by this machine's choice
     (run / "config.yaml").write_text(with_detectors_chosen(load_config(TINY[1], TINY[3::2])).to_yaml())
-    RunDir(run).write_status("failed", "killed")
+    write_status(RunDir(run), "failed", "killed")
     assert train.main(TINY + ["--set", "seed=1", "--set", "training.learning_rate=0.01", "--out", str(run)]) == 2
     err = one_line_error(capsys)
     assert "was started with another config (seed, training.learning_rate differ)" in err
@@ -168,7 +169,7 @@ def test_second_training_on_a_locked_run_directory_is_one_line(tmp_path, capsys)
 
     run = tmp_path / "run"
     run.mkdir()
-    holder = RunDir(run).lock(".lock")
+    holder = lock(RunDir(run), ".lock")
     try:
         assert train.main(TINY + ["--out", str(run)]) == 2
         assert "is in use by another training" in one_line_error(capsys)
@@ -276,11 +277,11 @@ def test_a_run_with_progress_or_stopped_by_the_user_is_kept_resumable(tmp_path):
     for name, stop in (("interrupted", KeyboardInterrupt()), ("crashed", RuntimeError("boom"))):
         run = tmp_path / name
         with pytest.raises(type(stop)):
-            with RunDir.open("seed: 1\n", run, tmp_path, "x") as folder:
+            with open_run("seed: 1\n", run, tmp_path, "x") as folder:
                 (folder.path / "history_fold0.csv").write_text("epoch,loss\n0,1.0\n")
                 raise stop
         state = {"interrupted": "interrupted", "crashed": "failed"}[name]
-        assert (run / "history_fold0.csv").exists() and RunDir(run).read_status()["state"] == state
+        assert (run / "history_fold0.csv").exists() and read_status(RunDir(run))["state"] == state
 
 
 def test_a_failing_predict_or_export_leaves_no_new_out_folder(trained_run, tmp_path, capsys):
@@ -462,7 +463,7 @@ def test_r3_18_19_ctrl_c_or_sigterm_during_training_is_one_line_and_the_run_stay
     from fer_keras.rundir import RunDir
 
     (out / "status.json").write_text(json.dumps({"state": "running", "pid": 999999}))  # as after a SIGKILL
-    assert RunDir(out).read_status()["state"] == "stale"
+    assert read_status(RunDir(out))["state"] == "stale"
 
 
 def _folder_of_photos(photo, folder, count):

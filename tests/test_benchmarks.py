@@ -249,3 +249,25 @@ def test_cross_dataset_runs_fer_in_another_interpreter_and_says_why_when_it_fail
     broken.chmod(0o755)
     with pytest.raises(ImportError, match=f"fer under {broken} failed: no module named fer"):
         fer_labels_elsewhere(str(broken), pd.DataFrame({"path": ["a.png"]}), detect=True)
+
+
+def test_cross_dataset_scores_each_set_with_a_twin_that_never_trained_on_it(tmp_path):
+    """Leave-one-dataset-out: a run that trained on KDEF (train_extra) is not scored on KDEF; its twin is."""
+    import yaml
+
+    from benchmarks.cross_dataset import trained_on, unseen_run
+
+    def run(name, extras):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "config.yaml").write_text(yaml.safe_dump({"train_extra": extras}))
+        return str(folder)
+
+    everything = run("all", [{"dataset": "ckplus", "repeat": 4}, {"dataset": "jaffe"}, {"dataset": "kdef", "repeat": 8}])
+    no_kdef = run("no_kdef", [{"dataset": "ckplus", "repeat": 4}, {"dataset": "jaffe"}, {"dataset": "kdef", "repeat": 0}])
+    assert trained_on(everything) == {"ckplus", "jaffe", "kdef"} and trained_on(no_kdef) == {"ckplus", "jaffe"}
+    assert trained_on(str(tmp_path)) == set()  # no config.yaml: trained on none of them
+    runs = [everything, no_kdef]
+    assert unseen_run(runs, "KDEF subset (face detection)") == no_kdef
+    assert unseen_run(runs, "FER2013 PrivateTest (crops)") == everything
+    assert unseen_run(runs, "JAFFE (face detection)") is None

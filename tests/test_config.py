@@ -110,3 +110,19 @@ def test_a_partial_source_split_keeps_the_official_default():
     assert partial.transfer.source_split.kind == "official" and partial.transfer.source_split.val_fraction == 0.2
     assert load_config("jaffe_model2_transfer.yaml", ["transfer.source_split.kind=holdout"]).transfer.source_split.kind \
         == "holdout"
+
+
+def test_extra_training_sets_are_decoded_like_the_data_and_never_test():
+    extra = {"dataset": "folder", "root": "/data/posed", "repeat": 3}
+    config = load_config({"data": {"image_size": [40, 40]}, "train_extra": [extra]})
+    assert config.train_extra[0].image_size == (40, 40) and config.train_extra[0].repeat == 3
+    with pytest.raises(ConfigError, match="train_extra.0.image_size"):
+        load_config({"train_extra": [{**extra, "image_size": [64, 64]}]})
+    with pytest.raises(ConfigError, match=r"train_extra.0 \(folder at /data/posed\) is also test_datasets.0"):
+        load_config({"train_extra": [extra], "test_datasets": [{"dataset": "folder", "root": "/data/posed"}]})
+    with pytest.raises(ConfigError, match="augment_then_split"):
+        load_config({"train_extra": [extra], "split": {"protocol": "augment_then_split"}})
+    with pytest.raises(ConfigError, match="repeat"):
+        load_config({"train_extra": [{**extra, "repeat": -1}]})
+    left_out = {**extra, "repeat": 0}  # a leave-one-dataset-out twin may test on the set it leaves out
+    load_config({"train_extra": [left_out], "test_datasets": [{"dataset": "folder", "root": "/data/posed"}]})

@@ -23,7 +23,7 @@ CONFIGS = packaged_configs()
 #: Configs meant to be run (bases start with an underscore and only serve ``extends``).
 RUNNABLE = [name for name in CONFIGS if not name.startswith("_")]
 #: Configs that reproduce no paper: users' own data, the bundled model's recipe, the detector comparison.
-OWN_DATA = ["finetune_own_folder.yaml", "fer2013_bundled.yaml", "jaffe_cnn2_loso.yaml"]
+OWN_DATA = ["finetune_own_folder.yaml", "fer2013_bundled.yaml", "fer2013_bundled_posed.yaml", "jaffe_cnn2_loso.yaml"]
 #: Paper configs: runnable configs on real data (synthetic smoke configs, the quickstart and own-data configs excluded).
 PAPER = [name for name in RUNNABLE if load_config(name).data.dataset != "synthetic" and name not in OWN_DATA]
 

@@ -152,6 +152,7 @@ def load_folds(table: pd.DataFrame, path: Path) -> list[pd.Series]:
 
 def sample_keys(table: pd.DataFrame) -> np.ndarray:
     """A stable key per sample: its path, or ``<dataset>:<row>`` for in-memory images."""
-    if "path" in table.columns and table["path"].notna().all():
-        return table["path"].astype(str).to_numpy()
-    return np.array([f"{d}:{i}" for d, i in zip(table["dataset"], range(len(table)))])
+    paths = table["path"] if "path" in table.columns else pd.Series(None, index=table.index, dtype=object)
+    if paths.notna().all():
+        return paths.astype(str).to_numpy()
+    return np.array([str(p) if pd.notna(p) else f"{d}:{i}" for p, d, i in zip(paths, table["dataset"], range(len(table)))])

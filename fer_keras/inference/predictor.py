@@ -97,14 +97,14 @@ def find_model_file(path: str | Path) -> tuple[Path, Path | None]:
     if not path.exists():
         raise InferenceError(f"--model {path} does not exist; give a run directory or a .keras file")
     if path.is_dir():
-        if not RunDir(path).config.is_file() or not RunDir(path).model_files():
+        if not RunDir(path).config_path.is_file() or not RunDir(path).model_files():
             raise InferenceError(
                 f"--model {path} is not a finished run directory (needs config.yaml and model_fold*.keras)"
             )
         return model_file_in(path), path
     if path.suffix != ".keras":
         raise InferenceError(f"--model {path} is neither a run directory nor a .keras file")
-    return path, path.parent if RunDir(path.parent).config.is_file() else None
+    return path, path.parent if RunDir(path.parent).config_path.is_file() else None
 
 
 def load_keras_model(path: Path):
@@ -148,7 +148,7 @@ class Predictor:
         if run_dir is not None:
             from fer_keras.config import load_run_config
 
-            preprocessing = Preprocessing.from_config(load_run_config(RunDir(run_dir).config))
+            preprocessing = Preprocessing.from_config(load_run_config(RunDir(run_dir).config_path))
         else:
             preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
         classes = RunDir(model_file.parent).classes()

@@ -55,7 +55,7 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
 
     model_file, found = find_model_file(run_dir)
     run = RunDir(found) if found is not None else None
-    if run is None or not run.metrics.is_file():
+    if run is None or not run.metrics_path.is_file():
         raise UserError(f"{run_dir} is not a finished run (needs config.yaml, model_fold0.keras, metrics.json)")
     model = float32_model(load_keras_model(model_file))  # uncompiled: no optimizer state in the shipped file
     target.mkdir(parents=True, exist_ok=True)
@@ -68,10 +68,10 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
 
     bundled.write_file(bundled.tflite(0), write_tflite)
     # no machine's path ships: data.root becomes a placeholder (predict never reads it)
-    bundled.write_text(bundled.config, bundled_config(run.config, [f"data.root={ROOT_PLACEHOLDER}", *overrides]))
-    metrics = run.read_json(run.metrics)
-    bundled.write_text(bundled.metrics, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
-    return [bundled.config, bundled.model(0), bundled.tflite(0), bundled.metrics]
+    bundled.write_text(bundled.config_path, bundled_config(run.config_path, [f"data.root={ROOT_PLACEHOLDER}", *overrides]))
+    metrics = run.read_json(run.metrics_path)
+    bundled.write_text(bundled.metrics_path, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
+    return [bundled.config_path, bundled.model(0), bundled.tflite(0), bundled.metrics_path]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -15,11 +15,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from fer_keras.labels import abbreviation  # noqa: E402
-from fer_keras.rundir import write_file  # noqa: E402
+from fer_keras.atomic_write import write_file  # noqa: E402
 
 
 def _save(figure, path: Path) -> Path:
-    """Save the PNG whole (:func:`fer_keras.rundir.write_file`); close the figure."""
+    """Save the PNG whole (:func:`fer_keras.atomic_write.write_file`); close the figure."""
     try:
         return write_file(path, lambda temporary: figure.savefig(temporary, dpi=110, bbox_inches="tight"))
     finally:

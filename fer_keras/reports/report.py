@@ -216,13 +216,13 @@ def epochs_text(config, histories: list[pd.DataFrame]) -> str:
 def build_report(run_dir: str | Path | RunDir) -> Path:
     """Write metrics.json, figures, report.md and report.html into ``run_dir``; returns report.md."""
     run = RunDir.of(run_dir)
-    if not run.config.exists():
+    if not run.config_path.exists():
         raise ReportError(f"{run.path} is not a fer_keras run directory (no config.yaml)")
-    config = load_run_config(run.config)
+    config = load_run_config(run.config_path)
     frame = gather_predictions(run)
     classes = classes_of(frame)
     measured = compute_metrics(frame, classes)
-    run.write_json(run.metrics, {"classes": classes, "test_sets": measured})
+    run.write_json(run.metrics_path, {"classes": classes, "test_sets": measured})
     histories = read_histories(run)
 
     doc = Document()
@@ -397,6 +397,9 @@ def _data_tables(doc: Document, run: RunDir) -> None:
     if run.data_counts.exists():
         doc.heading("Data")
         doc.table(pd.read_csv(run.data_counts))
+    if run.train_extra_counts.exists():
+        doc.text("Extra training sets (train part of every fold only; never validation or test):")
+        doc.table(pd.read_csv(run.train_extra_counts))
     if run.excluded.exists() and run.excluded.stat().st_size:
         frame = pd.read_csv(run.excluded)
         if len(frame):

@@ -13,7 +13,8 @@ import pandas as pd
 
 from fer_keras.config import load_run_config
 from fer_keras.errors import ReportError
-from fer_keras.rundir import RunDir, write_text
+from fer_keras.atomic_write import write_text
+from fer_keras.rundir import RunDir
 
 
 def seed_summary(run_dirs: list[str | Path]) -> pd.DataFrame:
@@ -25,12 +26,12 @@ def seed_summary(run_dirs: list[str | Path]) -> pd.DataFrame:
     if twice:
         raise ReportError(f"--seeds lists the run {twice[0]} twice; give each seed's run once")
     for run in map(RunDir, run_dirs):
-        if not run.metrics.is_file():
+        if not run.metrics_path.is_file():
             raise ReportError(f"{run.path}: no metrics.json (not a finished run)")
-        config = load_run_config(run.config)
+        config = load_run_config(run.config_path)
         seeds.append(config.seed)
         paper = paper or (config.report.paper.get("accuracy") or {})
-        for test_set, stats in run.read_json(run.metrics)["test_sets"].items():
+        for test_set, stats in run.read_json(run.metrics_path)["test_sets"].items():
             accuracies.setdefault(test_set, []).append(100 * stats["fold_mean_sd"]["mean"])
     repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
     if repeated:

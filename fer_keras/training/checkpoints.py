@@ -23,7 +23,7 @@ import keras
 import pandas as pd
 
 from fer_keras.errors import CheckpointError
-from fer_keras.rundir import write_file, write_text
+from fer_keras.atomic_write import write_file, write_text
 
 
 STATE = "state.json"

@@ -28,7 +28,7 @@ def member_predictions(run_dir: str | Path) -> tuple[str, pd.DataFrame]:
     run = RunDir(run_dir)
     if not run.all_predictions.exists():
         raise EnsembleError(f"ensemble member {run.path} has no {run.all_predictions.name}; finish its run first")
-    name = load_config(run.config).experiment if run.config.exists() else run.path.name
+    name = load_config(run.config_path).experiment if run.config_path.exists() else run.path.name
     frame = with_name_fields(pd.read_csv(run.all_predictions))
     if (frame["model"] != "").any():
         raise EnsembleError(f"ensemble member {run.path} is itself an ensemble run; list its members instead")

@@ -20,13 +20,14 @@ import keras
 import numpy as np
 import pandas as pd
 
-from fer_keras.config import DataConfig, ExperimentConfig
+from fer_keras.config import ExperimentConfig
 from fer_keras.data.faces.detect import with_detector_chosen
-from fer_keras.data.load import LoadedData, load_data
-from fer_keras.data.pipeline import make_dataset
-from fer_keras.data.splits import (
-    TEST, TRAIN, VAL, load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap,
+from fer_keras.data.extra import extra_training_counts, with_extra_training
+from fer_keras.data.fold_data import (
+    augmented_copies, fold_datasets, load_like_training, load_run_data, sample_indices,
 )
+from fer_keras.data.load import LoadedData
+from fer_keras.data.splits import load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap
 from fer_keras.errors import UserError
 from fer_keras.reports.explain_run import explain_set
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
@@ -36,6 +37,7 @@ from fer_keras.rundir import RunDir
 from fer_keras.training.compute import record_environment
 from fer_keras.training.ensemble import member_notes, run_ensemble
 from fer_keras.training.fit import compile_model, fit
+from fer_keras.training.run_lifecycle import open_run
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
 
 log = logging.getLogger(__name__)
@@ -53,7 +55,7 @@ def run_experiment(
     before = keras.mixed_precision.global_policy()
     precision = apply_precision(config.runtime)
     try:
-        with RunDir.open(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, fold) as run:
+        with open_run(config.to_yaml(), run_dir, config.runtime.out_dir, config.experiment, fold) as run:
             record_environment(run, precision)
             return _run(config, run, fold, build_report)
     finally:  # the caller's policy again (a notebook's next model is not built in the run's precision)
@@ -64,7 +66,7 @@ def with_detectors_chosen(config: ExperimentConfig) -> ExperimentConfig:
     """``config`` with every ``face_crop.detector: auto`` replaced by the detector this machine uses,
     so the run's config.yaml names it (and resuming elsewhere compares like with like)."""
     config = config.model_copy(deep=True)
-    sources = [config.data, *config.test_datasets] + ([config.transfer.source] if config.transfer else [])
+    sources = [config.data, *config.test_datasets, *config.train_extra] + ([config.transfer.source] if config.transfer else [])
     for data in sources:
         data.face_crop = with_detector_chosen(data.face_crop)
     return config
@@ -79,14 +81,24 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
             run.add_note(note)
         return _finish(run, build_report)
 
-    loaded = load_data(config.data, cache_dir=_cache_dir(config))
+    loaded = load_run_data(config)
     run.write_csv(run.data_counts, loaded.counts)
     run.write_csv(run.excluded, loaded.excluded)
     if config.split.protocol == "augment_then_split":
-        loaded = _augmented_copies(config, loaded, run)
+        images = len(loaded.table)
+        loaded = augmented_copies(config, loaded)
+        run.add_note(f"Protocol augment_then_split: {images} images became {len(loaded.table)} augmented "
+                     "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
+                     "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
     folds = _folds(config, loaded, run)
     _save_samples(config, loaded, folds[0], run)
-    test_sets = [(data.label, _load_test_set(config, data, loaded.classes)) for data in config.test_datasets]
+    test_sets = [(data.label, load_like_training(config, data, loaded.classes)) for data in config.test_datasets]
+    extras = [(data.label, load_like_training(config, data, loaded.classes), data.repeat)
+              for data in config.train_extra if data.repeat]
+    if extras:
+        run.write_csv(run.train_extra_counts, extra_training_counts(extras))
+        loaded, folds = with_extra_training(loaded, folds, extras)
+        run.write_csv(run.excluded, loaded.excluded)
     variants = _variants(config, run)
     baselines = _baselines(config, loaded, folds, run)
 
@@ -102,21 +114,6 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
             predictions = pd.concat([predictions, baselines[baselines["fold"] == k]], ignore_index=True)
         run.write_csv(run.predictions(k), predictions)
     return _finish(run, build_report)
-
-
-def _augmented_copies(config: ExperimentConfig, loaded: LoadedData, run: RunDir) -> LoadedData:
-    """The MobileNetV2 paper's order: balance by augmented copies first, split the copies afterwards."""
-    from fer_keras.data.balance import balanced_indices
-
-    augmentation = config.augmentation
-    if augmentation.balance == "none" or not augmentation.enabled:
-        raise UserError("split.protocol augment_then_split needs augmentation.enabled and a balance mode "
-                        "(per_class or total) to make the copies")
-    copies = balanced_indices(loaded.label_ids, augmentation.balance, augmentation.balance_target, config.seed)
-    run.add_note(f"Protocol augment_then_split: {len(loaded.table)} images became {len(copies)} augmented "
-                 "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
-                 "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
-    return loaded.as_copies(copies)
 
 
 def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Series], run: RunDir) -> pd.DataFrame | None:
@@ -138,16 +135,6 @@ def _finish(run: RunDir, build_report: bool) -> Path:
 
         write_report(run)
     return run.path
-
-
-def _cache_dir(config: ExperimentConfig) -> Path:
-    return Path(config.runtime.out_dir) / ".cache"
-
-
-def _load_test_set(config: ExperimentConfig, data: DataConfig, classes: list[str]) -> LoadedData:
-    """A cross-dataset test set decoded like the training data, restricted to the classes both share."""
-    data = data.model_copy(update={"image_size": config.data.image_size, "color_mode": config.data.color_mode})
-    return load_data(data, cache_dir=_cache_dir(config), classes=classes, shared_only=True)
 
 
 def _variants(config: ExperimentConfig, run: RunDir) -> list[tuple[str, str | None]]:
@@ -217,45 +204,26 @@ def train_fold(
 ) -> pd.DataFrame:
     """Build, train and evaluate one fold (every variant); returns its predictions table."""
     run = RunDir.of(run_dir)
-    parts = parts.to_numpy()
-    train_idx = np.flatnonzero(parts == TRAIN)
-    val_idx = np.flatnonzero(parts == VAL)
-    test_idx = np.flatnonzero(parts == TEST)
-    eval_idx, eval_name = (test_idx, config.data.label) if len(test_idx) else (val_idx, f"{config.data.label} (val)")
-    batch = config.training.batch_size
-    seed = config.seed + fold
-
-    copies = config.split.protocol == "augment_then_split"
-    if not copies:
-        train_idx = _balanced(config, loaded.label_ids, train_idx, seed)
-    augmenter = _augmenter(config, seed)
-    train = make_dataset(
-        loaded.images, loaded.label_ids, batch, indices=train_idx, shuffle=config.training.shuffle,
-        augmenter=augmenter, seed=seed, deterministic=config.runtime.deterministic, image_index=loaded.image_index,
-    )
-    validation = None
-    if len(val_idx):
-        validation = make_dataset(loaded.images, loaded.label_ids, batch, indices=val_idx,
-                                  image_index=loaded.image_index, augmenter=augmenter if copies else None)
-
+    data = fold_datasets(config, loaded, parts, fold)
     frames = []
     for variant, start in variants:
         with make_strategy(config.runtime).scope():
             model = _starting_model(config, loaded, start, run)
-            compile_model(model, config, steps_per_epoch=int(train.cardinality()))
-        fit(model, train, validation, config, run, fold=fold, tag=f"_{variant}" if variant else "")
-        evaluated = [(eval_name, loaded, eval_idx)] + [(name, data, np.arange(len(data.table))) for name, data in test_sets]
-        for name, data, indices in evaluated:
+            compile_model(model, config, steps_per_epoch=data.steps_per_epoch)
+        fit(model, data.train, data.validation, config, run, fold=fold, tag=f"_{variant}" if variant else "")
+        evaluated = [(data.eval_name, loaded, data.eval_indices)]
+        evaluated += [(name, test, np.arange(len(test.table))) for name, test in test_sets]
+        for name, test, indices in evaluated:
             probabilities = predict_probabilities(
-                model, data.images, indices, batch, image_index=data.image_index,
-                augmenter=augmenter if data.image_index is not None else None, flip=config.model.test_time_flip,
+                model, test.images, indices, config.training.batch_size, image_index=test.image_index,
+                augmenter=data.eval_augmenter(test), flip=config.model.test_time_flip,
             )
             frames.append(predictions_frame(
-                data.table, indices, data.label_ids[indices], probabilities, loaded.classes, fold, name,
+                test.table, indices, test.label_ids[indices], probabilities, loaded.classes, fold, name,
                 variant=variant,
             ))
             if fold == 0 and config.report.gradcam.enabled:
-                explain_set(model, data.pixels(indices), data.label_ids[indices], loaded.classes, name,
+                explain_set(model, test.pixels(indices), test.label_ids[indices], loaded.classes, name,
                             config.report.gradcam, run, seed=config.seed, variant=variant)
     return pd.concat(frames, ignore_index=True)
 
@@ -288,18 +256,12 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
 def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, run: RunDir) -> None:
     """Keep a few evaluation images (one per class first) for the report's emotion-analysis figure; none
     when ``report.sample_faces`` is off (a research-only dataset's faces stay out of the run folder)."""
-    count = config.report.sample_predictions
-    if count == 0 or not config.report.sample_faces or run.samples.exists():
+    if config.report.sample_predictions == 0 or not config.report.sample_faces or run.samples.exists():
         return
-    parts = parts.to_numpy()
-    pool = np.flatnonzero(parts == TEST) if (parts == TEST).any() else np.flatnonzero(parts == VAL)
-    rng = np.random.default_rng(config.seed)
-    pool = rng.permutation(pool)
-    firsts = [pool[loaded.label_ids[pool] == c][:1] for c in range(len(loaded.classes))]
-    chosen = list(dict.fromkeys(np.concatenate(firsts + [pool]).tolist()))[:count]
+    chosen = sample_indices(config, loaded, parts)
     keys = sample_keys(loaded.table)[chosen]
     run.write_file(run.samples, lambda temporary: np.savez_compressed(
-        temporary, images=loaded.pixels(np.asarray(chosen)), keys=keys.astype(str)))
+        temporary, images=loaded.pixels(chosen), keys=keys.astype(str)))
 
 
 def make_model(config: ExperimentConfig, input_shape: tuple[int, int, int], num_classes: int):
@@ -308,23 +270,3 @@ def make_model(config: ExperimentConfig, input_shape: tuple[int, int, int], num_
     if config.model.weights is not None:
         options["weights"] = config.model.weights
     return build_model(config.model.name, input_shape, num_classes, **options)
-
-
-def _augmenter(config: ExperimentConfig, seed: int):
-    """The training-batch augmenter, or None."""
-    if not config.augmentation.enabled:
-        return None
-    from fer_keras.data.augment import build_augmenter
-
-    return build_augmenter(config.augmentation, seed)
-
-
-def _balanced(config: ExperimentConfig, label_ids: np.ndarray, train_idx: np.ndarray, seed: int) -> np.ndarray:
-    """Training indices after oversampling-by-augmentation balancing (unchanged when off)."""
-    augmentation = config.augmentation
-    if augmentation.balance == "none":
-        return train_idx
-    from fer_keras.data.balance import balanced_indices
-
-    chosen = balanced_indices(label_ids[train_idx], augmentation.balance, augmentation.balance_target, seed)
-    return train_idx[chosen]

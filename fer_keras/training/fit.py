@@ -19,7 +19,8 @@ import tensorflow as tf
 
 from fer_keras.config import ExperimentConfig, TrainingConfig
 from fer_keras.errors import DivergedError
-from fer_keras.rundir import RunDir, write_file
+from fer_keras.atomic_write import write_file
+from fer_keras.rundir import RunDir
 from fer_keras.training.checkpoints import TrainingCheckpoints, keep_epochs_before
 from fer_keras.training.compute import EpochTimer
 

@@ -50,6 +50,38 @@ def test_cross_dataset_tests_on_shared_classes_only(tmp_path):
     assert (run / "confusion_matrix_other.png").exists()
 
 
+def test_extra_training_sets_train_and_never_test(tmp_path, monkeypatch):
+    from fer_keras.data import fold_data
+
+    other = make_synthetic_faces(n_subjects=2, images_per_class=1, image_size=64, seed=9,
+                                 classes=["anger", "happiness", "sadness", "neutral"])
+    write_class_folders(other, tmp_path / "other")
+    sizes = []
+    real = fold_data.make_dataset
+
+    def recording(images, labels, batch, indices=None, **kwargs):
+        sizes.append((len(images), None if indices is None else len(indices)))
+        return real(images, labels, batch, indices=indices, **kwargs)
+
+    monkeypatch.setattr(fold_data, "make_dataset", recording)
+    plain = run_experiment(config(experiment="plain", data={**TINY["data"], "classes": "6"}), run_dir=tmp_path / "plain")
+    plain_images, plain_train = sizes[0]  # the training dataset is made first
+    sizes.clear()
+    extra = {"dataset": "folder", "root": str(tmp_path / "other"), "name": "other", "repeat": 2}
+    left_out = {"dataset": "folder", "root": str(tmp_path / "absent"), "repeat": 0}  # never read
+    run = run_experiment(config(experiment="extra", data={**TINY["data"], "classes": "6"},
+                                train_extra=[extra, left_out]),
+                         run_dir=tmp_path / "run")
+    images, train = sizes[0]
+    assert images == plain_images + 2 * 6 and train == plain_train + 2 * 6  # 6 shared-class images, twice
+    predictions, before = pd.read_csv(run / "predictions.csv"), pd.read_csv(plain / "predictions.csv")
+    assert set(predictions["test_set"]) == {"synthetic"} and predictions["key"].tolist() == before["key"].tolist()
+    counts = pd.read_csv(run / "train_extra_counts.csv")
+    assert counts.set_index("class")["train_samples"].to_dict() == {"anger": 4, "happiness": 4, "sadness": 4}
+    assert "Extra training sets" in (run / "report.md").read_text()
+    assert pd.read_csv(run / "split_counts.csv").equals(pd.read_csv(plain / "split_counts.csv"))
+
+
 def test_transfer_fine_tunes_source_and_trains_scratch_twin(tmp_path):
     run = run_experiment(config(
         experiment="transfer", report={"sample_predictions": 3},  # samples appear under two test sets

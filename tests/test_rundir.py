@@ -1,44 +1,4 @@
-"""fer_keras/rundir.py: a run's file names, whole-file writes, class order, lock, status and resume check."""
-
-
-def test_a_key_added_since_the_run_started_is_not_a_difference():
-    import yaml
-
-    from fer_keras.config import load_config
-    from fer_keras.rundir import config_differences
-
-    current = load_config("quickstart.yaml").to_yaml()
-    saved = yaml.safe_load(current)
-    del saved["training"]["label_smoothing"]  # as a run started before the key existed saved it
-    assert config_differences(yaml.safe_dump(saved), current) == []
-    saved["training"]["learning_rate"] = 0.5
-    assert config_differences(yaml.safe_dump(saved), current) == ["training.learning_rate"]
-
-
-def test_a_resumed_run_may_change_its_epochs_and_the_notes_say_so(tmp_path):
-    import yaml
-
-    from fer_keras.config import load_config
-    from fer_keras.errors import RunDirError
-    from fer_keras.rundir import RunDir
-
-    config = load_config("quickstart.yaml")
-    run = tmp_path / "run"
-    run.mkdir()
-    (run / "config.yaml").write_text(config.to_yaml())
-    (run / "history_fold0.csv").write_text("epoch,loss\n0,1.9\n1,1.7\n2,1.5\n")
-    RunDir(run).write_status("failed", "stopped")
-    shorter = load_config("quickstart.yaml", ["training.epochs=14"]).to_yaml()
-    with RunDir.open(shorter, run, tmp_path, "quickstart") as opened:
-        assert yaml.safe_load((opened.path / "config.yaml").read_text())["training"]["epochs"] == 14
-    note = (run / "notes.txt").read_text()
-    assert f"training.epochs changed from {config.training.epochs} to 14" in note and "after 3 finished" in note
-    other = load_config("quickstart.yaml", ["training.epochs=14", "seed=3"]).to_yaml()
-    try:
-        with RunDir.open(other, run, tmp_path, "quickstart"):
-            raise AssertionError("a changed seed must not resume")
-    except RunDirError as error:
-        assert "seed differ" in str(error)
+"""fer_keras/rundir.py: a run's file names, finding its files, whole-file writes, class order."""
 
 
 def test_run_dir_names_every_file_of_a_run(tmp_path):
@@ -46,7 +6,7 @@ def test_run_dir_names_every_file_of_a_run(tmp_path):
 
     run = RunDir(tmp_path)
     names = {
-        run.config: "config.yaml", run.status: "status.json", run.metrics: "metrics.json", run.notes: "notes.txt",
+        run.config_path: "config.yaml", run.status_path: "status.json", run.metrics_path: "metrics.json", run.notes: "notes.txt",
         run.splits: "splits.json", run.split_counts: "split_counts.csv", run.split_protocol: "split_protocol.json",
         run.data_counts: "data_counts.csv", run.excluded: "excluded.csv", run.baselines: "baselines.csv",
         run.samples: "samples.npz", run.all_predictions: "predictions.csv", run.report_markdown: "report.md",
@@ -105,11 +65,11 @@ def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
     run = RunDir(tmp_path)
     run.write_text(run.notes, "a\n")
     run.write_csv(run.data_counts, pd.DataFrame({"class": ["happy"], "images": [3]}))
-    run.write_json(run.metrics, {"accuracy": np.float32(0.5), "classes": np.array(["a", "b"])})
+    run.write_json(run.metrics_path, {"accuracy": np.float32(0.5), "classes": np.array(["a", "b"])})
     run.write_file(run.samples, lambda temporary: np.savez_compressed(temporary, keys=np.array(["k"])))
     assert run.data_counts.read_text() == "class,images\nhappy,3\n"
-    assert json.loads(run.metrics.read_text()) == {"accuracy": 0.5, "classes": ["a", "b"]}
-    assert run.metrics.read_text() == json.dumps({"accuracy": 0.5, "classes": ["a", "b"]}, indent=2)
+    assert json.loads(run.metrics_path.read_text()) == {"accuracy": 0.5, "classes": ["a", "b"]}
+    assert run.metrics_path.read_text() == json.dumps({"accuracy": 0.5, "classes": ["a", "b"]}, indent=2)
     assert list(np.load(run.samples)["keys"]) == ["k"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data_counts.csv", "metrics.json", "notes.txt", "samples.npz"]
 
@@ -128,50 +88,8 @@ def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
         run.write_text(tmp_path.parent / "elsewhere.txt", "x")
     relative = RunDir(Path(os.path.relpath(tmp_path)) / "relative")  # as ``--out run`` gives it
     relative.path.mkdir()
-    relative.write_json(relative.status, {"state": "finished"})
-    assert relative.read_status() == {"state": "finished"}
-
-
-def test_run_dir_status_lock_and_resume_check(tmp_path):
-    import pytest
-
-    from fer_keras.config import load_config
-    from fer_keras.errors import RunDirError
-    from fer_keras.rundir import RunDir
-
-    config = load_config("quickstart.yaml").to_yaml()
-    assert RunDir(tmp_path / "none").read_status() == {}
-    with RunDir.open(config, tmp_path / "run", tmp_path, "quickstart") as run:
-        assert isinstance(run, RunDir) and run.path == tmp_path / "run"
-        assert run.config.read_text() == config and run.read_status()["state"] == "running"
-        assert run.locked()
-        with pytest.raises(RunDirError) as refused:  # a second training on the same folder: one line
-            with RunDir.open(config, run.path, tmp_path, "quickstart"):
-                pass
-        assert str(refused.value) == (f"{run.path} is in use by another training; wait for it to finish, "
-                                      "or give this one another --out")
-        with RunDir.open(config, run.path, tmp_path, "quickstart", fold=1) as job:  # a --fold job locks its own
-            assert job.path == run.path
-        assert run.read_status()["state"] == "finished fold1"
-    assert run.read_status()["state"] == "finished" and not run.locked()
-
-    run.check_resume(config)
-    other = load_config("quickstart.yaml", ["seed=3", "training.learning_rate=0.5"]).to_yaml()
-    with pytest.raises(RunDirError, match=r"started with another config \(seed, training.learning_rate differ\)"):
-        run.check_resume(other)
-    with pytest.raises(RunDirError):
-        with RunDir.open(other, run.path, tmp_path, "quickstart"):
-            pass
-    assert run.config.read_text() == config  # the saved config still describes the run
-
-    with pytest.raises(RuntimeError):
-        with RunDir.open(config, run.path, tmp_path, "quickstart") as resumed:
-            raise RuntimeError("boom\nmore")
-    assert resumed.read_status()["state"] == "failed" and resumed.read_status()["reason"] == "boom"
-    with pytest.raises(RuntimeError):
-        with RunDir.open(config, tmp_path / "fresh" / "run", tmp_path, "quickstart"):
-            raise RuntimeError("boom")
-    assert not (tmp_path / "fresh").exists()  # a fresh run that trained nothing leaves nothing
+    relative.write_json(relative.status_path, {"state": "finished"})
+    assert json.loads(relative.status_path.read_text()) == {"state": "finished"}
 
 
 def test_classes_fall_back_to_predictions_table(tmp_path):
