@@ -1,6 +1,6 @@
 """Model registry: ``build_model(name, input_shape, num_classes, **options)``.
 
-Every architecture module registers its builders with :func:`register_model`; a builder
+Every module of :mod:`fer_keras.models.architectures` registers its builders with :func:`register_model`; a builder
 takes ``input_shape`` (H, W, C), ``num_classes`` and keyword options, and returns a plain
 Keras functional model ending in a float32 softmax. Unknown names or options give one
 clear error line.
@@ -19,10 +19,6 @@ from fer_keras.options import unknown_options
 Builder = Callable[..., keras.Model]
 _BUILDERS: dict[str, Builder] = {}
 
-#: Modules whose import registers builders.
-_MODEL_MODULES = ("custom_cnn", "compact_cnn", "simple_cnn", "mobilenet", "vgg_attention", "backbones")
-
-
 
 def register_model(name: str) -> Callable[[Builder], Builder]:
     """Decorator: make ``builder`` available as ``model.name: name``."""
@@ -35,9 +31,14 @@ def register_model(name: str) -> Callable[[Builder], Builder]:
 
 
 def import_models() -> None:
-    """Import every architecture module so its builders and custom layers are registered."""
-    for module in _MODEL_MODULES:
-        importlib.import_module(f"fer_keras.models.{module}")
+    """Import every module of :mod:`fer_keras.models.architectures` so its builders and custom layers
+    are registered (a new architecture is a new module there; no list to keep)."""
+    import pkgutil
+
+    from fer_keras.models import architectures
+
+    for module in pkgutil.iter_modules(architectures.__path__):
+        importlib.import_module(f"{architectures.__name__}.{module.name}")
 
 
 def model_names() -> list[str]:

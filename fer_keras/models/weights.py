@@ -2,7 +2,7 @@
 
 Each model knows the file its ImageNet weights come in (for a ``keras.applications``
 backbone, the exact file Keras would download, and its URL: see ``BackboneSpec.weights_file``
-in :mod:`fer_keras.models.backbones`). This module knows no model: given a file name, it
+in :mod:`fer_keras.models.architectures.backbones`). This module knows no model: given a file name, it
 looks for that file, in order, in
 
 1. the Keras cache, ``$KERAS_HOME/models`` (or ``~/.keras/models``), where

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer_keras.models import model_names, weights
-from fer_keras.models.backbones import (
+from fer_keras.models.architectures.backbones import (
     BACKBONES,
     keras_weights_file,
     load_backbone_weights,
@@ -236,7 +236,7 @@ def test_downloads_check_the_hash_keras_checks(empty_search, monkeypatch):
     """Every hash fer_keras passes is the one the installed Keras passes for that file name; MobileNetV2 has none."""
     import keras
 
-    from fer_keras.models import backbones
+    from fer_keras.models.architectures import backbones
 
     sources = "".join(path.read_text() for path in (Path(keras.__file__).parent / "src" / "applications").glob("*.py"))
     for file_name, md5 in backbones.KERAS_FILE_HASHES.items():

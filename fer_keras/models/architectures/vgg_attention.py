@@ -24,7 +24,7 @@ from pathlib import Path
 
 import keras
 
-from fer_keras.models import backbones
+from fer_keras.models.architectures import backbones
 from fer_keras.models.attention import CBAM, SqueezeExcite
 from fer_keras.models.heads import dense_head, pooled_head
 from fer_keras.errors import ModelError

@@ -8,7 +8,7 @@ import pytest
 from keras.applications import imagenet_utils
 
 from fer_keras.models import weights
-from fer_keras.models.backbones import (
+from fer_keras.models.architectures.backbones import (
     BackbonePreprocess,
     find_backbone,
     last_block_layers,
@@ -16,7 +16,7 @@ from fer_keras.models.backbones import (
 )
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import build_model
-from fer_keras.models.resnet import basic_resnet
+from fer_keras.models.architectures.resnet import basic_resnet
 from tests.harness import check_layer
 
 RNG = np.random.default_rng(0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from fer_keras.models.backbones import find_backbone
+from fer_keras.models.architectures.backbones import find_backbone
 from fer_keras.models.registry import build_model
 
 

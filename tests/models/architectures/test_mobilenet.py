@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from fer_keras.models import weights
-from fer_keras.models.backbones import find_backbone, set_fine_tune_mode
-from fer_keras.models.mobilenet import build_mobilenet_v2
+from fer_keras.models.architectures.backbones import find_backbone, set_fine_tune_mode
+from fer_keras.models.architectures.mobilenet import build_mobilenet_v2
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import build_model
 from tests.harness import check_model_round_trip

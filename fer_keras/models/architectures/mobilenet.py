@@ -13,7 +13,7 @@ than 40 points). "No normalisation" means the raw pixel values, floats in 0..255
 straight into the ImageNet-pretrained body, although that body was trained on inputs
 scaled to -1..1; ``"backbone"`` adds MobileNetV2's own scaling (``x / 127.5 - 1``) as a
 layer inside the model. Fine-tune modes, weights and BN handling are those of
-:mod:`fer_keras.models.backbones`; the last block is ``block_16`` plus the final 1×1
+:mod:`fer_keras.models.architectures.backbones`; the last block is ``block_16`` plus the final 1×1
 convolution (``Conv_1``).
 """
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import keras
 
-from fer_keras.models.backbones import (
+from fer_keras.models.architectures.backbones import (
     KERAS_WEIGHTS_URL,
     TF_KERNELS,
     BackboneSpec,

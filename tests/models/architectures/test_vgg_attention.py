@@ -1,4 +1,4 @@
-"""Tests for fer_keras.models.vgg_attention: VGG16 base / +SE / +CBAM builders and weight loading."""
+"""Tests for fer_keras.models.architectures.vgg_attention: VGG16 base / +SE / +CBAM builders and weight loading."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from fer_keras.models import build_model, model_names
 from fer_keras.models.attention import CBAM, SqueezeExcite
 from fer_keras.errors import ModelError
-from fer_keras.models.vgg_attention import VGGPreprocess
+from fer_keras.models.architectures.vgg_attention import VGGPreprocess
 from tests.harness import check_layer, check_model_round_trip
 
 KERAS_VGG16_NOTOP_PARAMS = 14_714_688
@@ -168,7 +168,7 @@ def test_weights_file_also_loads_into_grayscale_model(tmp_path, keras_vgg16_smal
 
 
 def test_imagenet_weights_come_from_the_offline_resolver(tmp_path, monkeypatch, keras_vgg16_small):
-    from fer_keras.models import backbones  # an import bug must fail, not skip
+    from fer_keras.models.architectures import backbones  # an import bug must fail, not skip
     weights_file = tmp_path / "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
     keras_vgg16_small.save(weights_file)
     calls = []

@@ -7,8 +7,8 @@ average pooling → dropout → optional hidden dense → dense softmax (float32
 
 Backbones: vgg16, vgg19, resnet50/101/152, resnet50v2/101v2/152v2, inception_v3,
 densenet121/169/201, efficientnetb0 (all ``keras.applications``), and resnet18/resnet34
-from :mod:`fer_keras.models.resnet` (the ResNet paper's basic blocks; Keras ships neither).
-mobilenet_v2 lives in :mod:`fer_keras.models.mobilenet` and reuses this machinery. Each
+from :mod:`fer_keras.models.architectures.resnet` (the ResNet paper's basic blocks; Keras ships neither).
+mobilenet_v2 lives in :mod:`fer_keras.models.architectures.mobilenet` and reuses this machinery. Each
 backbone's facts sit in its :class:`BackboneSpec`: builder, input scaling, last block and
 ImageNet weights file (name and URL, which :mod:`fer_keras.models.weights` looks for offline).
 
@@ -54,7 +54,7 @@ from keras import layers, ops
 from fer_keras.models.heads import pooled_head
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import register_model
-from fer_keras.models.resnet import basic_resnet
+from fer_keras.models.architectures.resnet import basic_resnet
 from fer_keras.models.weights import existing_weights_file, find_weights_file, load_weights_file
 
 #: The KDEF paper's fine-tune modes.

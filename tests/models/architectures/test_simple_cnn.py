@@ -1,4 +1,4 @@
-"""Tests for fer_keras/models/simple_cnn.py: the KDEF paper's 2-layer CNN."""
+"""Tests for fer_keras/models/architectures/simple_cnn.py: the KDEF paper's 2-layer CNN."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from fer_keras.models.custom_cnn import LAST_CONV_LAYER
+from fer_keras.models.architectures.custom_cnn import LAST_CONV_LAYER
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import build_model
 from tests.harness import check_model_round_trip
