@@ -48,6 +48,7 @@ def test_bundle_is_complete_small_and_free_of_dataset_images():
     assert json.loads((pretrained.BUNDLED_DIR / "metrics.json").read_text())["classes"] == list(CLASSES_7)
     config = (pretrained.BUNDLED_DIR / "config.yaml").read_text()
     assert "shared/datasets" not in config and "root: path/to/FER2013" in config  # no maintainer's path ships
+    assert "root: /" not in config and "init_from: /" not in config
 
 
 def test_one_liner_returns_the_predictor_the_cli_uses(predictor):
@@ -144,3 +145,25 @@ def test_the_own_data_config_fine_tunes_the_bundled_model(tmp_path):
     start, after = bundled.get_layer("conv1_1").get_weights()[0], tuned.get_layer("conv1_1").get_weights()[0]
     assert np.corrcoef(start.ravel(), after.ravel())[0, 1] > 0.9
     assert sorted(json.loads((run / "metrics.json").read_text())["classes"]) == ["happiness", "neutral", "sadness"]
+
+
+def test_bundling_replaces_every_machine_path_of_the_run_config():
+    """A two-stage recipe's run names extra training sets and its starting run: none of their paths ships."""
+    import yaml
+
+    from fer_keras.config import ExperimentConfig, load_config
+    from fer_keras.pretrained.bundle import placeholders
+
+    raw = load_config("fer2013_bundled_posed.yaml", [
+        "data.root=/home/me/FER2013", "model.init_from=/home/me/runs/stage1",
+        "train_extra.0.root=/home/me/CK+48", "train_extra.1.root=/home/me/JAFFE", "train_extra.2.root=/home/me/KDEF",
+    ]).model_dump(mode="json")
+    from fer_keras.config import apply_override
+
+    for item in placeholders(raw):
+        apply_override(raw, item)
+    ExperimentConfig.model_validate(raw)
+    text = yaml.safe_dump(raw)
+    assert "/home/me" not in text
+    assert [e["root"] for e in raw["train_extra"]] == ["path/to/CK+48", "path/to/JAFFE", "path/to/KDEF"]
+    assert raw["model"]["init_from"] == "path/to/the_starting_run" and raw["data"]["root"] == "path/to/FER2013"

@@ -46,6 +46,19 @@ def bundled_config(run_config: Path, overrides: list[str]) -> str:
 ROOT_PLACEHOLDER = "path/to/FER2013"
 
 
+def placeholders(raw_config: dict) -> list[str]:
+    """``--set`` items that replace every machine path of a run config (no maintainer's path ships):
+    the data root, each extra training set's and test set's root, and the starting model."""
+    items = [f"data.root={ROOT_PLACEHOLDER}"]
+    for section in ("train_extra", "test_datasets"):
+        for k, data in enumerate(raw_config.get(section) or []):
+            if data.get("root") is not None:
+                items.append(f"{section}.{k}.root=path/to/{data.get('name') or data.get('dataset')}")
+    if (raw_config.get("model") or {}).get("init_from") not in (None, "pretrained"):
+        items.append("model.init_from=path/to/the_starting_run")
+    return items
+
+
 def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ()) -> list[Path]:
     """Copy ``run_dir``'s model, config (with ``overrides``) and metrics into ``target``; returns the files written."""
     from fer_keras.inference.export import check_tflite_matches, sample_images, tflite_bytes
@@ -67,8 +80,11 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
         check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
 
     bundled.write_file(bundled.tflite(0), write_tflite)
-    # no machine's path ships: data.root becomes a placeholder (predict never reads it)
-    bundled.write_text(bundled.config_path, bundled_config(run.config_path, [f"data.root={ROOT_PLACEHOLDER}", *overrides]))
+    # no machine's path ships: dataset roots and the starting model become placeholders (predict reads none)
+    import yaml
+
+    hidden = placeholders(yaml.safe_load(run.config_path.read_text()))
+    bundled.write_text(bundled.config_path, bundled_config(run.config_path, [*hidden, *overrides]))
     metrics = run.read_json(run.metrics_path)
     bundled.write_text(bundled.metrics_path, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
     return [bundled.config_path, bundled.model(0), bundled.tflite(0), bundled.metrics_path]

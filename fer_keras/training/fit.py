@@ -3,7 +3,8 @@
 Callbacks: ``CSVLogger`` (``history_fold{k}.csv``), :class:`EpochTimer` (``epoch_times_fold{k}.csv``),
 :class:`TrainingCheckpoints` (the latest and the best epoch, written whole: a killed run continues
 from its last finished epoch when the same command runs again, with the best epoch it had), optional
-``EarlyStopping`` and ``TensorBoard``. On a resume the per-epoch tables lose the rows of epochs the
+``EarlyStopping`` and ``TensorBoard``; Ctrl-C or SIGTERM stops it between batches
+(:mod:`fer_keras.training.interrupts`). On a resume the per-epoch tables lose the rows of epochs the
 checkpoint does not hold, so no epoch is counted twice. The final model is saved as
 ``model_fold{k}.keras`` through a temporary name, so a half-written model never appears.
 """
@@ -23,6 +24,7 @@ from fer_keras.atomic_write import write_file
 from fer_keras.rundir import RunDir
 from fer_keras.training.checkpoints import TrainingCheckpoints, keep_epochs_before
 from fer_keras.training.compute import EpochTimer
+from fer_keras.training.interrupts import InterruptBetweenBatches, interrupts_between_batches
 
 
 #: ``training.loss`` → the Keras loss it names (labels are integer class ids).
@@ -121,15 +123,17 @@ def fit(
         callbacks.append(keras.callbacks.EarlyStopping(monitor=watch, patience=training.early_stopping_patience))
     if training.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.tensorboard(fold, tag))))
-    model.fit(
-        train,
-        validation_data=validation,
-        shuffle=False,  # tf.data already reshuffles every epoch
-        epochs=epochs or training.epochs,
-        initial_epoch=finished,
-        callbacks=callbacks,
-        verbose=config.runtime.verbose,
-    )
+    interrupt = InterruptBetweenBatches()
+    with interrupts_between_batches(interrupt):
+        model.fit(
+            train,
+            validation_data=validation,
+            shuffle=False,  # tf.data already reshuffles every epoch
+            epochs=epochs or training.epochs,
+            initial_epoch=finished,
+            callbacks=[*callbacks, interrupt],  # last: an interrupt at an epoch's end follows its checkpoint
+            verbose=config.runtime.verbose,
+        )
     check_finite(history_path, training)
     checkpoints.load_best(model)
     save_model(model, run.model(fold, tag))
