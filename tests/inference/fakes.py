@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import cv2
@@ -18,14 +17,17 @@ def make_run_dir(folder: Path, classes=CLASSES_7, face_crop: bool = True, seed: 
     from fer_keras.config import load_config
     from fer_keras.models import build_model
 
+    from fer_keras.rundir import RunDir
+
     folder.mkdir(parents=True, exist_ok=True)
+    run = RunDir(folder)
     keras.utils.set_random_seed(seed)
     model = build_model("simple_cnn", (48, 48, 1), len(classes), filters=(8, 16), dense_units=16)
-    model.save(folder / "model_fold0.keras")
+    model.save(run.model(0))
     config = load_config("quickstart.yaml", [f"data.face_crop.enabled={str(face_crop).lower()}",
                                              "model.name=simple_cnn"])
-    (folder / "config.yaml").write_text(config.to_yaml())
-    (folder / "metrics.json").write_text(json.dumps({"classes": list(classes), "test_sets": {}}))
+    run.write_text(run.config_path, config.to_yaml())
+    run.write_json(run.metrics_path, {"classes": list(classes), "test_sets": {}})
     return folder
 
 
