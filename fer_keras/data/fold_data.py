@@ -54,9 +54,8 @@ def load_run_data(config: ExperimentConfig) -> LoadedData:
 
 
 def load_like_training(config: ExperimentConfig, data: DataConfig, classes: list[str]) -> LoadedData:
-    """Another set (a cross-dataset test or extra training set) decoded like the training data,
-    restricted to the classes both share."""
-    data = data.model_copy(update={"image_size": config.data.image_size, "color_mode": config.data.color_mode})
+    """Another set (a cross-dataset test or extra training set), restricted to the classes both share;
+    the config gave it the training data's image size and colour mode when it was validated."""
     return load_data(data, cache_dir=cache_dir(config), classes=classes, shared_only=True)
 
 
