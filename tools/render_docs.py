@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from tools.blocks import fill_blocks, markdown_table
-from tools.results import BUNDLED, BUNDLED_STAGE_ONE, EXAMPLES, HONEST, KDEF_SMOKE, PAPER_B_PROTOCOLS, PAPER_C, QUICKSTART, REPO, Result
+from tools.results import BUNDLED, BUNDLED_STAGE_ONE, EXAMPLES, JAFFE_GAPS, HONEST, KDEF_SMOKE, PAPER_B_PROTOCOLS, PAPER_C, QUICKSTART, REPO, Result
 
 REPORTS = REPO / "reports"
 CROSS_DATASET = REPORTS / "bundled_vs_fer" / "cross_dataset.csv"
@@ -71,6 +71,20 @@ def honest() -> str:
 def paper_b_protocols() -> str:
     """docs/reproduce.md: paper B's three split orders on the real JAFFE, side by side."""
     return detailed(PAPER_B_PROTOCOLS)
+
+
+def jaffe_gaps() -> str:
+    """docs/reproduce.md: paper C's JAFFE gaps, what was tried (seeds 1-3 each), from the committed summaries."""
+    rows = []
+    for folder, model, change, paper in JAFFE_GAPS:
+        path = EXAMPLES / "jaffe_gaps" / folder / "seeds_summary.csv"
+        if not path.exists():
+            continue
+        row = pd.read_csv(path).iloc[0]
+        rows.append([model, change, row["accuracy per seed (%)"], row["mean ± SD (%)"], f"{paper:.2f}",
+                     f"[{folder}](../reports/examples/jaffe_gaps/{folder}/seeds_summary.md)"])
+    return markdown_table(["model", "changed", "accuracy per seed %", "mean ± SD %", "paper %", "summary"], rows,
+                          "lllrrl")
 
 
 def kdef_smoke() -> str:
@@ -226,7 +240,7 @@ def folder_memory() -> str:
 RENDERERS: dict[str, Callable[[], str]] = {
     "results": results_summary, "quickstart": quickstart, "speed": speed, "latency": speed,
     "paper-c": paper_c, "honest": honest, "cross-dataset-c": cross_dataset_c,
-    "paper-b-protocols": paper_b_protocols, "kdef-smoke": kdef_smoke,
+    "paper-b-protocols": paper_b_protocols, "kdef-smoke": kdef_smoke, "jaffe-gaps": jaffe_gaps,
     "cross-dataset": cross_dataset_table, "cross-dataset-haar": cross_dataset_haar, "targets": targets,
     "bundled-training": bundled_training, "bundled-per-class": bundled_per_class, "bundled-files": bundled_files,
     "precision": precision, "folder-memory": folder_memory,

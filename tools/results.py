@@ -222,3 +222,21 @@ BUNDLED = Result("", "the bundled model (stage two: 3 epochs after stage one's 1
 QUICKSTART = Result("", "quickstart, synthetic faces", "quickstart.yaml", "quickstart", "synthetic")
 
 ALL = PAPER_C + HONEST + KDEF_SMOKE + PAPER_B_PROTOCOLS + [BUNDLED_STAGE_ONE, BUNDLED, QUICKSTART]
+
+
+#: Paper C's JAFFE gaps: what was tried, one setting changed per row (folder under reports/examples/jaffe_gaps/,
+#: the model and variant, the change from the shipped config, the paper's number).
+JAFFE_GAPS = [
+    ("m2_scratch_shipped", "Model 2, scratch", "none: batch 64, Adam 1e-3, 75 epochs (`jaffe_model2_transfer.yaml`)", 74.42),
+    ("m2_scratch_batch16", "Model 2, scratch", "batch 16", 74.42),
+    ("m2_scratch_batch8", "Model 2, scratch", "batch 8", 74.42),
+    ("m2_scratch_batch8_lr1e-4", "Model 2, scratch", "batch 8, learning rate 1e-4", 74.42),
+    ("m2_scratch_batch64_100perclass", "Model 2, scratch", "100 augmented images a class an epoch", 74.42),
+    ("m2_scratch_batch64_200perclass", "Model 2, scratch", "200 augmented images a class an epoch", 74.42),
+    ("m2_scratch_batch64_400perclass", "Model 2, scratch", "400 augmented images a class an epoch", 74.42),
+    ("m1_finetune_shipped", "Model 1, fine-tuned", "none: Adam 1e-3, batch 64 (`jaffe_model1_transfer.yaml`)", 76.74),
+    ("m1_finetune_lr1e-4", "Model 1, fine-tuned", "learning rate 1e-4", 76.74),
+    ("m1_finetune_lr1e-5", "Model 1, fine-tuned", "learning rate 1e-5", 76.74),
+    ("m1_finetune_batch8_lr1e-4", "Model 1, fine-tuned", "batch 8, learning rate 1e-4", 76.74),
+    ("m1_finetune_200perclass", "Model 1, fine-tuned", "200 augmented images a class an epoch", 76.74),
+]
