@@ -167,3 +167,13 @@ def test_bundling_replaces_every_machine_path_of_the_run_config():
     assert "/home/me" not in text
     assert [e["root"] for e in raw["train_extra"]] == ["path/to/CK+48", "path/to/JAFFE", "path/to/KDEF"]
     assert raw["model"]["init_from"] == "path/to/the_starting_run" and raw["data"]["root"] == "path/to/FER2013"
+
+
+def test_the_bundled_model_averages_each_face_with_its_mirror_image(predictor):
+    """The shipped config turns test-time flip on: a face crop and its mirror image get the same probabilities."""
+    assert predictor.preprocessing.flip_average
+    crops = predictor_module.Predictor.load(pretrained.BUNDLED_DIR, detect=False)  # the whole image is the face
+    face = draw_face(3, "happiness", 48, "grayscale")
+    (one,) = crops.predict(face)
+    (mirrored,) = crops.predict(np.ascontiguousarray(face[:, ::-1]))
+    assert np.allclose(one.probabilities, mirrored.probabilities, atol=1e-5)
