@@ -32,7 +32,6 @@ class FoldData:
     eval_indices: np.ndarray          # samples the fold is scored on: its test part, else its validation part
     eval_name: str                    # the name its predictions carry
     augmenter: Callable | None        # the training augmenter
-    copies: bool                      # augment-then-split: samples are augmented copies, evaluated augmented
 
     @property
     def steps_per_epoch(self) -> int:
@@ -92,7 +91,7 @@ def fold_datasets(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series
     if len(val_idx):
         validation = make_dataset(loaded.images, loaded.label_ids, batch, indices=val_idx,
                                   image_index=loaded.image_index, augmenter=augmenter if copies else None)
-    return FoldData(train, validation, eval_idx, eval_name, augmenter, copies)
+    return FoldData(train, validation, eval_idx, eval_name, augmenter)
 
 
 def training_augmenter(config: ExperimentConfig, seed: int):

@@ -26,7 +26,8 @@ KEPT_METRICS = ("classes", "test_sets")
 
 
 def bundled_config(run_config: Path, overrides: list[str]) -> str:
-    """The run's config.yaml with ``overrides`` (``key=value``, as ``--set``) applied; checked, not resolved.
+    """The run's config.yaml with every machine path replaced (:func:`placeholders`: no maintainer's path
+    ships; predict reads none) and ``overrides`` (``key=value``, as ``--set``) applied; checked, not resolved.
 
     Kept as written (not resolved) so ``data.face_crop.detector: auto`` stays ``auto`` and picks
     the detector of the machine the model runs on.
@@ -36,7 +37,7 @@ def bundled_config(run_config: Path, overrides: list[str]) -> str:
     from fer_keras.config import ExperimentConfig, apply_override
 
     raw = yaml.safe_load(run_config.read_text())
-    for item in overrides:
+    for item in [*placeholders(raw), *overrides]:
         apply_override(raw, item)
     ExperimentConfig.model_validate(raw)  # still a valid config
     return yaml.safe_dump(raw, sort_keys=False)
@@ -80,11 +81,7 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
         check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
 
     bundled.write_file(bundled.tflite(0), write_tflite)
-    # no machine's path ships: dataset roots and the starting model become placeholders (predict reads none)
-    import yaml
-
-    hidden = placeholders(yaml.safe_load(run.config_path.read_text()))
-    bundled.write_text(bundled.config_path, bundled_config(run.config_path, [*hidden, *overrides]))
+    bundled.write_text(bundled.config_path, bundled_config(run.config_path, overrides))
     metrics = run.read_json(run.metrics_path)
     bundled.write_text(bundled.metrics_path, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
     return [bundled.config_path, bundled.model(0), bundled.tflite(0), bundled.metrics_path]
