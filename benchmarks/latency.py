@@ -1,6 +1,8 @@
 """Predict latency for one image (face detection + model): fer_keras's Predictor vs the ``fer`` package.
 
-Images: CK+48 faces (48×48) upscaled to 320×320 RGB, or synthetic faces when CK+48 is absent.
+Images: photos of the KDEF subset (562×762, one face at a photo's framing) resized to 320×320;
+without it CK+48 faces (48×48, the face fills the image) upscaled to
+320×320 RGB, or synthetic faces when CK+48 is absent too.
 Every method sees every image once per repeat, in rotating order; the per-image median over
 repeats, then the median (and 90th percentile) over images, is reported in milliseconds.
 
@@ -32,15 +34,27 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks import median, sample_table
+from benchmarks import SHARED_DATASETS, median, sample_table
 
 IMAGE_SIDE = 320
+KDEF_SUBSET = "KDEF_subset"
 FER_KERAS = "fer_keras Predictor.predict"
 FER = "fer FER(mtcnn=False).detect_emotions"
 DETECT_STAGE = "fer_keras stage: detect_faces only"
 MODEL_STAGE = "fer_keras stage: crop + resize + model only"
 FER_DETECT_STAGE = "fer stage: find_faces only (min_face_size 50)"
 FULL_RESOLUTION_STAGE = "fer_keras stage: cascade at full resolution from 20 px (the detection before)"
+
+
+def photo_table(data_root: Path | None = None):
+    """The KDEF subset's table of photos and its description, or ``(None, "")`` where it is absent."""
+    root = Path(data_root if data_root is not None else SHARED_DATASETS) / KDEF_SUBSET
+    if not root.is_dir():
+        return None, ""
+    from fer_keras.data.registry import read_dataset
+
+    table = read_dataset("kdef", str(root)).table
+    return table, f"KDEF subset ({len(table)} real photos)"
 
 
 def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | None = None,
@@ -52,7 +66,9 @@ def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | No
     """
     from fer_keras.data.faces.table import load_row_image
 
-    table, source, _, _ = sample_table(data_root)
+    table, source = photo_table(data_root)
+    if table is None:
+        table, source, _, _ = sample_table(data_root)
     order = np.random.default_rng(0).permutation(len(table))
     labels = table["label"].to_numpy()[order]
     by_class = [list(order[labels == name]) for name in sorted(set(labels))]
@@ -64,8 +80,9 @@ def latency_images(count: int = 36, side: int = IMAGE_SIDE, data_root: Path | No
         image = load_row_image(row)
         if image.shape[-1] == 1:
             image = np.repeat(image, 3, axis=-1)
-        images.append(cv2.resize(image[..., :3], (side, side), interpolation=cv2.INTER_CUBIC))
-    described = f"{len(images)} {source.split(' (')[0]} images upscaled to {side}x{side} RGB"
+        images.append(cv2.resize(image[..., :3], (side, side),
+                                 interpolation=cv2.INTER_AREA if min(image.shape[:2]) > side else cv2.INTER_CUBIC))
+    described = f"{len(images)} {source.split(' (')[0]} images resized to {side}x{side} RGB"
     if frame is not None:
         width, height = frame
         top, left = (height - side) // 2, (width - side) // 2

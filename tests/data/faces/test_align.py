@@ -137,9 +137,10 @@ def test_cache_keeps_one_file_per_detector_and_alignment_setting(tmp_path):
 
 
 def test_mtcnn_cache_key_is_renewed_for_the_relative_search_and_above_20_px():
-    """Boxes found before the relative search (or, above 20 px, found nothing) are not reused; aligned
-    runs search at full resolution as before, so their caches stay valid."""
-    assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn")) == "mtcnn|0.9|relative 8|20|align False"
+    """Boxes found before the relative search and its first pass (or, above 20 px, found nothing) are
+    not reused; aligned runs search at full resolution as before, so their caches stay valid."""
+    assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn")) == \
+        "mtcnn|0.9|relative 8, first pass 4 at 0.6|20|align False"
     assert face_detect.detector_settings(FaceCropConfig(detector="mtcnn", align=True)) == "mtcnn|0.9|20|align True"
     assert "shrunk to 20" in face_detect.detector_settings(FaceCropConfig(detector="mtcnn", min_size=40))
 

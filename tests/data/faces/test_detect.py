@@ -107,18 +107,25 @@ def test_missing_cascade_is_one_clear_error(monkeypatch, tmp_path):
 # --- detect_mtcnn: the same relative search (fake MTCNN) ---------------------------------------
 
 class FakeMTCNN:
-    def __init__(self, faces):
-        self.faces = faces
-        self.seen_shape = None
+    """Answers ``faces`` from the ``found_from``-th call on (none before); records each call's image shape."""
 
-    def detect_faces(self, rgb, min_face_size, threshold_onet):
-        self.seen_shape, self.min_face_size = rgb.shape, min_face_size
-        return self.faces
+    def __init__(self, faces, found_from: int = 0):
+        self.faces, self.found_from = faces, found_from
+        self.seen_shapes = []
+
+    @property
+    def seen_shape(self):
+        return self.seen_shapes[-1]
+
+    def detect_faces(self, rgb, min_face_size, threshold_onet, scale_factor=0.709):
+        self.seen_shapes.append(rgb.shape)
+        self.min_face_size = min_face_size
+        return self.faces if len(self.seen_shapes) > self.found_from else []
 
 
 @pytest.mark.parametrize("shape, seen", [
-    ((480, 640, 3), (160, 213, 3)),  # faces from 480 // 8 = 60 px: shrunk by 20 / 60
-    ((4000, 4000, 3), (160, 160, 3)),  # a huge photo is searched at a bounded size (12000 px too: 160 px)
+    ((480, 640, 3), (80, 107, 3)),  # first pass: faces from 480 // 4 = 120 px, shrunk by 20 / 120
+    ((4000, 4000, 3), (80, 80, 3)),  # a huge photo is searched at a bounded size (12000 px too: 80 px)
     ((140, 140, 3), (140, 140, 3)),  # small images as before (the face fills them)
 ])
 def test_mtcnn_seeks_faces_relative_to_the_photo_on_a_shrunk_copy(monkeypatch, shape, seen):
@@ -127,6 +134,27 @@ def test_mtcnn_seeks_faces_relative_to_the_photo_on_a_shrunk_copy(monkeypatch, s
     monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: fake)
     (detection,) = face_detect.detect_mtcnn(np.zeros(shape, np.uint8))
     assert fake.seen_shape == seen and fake.min_face_size == 20
-    factor = shape[1] / seen[1]
-    assert detection.box == tuple(int(round(v * factor)) for v in (8, 10, 40, 40))
-    assert detection.left_eye == pytest.approx((20 * factor, 24 * shape[0] / seen[0]))
+    fx, fy = shape[1] / seen[1], shape[0] / seen[0]
+    assert detection.box == tuple(int(round(v)) for v in (8 * fx, 10 * fy, 40 * fx, 40 * fy))
+    assert detection.left_eye == pytest.approx((20 * fx, 24 * fy))
+
+
+@pytest.mark.parametrize("shape, passes", [
+    ((480, 640, 3), [(80, 107, 3), (160, 213, 3)]),  # then faces from 480 // 8 = 60 px
+    ((320, 320, 3), [(80, 80, 3), (160, 160, 3)]),
+    ((140, 140, 3), [(140, 140, 3)]),  # one search: both passes would seek the same faces
+])
+def test_mtcnn_searches_smaller_faces_only_when_the_first_pass_finds_none(monkeypatch, shape, passes):
+    face = {"box": [8, 10, 40, 40], "confidence": 0.99, "keypoints": {}}
+    fake = FakeMTCNN([face], found_from=1)
+    monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: fake)
+    found = face_detect.detect_mtcnn(np.zeros(shape, np.uint8))
+    assert fake.seen_shapes == passes
+    assert len(found) == (len(passes) > 1)
+
+
+def test_mtcnn_with_alignment_searches_once_at_full_resolution(monkeypatch):
+    fake = FakeMTCNN([])
+    monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: fake)
+    assert face_detect.detect_mtcnn(np.zeros((480, 640, 3), np.uint8), relative=False) == []
+    assert fake.seen_shapes == [(480, 640, 3)]
