@@ -132,7 +132,7 @@ def test_model_and_reader_options_are_accepted(name):
     from fer_keras.options import unknown_options
 
     config = load_config(name)
-    builder = model_registry._BUILDERS[config.model.name]
+    builder = model_registry.model_spec(config.model.name).builder
     assert unknown_options(builder, config.model.options)[0] == []
     datasets = [config.data] + list(config.test_datasets) + ([config.transfer.source] if config.transfer else [])
     for data in datasets:

@@ -32,6 +32,7 @@ from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore
 
 from fer_keras.errors import ExplanationError
 from fer_keras.models.float32_copy import float32_model, float32_policy
+from fer_keras.models.registry import model_names, model_spec
 
 __all__ = [
     "ExplanationError", "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
@@ -69,8 +70,12 @@ def _output_rank(layer) -> int | None:
 
 
 def default_conv_layer(model: keras.Model) -> str:
-    """Name of the last convolution (looking inside nested sub-models); else the last 4-D layer."""
+    """The Grad-CAM layer its registered spec names (``model.name``), where the model has it; else the
+    last convolution (looking inside nested sub-models); else the last 4-D layer."""
     layers = list(_walk(model))
+    named = registered_gradcam_layer(model.name)
+    if named is not None and any(layer.name == named for layer in layers):
+        return named
     for layer in reversed(layers):
         if isinstance(layer, CONV_TYPES) and _output_rank(layer) == 4:
             return layer.name
@@ -78,6 +83,11 @@ def default_conv_layer(model: keras.Model) -> str:
         if not isinstance(layer, (keras.Model, keras.layers.InputLayer)) and _output_rank(layer) == 4:
             return layer.name
     raise ExplanationError(f"model {model.name!r} has no convolution or other 4-D layer to explain")
+
+
+def registered_gradcam_layer(model_name: str) -> str | None:
+    """The Grad-CAM layer of the registered model ``model_name``; None for other names or specs naming none."""
+    return model_spec(model_name).gradcam_layer if model_name in model_names() else None
 
 
 def _holder(model: keras.Model, name: str) -> keras.Model | None:

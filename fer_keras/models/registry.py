@@ -1,30 +1,32 @@
-"""Model registry: ``build_model(name, input_shape, num_classes, **options)``.
+"""Model registry: one :class:`~fer_keras.models.spec.ModelSpec` per model; ``build_model(name, input_shape, num_classes, **options)``.
 
-Every module of :mod:`fer_keras.models.architectures` registers its builders with :func:`register_model`; a builder
-takes ``input_shape`` (H, W, C), ``num_classes`` and keyword options, and returns a plain
-Keras functional model ending in a float32 softmax. Unknown names or options give one
+Every module of :mod:`fer_keras.models.architectures` registers its builders with :func:`register_model`,
+which records the model's spec once; a builder takes ``input_shape`` (H, W, C), ``num_classes`` and
+keyword options, and returns a plain Keras functional model ending in a float32 softmax. Every build
+first passes :func:`~fer_keras.models.spec.check_model_input`; unknown names or options give one
 clear error line.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 
 import keras
 
 from fer_keras.errors import ModelError
+from fer_keras.models.spec import Builder, ModelSpec, check_model_input
 from fer_keras.options import unknown_options
 
-Builder = Callable[..., keras.Model]
-_BUILDERS: dict[str, Builder] = {}
+_SPECS: dict[str, ModelSpec] = {}
 
 
-def register_model(name: str) -> Callable[[Builder], Builder]:
-    """Decorator: make ``builder`` available as ``model.name: name``."""
+def register_model(name: str, **spec) -> Callable[[Builder], Builder]:
+    """Decorator: make ``builder`` available as ``model.name: name``, with the :class:`ModelSpec` fields ``spec``."""
 
     def decorate(builder: Builder) -> Builder:
-        _BUILDERS[name] = builder
+        _SPECS[name] = ModelSpec(name, builder, **spec)
         return builder
 
     return decorate
@@ -44,16 +46,29 @@ def import_models() -> None:
 def model_names() -> list[str]:
     """Every registered model name."""
     import_models()
-    return sorted(_BUILDERS)
+    return sorted(_SPECS)
+
+
+def model_spec(name: str) -> ModelSpec:
+    """The spec of the registered model ``name``; one-line ModelError naming the known ones otherwise."""
+    import_models()
+    if name not in _SPECS:
+        raise ModelError(f"unknown model {name!r}; known: {', '.join(sorted(_SPECS))}")
+    return _SPECS[name]
 
 
 def build_model(name: str, input_shape: tuple[int, int, int], num_classes: int, **options) -> keras.Model:
-    """Build the registered model ``name``."""
-    import_models()
-    if name not in _BUILDERS:
-        raise ModelError(f"unknown model {name!r}; known: {', '.join(sorted(_BUILDERS))}")
-    builder = _BUILDERS[name]
-    unknown, allowed = unknown_options(builder, options, fixed=("input_shape", "num_classes"))
+    """Build the registered model ``name`` once its inputs pass the spec's check."""
+    spec = model_spec(name)
+    unknown, allowed = unknown_options(spec.builder, options, fixed=("input_shape", "num_classes"))
     if unknown:
         raise ModelError(f"model {name!r}: unknown option {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    return builder(input_shape=tuple(input_shape), num_classes=num_classes, **options)
+    dropout = options.get("dropout", _default(spec.builder, "dropout"))
+    shape = check_model_input(spec, input_shape, num_classes, dropout)
+    return spec.builder(input_shape=shape, num_classes=num_classes, **options)
+
+
+def _default(builder: Builder, option: str):
+    """The builder's default for ``option`` (0.0 where it has none)."""
+    parameter = inspect.signature(builder).parameters.get(option)
+    return 0.0 if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default

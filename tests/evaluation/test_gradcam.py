@@ -234,3 +234,22 @@ def test_one_by_one_layer_warns_and_gives_zero_maps():
     with pytest.warns(UserWarning, match="1x1"):
         maps = gradcam.gradcam_maps(model, np.ones((2, 4, 4, 1)), np.array([0, 1]))
     assert maps.shape == (2, 4, 4) and not maps.any()
+
+
+def test_default_conv_layer_is_the_one_the_registered_spec_names(monkeypatch):
+    from fer_keras.models import registry
+
+    monkeypatch.setattr(registry, "_SPECS", dict(registry._SPECS))
+
+    @registry.register_model("two_conv_test_net", gradcam_layer="conv1")
+    def two_conv(input_shape=(8, 8, 1), num_classes=2):
+        inputs = keras.Input(input_shape)
+        x = keras.layers.Conv2D(2, 3, padding="same", name="conv1")(inputs)
+        x = keras.layers.Conv2D(2, 3, padding="same", name="conv2")(x)
+        outputs = keras.layers.Dense(num_classes, activation="softmax")(keras.layers.GlobalAveragePooling2D()(x))
+        return keras.Model(inputs, outputs, name="two_conv_test_net")
+
+    model = registry.build_model("two_conv_test_net", (8, 8, 1), 2)
+    assert gradcam.default_conv_layer(model) == "conv1"
+    model.name = "unregistered"
+    assert gradcam.default_conv_layer(model) == "conv2"

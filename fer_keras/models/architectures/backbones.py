@@ -299,23 +299,17 @@ _KERAS_BACKBONES = (
 # --------------------------------------------------------------------------- model building
 
 
-def _check_options(spec: BackboneSpec, input_shape, num_classes, weights, fine_tune, dropout, dense_units, preprocess):
-    if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
-        raise ModelError(f"{spec.name}: input_shape must be (height, width, 1 or 3), got {tuple(input_shape)}")
-    if min(input_shape[:2]) < spec.min_size:
-        raise ModelError(f"{spec.name}: input must be at least {spec.min_size}x{spec.min_size}, got {input_shape[0]}x{input_shape[1]}")
-    if int(num_classes) < 2:
-        raise ModelError(f"{spec.name}: num_classes must be at least 2, got {num_classes}")
+def _check_options(spec: BackboneSpec, weights, fine_tune, dense_units, preprocess):
+    """The transfer options (input shape, classes and dropout pass the registry's check first)."""
     if fine_tune not in FINE_TUNE_MODES:
-        raise ModelError(f"{spec.name}: unknown fine_tune {fine_tune!r}; expected one of {', '.join(FINE_TUNE_MODES)}")
+        raise ModelError(f"model {spec.name!r}: unknown fine_tune {fine_tune!r}; expected one of {', '.join(FINE_TUNE_MODES)}")
     if fine_tune == "scratch" and weights is not None:
-        raise ModelError(f"{spec.name}: fine_tune 'scratch' trains from random initialisation; set weights to null (got {weights!r})")
+        raise ModelError(f"model {spec.name!r}: fine_tune 'scratch' trains from random initialisation; "
+                         f"set weights to null (got {weights!r})")
     if preprocess not in PREPROCESS_OPTIONS:
-        raise ModelError(f"{spec.name}: unknown preprocess {preprocess!r}; expected one of {', '.join(PREPROCESS_OPTIONS)}")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ModelError(f"{spec.name}: dropout must be in [0, 1), got {dropout}")
+        raise ModelError(f"model {spec.name!r}: unknown preprocess {preprocess!r}; expected one of {', '.join(PREPROCESS_OPTIONS)}")
     if dense_units is not None and int(dense_units) < 1:
-        raise ModelError(f"{spec.name}: dense_units must be a positive integer or null, got {dense_units}")
+        raise ModelError(f"model {spec.name!r}: dense_units must be a positive integer or null, got {dense_units}")
 
 
 def build_transfer_model(
@@ -342,18 +336,18 @@ def build_transfer_model(
         variant: extra constructor arguments of the backbone (MobileNetV2's ``alpha``).
     """
     input_shape = tuple(int(v) for v in input_shape)
-    _check_options(spec, input_shape, num_classes, weights, fine_tune, dropout, dense_units, preprocess)
+    _check_options(spec, weights, fine_tune, dense_units, preprocess)
     if weights is None and fine_tune in ("head", "head_plus_last_block"):
         warnings.warn(f"{spec.name}: fine_tune {fine_tune!r} freezes a randomly initialised backbone (weights is null)", stacklevel=3)
     height, width, channels = input_shape
     try:
         backbone = spec.factory(input_shape=(height, width, 3), name=spec.name, **variant)
     except ValueError as error:
-        raise ModelError(f"{spec.name}: cannot build backbone for input {input_shape}: {' '.join(str(error).split())}") from None
+        raise ModelError(f"model {spec.name!r}: cannot build backbone for input {input_shape}: {' '.join(str(error).split())}") from None
     load_backbone_weights(backbone, spec.name, weights, rows=height, **variant)
     if bn_momentum is not None:
         if not 0.0 < float(bn_momentum) < 1.0:
-            raise ModelError(f"{spec.name}: bn_momentum must be between 0 and 1 (exclusive), got {bn_momentum}")
+            raise ModelError(f"model {spec.name!r}: bn_momentum must be between 0 and 1 (exclusive), got {bn_momentum}")
         for layer in backbone._flatten_layers():
             if isinstance(layer, layers.BatchNormalization):
                 layer.momentum = float(bn_momentum)
@@ -418,6 +412,11 @@ def set_fine_tune_mode(model: keras.Model, mode: str, freeze_batchnorm: bool | N
     return model
 
 
+def model_spec_fields(spec: BackboneSpec) -> dict:
+    """The registry's spec fields of a model made of backbone ``spec`` and a head."""
+    return {"min_size": spec.min_size, "channels": (1, 3), "stem": "backbone", "weights_file": spec.weights_file}
+
+
 def _make_builder(spec: BackboneSpec):
     def builder(
         input_shape: tuple[int, int, int],
@@ -445,4 +444,4 @@ def _make_builder(spec: BackboneSpec):
 
 for _spec in _KERAS_BACKBONES:
     register_backbone(_spec)
-    register_model(_spec.name)(_make_builder(_spec))
+    register_model(_spec.name, **model_spec_fields(_spec))(_make_builder(_spec))

@@ -15,13 +15,14 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
+from fer_keras.models.common import LAST_CONV_LAYER, rescaled_input
 from fer_keras.models.heads import pooled_head
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import register_model
+from fer_keras.models.spec import check_min_size
 
 
-@register_model("compact_cnn")
+@register_model("compact_cnn", min_size=8, gradcam_layer=LAST_CONV_LAYER)  # the default 4 stages
 def compact_cnn(
     input_shape: tuple[int, int, int] = (48, 48, 1),
     num_classes: int = 7,
@@ -50,7 +51,8 @@ def compact_cnn(
                          f"got {convs_per_stage!r}")
     if not 0.0 <= stage_dropout < 1.0:
         raise ModelError(f"model 'compact_cnn': stage_dropout must be in [0, 1), got {stage_dropout!r}")
-    shape = check_builder_args("compact_cnn", input_shape, num_classes, dropout, 2 ** (len(widths) - 1))
+    shape = tuple(input_shape)
+    check_min_size("compact_cnn", shape, 2 ** (len(widths) - 1))
     inputs, x = rescaled_input(shape, "symmetric", "compact_cnn")
     for stage, (width, count) in enumerate(zip(widths, counts), start=1):
         for j in range(1, count + 1):

@@ -10,7 +10,7 @@ last convolution is always named :data:`LAST_CONV_LAYER` (``"last_conv"``) for G
 At 48×48×1 and 7 classes the parameter counts equal the paper's: Model 1 20,007,687 (all
 trainable); Model 2 1,485,831; Model 3 5,905,863 (5,902,151 trainable, 3,712 non-trainable
 BatchNormalization moving statistics). Other sizes and channel counts build too (the counts
-then differ) down to each model's minimum side (:data:`MIN_INPUT_SIZE`).
+then differ) down to each model's minimum side (its spec's ``min_size``).
 
 Choices the paper does not state, made here: ReLU after every convolution and hidden dense
 layer; dense-head dropout 0.5; Model 3's BatchNormalization after the (ReLU-activated)
@@ -42,16 +42,21 @@ import keras
 from keras import layers
 
 from fer_keras.models.common import (  # noqa: F401  (LAST_CONV_LAYER is also read from here)
-    LAST_CONV_LAYER, check_builder_args, initializer, rescaled_input,
+    LAST_CONV_LAYER, initializer, rescaled_input,
 )
 from fer_keras.models.heads import dense_head
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import register_model
 
 #: Smallest input height/width each model can take (smaller sides pool down to nothing).
-MIN_INPUT_SIZE = {"custom_cnn1": 4, "custom_cnn2": 45, "custom_cnn3": 18}
+_MIN_SIZE = {"custom_cnn1": 4, "custom_cnn2": 45, "custom_cnn3": 18}
 
-@register_model("custom_cnn1")
+
+def _registered(name: str):
+    return register_model(name, min_size=_MIN_SIZE[name], gradcam_layer=LAST_CONV_LAYER)
+
+
+@_registered("custom_cnn1")
 def custom_cnn1(
     input_shape: tuple[int, int, int] = (48, 48, 1), num_classes: int = 7, dropout: float = 0.5,
     kernel_initializer: str = "he_normal",
@@ -67,7 +72,7 @@ def custom_cnn1(
             ``he_normal`` here, see the module docstring).
         input_scale: ``symmetric`` (pixels → -1..1, default) or ``unit`` (0..1).
     """
-    shape = check_builder_args("custom_cnn1", input_shape, num_classes, dropout, MIN_INPUT_SIZE["custom_cnn1"])
+    shape = tuple(input_shape)
     init = initializer("custom_cnn1", kernel_initializer)
     inputs, x = rescaled_input(shape, input_scale, "custom_cnn1")
     x = layers.Conv2D(64, 5, padding="same", activation="relu", kernel_initializer=init, name="conv1")(x)
@@ -78,7 +83,7 @@ def custom_cnn1(
     return keras.Model(inputs, outputs, name="custom_cnn1")
 
 
-@register_model("custom_cnn2")
+@_registered("custom_cnn2")
 def custom_cnn2(
     input_shape: tuple[int, int, int] = (48, 48, 1), num_classes: int = 7, dropout: float = 0.5,
     kernel_initializer: str = "he_normal",
@@ -97,7 +102,7 @@ def custom_cnn2(
             ``he_normal`` here, see the module docstring).
         input_scale: ``symmetric`` (pixels → -1..1, default) or ``unit`` (0..1).
     """
-    shape = check_builder_args("custom_cnn2", input_shape, num_classes, dropout, MIN_INPUT_SIZE["custom_cnn2"])
+    shape = tuple(input_shape)
     init = initializer("custom_cnn2", kernel_initializer)
     inputs, x = rescaled_input(shape, input_scale, "custom_cnn2")
     x = layers.Conv2D(64, 5, activation="relu", kernel_initializer=init, name="conv1")(x)
@@ -112,7 +117,7 @@ def custom_cnn2(
     return keras.Model(inputs, outputs, name="custom_cnn2")
 
 
-@register_model("custom_cnn3")
+@_registered("custom_cnn3")
 def custom_cnn3(
     input_shape: tuple[int, int, int] = (48, 48, 1),
     num_classes: int = 7,
@@ -141,7 +146,7 @@ def custom_cnn3(
         output_initializer: of the softmax layer (paper: unstated; ``zeros`` here, so training starts
             at the uniform prediction, loss ln 7; see the module docstring).
     """
-    shape = check_builder_args("custom_cnn3", input_shape, num_classes, dropout, MIN_INPUT_SIZE["custom_cnn3"])
+    shape = tuple(input_shape)
     init = initializer("custom_cnn3", kernel_initializer)
     output_init = initializer("custom_cnn3", output_initializer, "output_initializer")
     if not 0.0 <= conv_dropout < 1.0:

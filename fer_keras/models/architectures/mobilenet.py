@@ -26,6 +26,7 @@ from fer_keras.models.architectures.backbones import (
     TF_KERNELS,
     BackboneSpec,
     build_transfer_model,
+    model_spec_fields,
     register_backbone,
 )
 from fer_keras.errors import ModelError
@@ -62,7 +63,7 @@ MOBILENET_V2 = register_backbone(
 )
 
 
-@register_model("mobilenet_v2")
+@register_model("mobilenet_v2", **model_spec_fields(MOBILENET_V2))
 def build_mobilenet_v2(
     input_shape: tuple[int, int, int] = (224, 224, 3),
     num_classes: int = 7,

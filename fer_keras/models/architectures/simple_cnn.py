@@ -19,16 +19,12 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from fer_keras.models.common import LAST_CONV_LAYER, check_builder_args, rescaled_input
+from fer_keras.models.common import LAST_CONV_LAYER, rescaled_input
 from fer_keras.models.heads import dense_head
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import register_model
 
-#: Smallest input height/width: two 2×2 pools need at least 4 pixels.
-MIN_INPUT_SIZE = 4
-
-
-@register_model("simple_cnn")
+@register_model("simple_cnn", min_size=4, gradcam_layer=LAST_CONV_LAYER)  # two 2×2 pools need 4 pixels
 def simple_cnn(
     input_shape: tuple[int, int, int] = (48, 48, 1),
     num_classes: int = 7,
@@ -45,7 +41,7 @@ def simple_cnn(
         dense_units: width of the hidden dense layer.
         dropout: rate after the hidden dense layer.
     """
-    shape = check_builder_args("simple_cnn", input_shape, num_classes, dropout, MIN_INPUT_SIZE)
+    shape = tuple(input_shape)
     filters = tuple(filters)
     if len(filters) != 2 or not all(isinstance(f, int) and f > 0 for f in filters):
         raise ModelError(f"model 'simple_cnn': filters must be two positive ints, got {filters!r}")

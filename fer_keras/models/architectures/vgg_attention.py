@@ -41,6 +41,9 @@ HEADS = ("gap", "vgg")
 PREPROCESSING = ("vgg", "none")
 #: VGG16 needs five 2x2 poolings to leave at least one pixel.
 MIN_SIDE = 32
+#: The spec every VGG16 variant registers with (ImageNet weights: the vgg16 backbone's file).
+VGG16_SPEC = {"min_size": MIN_SIDE, "channels": (1, 3), "variable_size": True, "stem": "backbone",
+              "weights_file": backbones.BACKBONES["vgg16"].weights_file}
 
 
 @keras.saving.register_keras_serializable(package="fer_keras")
@@ -59,25 +62,17 @@ class VGGPreprocess(backbones.BackbonePreprocess):
         super().__init__("caffe", **kwargs)
 
 
-def _check_options(input_shape, num_classes, attention, head, preprocess, dropout) -> None:
-    if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
-        raise ModelError(f"vgg16: input_shape must be (height, width, 1 or 3), got {tuple(input_shape)}")
-    for side in input_shape[:2]:
-        if side is None and head == "vgg":
-            raise ModelError("vgg16: head 'vgg' (Flatten) needs a fixed height and width; use head 'gap'")
-        if side is not None and side < MIN_SIDE:
-            raise ModelError(f"vgg16: height and width must be at least {MIN_SIDE}, got {tuple(input_shape)}")
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ModelError(f"vgg16: num_classes must be an integer >= 2, got {num_classes!r}")
+def _check_options(input_shape, attention, head, preprocess) -> None:
+    """The VGG16 options (input shape, classes and dropout pass the registry's check first)."""
+    if head == "vgg" and None in input_shape[:2]:
+        raise ModelError("model 'vgg16': head 'vgg' (Flatten) needs a fixed height and width; use head 'gap'")
     for option, value, allowed in (
         ("attention", attention, ATTENTIONS),
         ("head", head, HEADS),
         ("preprocess", preprocess, PREPROCESSING),
     ):
         if value not in allowed:
-            raise ModelError(f"vgg16: unknown {option} {value!r}; expected one of {', '.join(allowed)}")
-    if not 0.0 <= dropout < 1.0:
-        raise ModelError(f"vgg16: dropout must be in [0, 1), got {dropout!r}")
+            raise ModelError(f"model 'vgg16': unknown {option} {value!r}; expected one of {', '.join(allowed)}")
 
 
 def _attention_block(attention: str, block: int, reduction: int) -> keras.layers.Layer:
@@ -110,11 +105,11 @@ def _weights_path(weights) -> str:
     if isinstance(weights, str) and weights == "imagenet":  # the vgg16 backbone's file, found offline
         return str(backbones.resolve_imagenet_weights("vgg16", include_top=False))
     if not isinstance(weights, (str, os.PathLike)):
-        raise ModelError(f"vgg16: weights must be null, 'imagenet' or a file path, got {weights!r}")
+        raise ModelError(f"model 'vgg16': weights must be null, 'imagenet' or a file path, got {weights!r}")
     path = Path(weights).expanduser()
     if not path.is_file():
         raise ModelError(
-            f"vgg16: weights file {str(path)!r} does not exist; expected a Keras VGG16 notop weights file "
+            f"model 'vgg16': weights file {str(path)!r} does not exist; expected a Keras VGG16 notop weights file "
             "(.h5 or .weights.h5), 'imagenet' or null"
         )
     return str(path)
@@ -132,13 +127,13 @@ def load_vgg16_weights(model: keras.Model, weights) -> None:
         reference = keras.applications.VGG16(include_top=False, weights=path, input_shape=(None, None, 3))
     except (ValueError, OSError, KeyError, TypeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise ModelError(f"vgg16: cannot load VGG16 notop weights from {path!r}: {reason}") from error
+        raise ModelError(f"model 'vgg16': cannot load VGG16 notop weights from {path!r}: {reason}") from error
     for layer in reference.layers:
         if layer.weights:
             model.get_layer(layer.name).set_weights(layer.get_weights())
 
 
-@register_model("vgg16_attention")
+@register_model("vgg16_attention", **VGG16_SPEC)
 def build_vgg16_attention(
     input_shape: tuple[int, int, int],
     num_classes: int,
@@ -170,7 +165,7 @@ def build_vgg16_attention(
         dense_units: width of the two hidden dense layers of ``head="vgg"`` (default 4096).
     """
     input_shape = tuple(input_shape)
-    _check_options(input_shape, num_classes, attention, head, preprocess, dropout)
+    _check_options(input_shape, attention, head, preprocess)
     inputs = keras.Input(shape=input_shape, name="image")
     x = inputs
     if input_shape[-1] == 1:
@@ -200,6 +195,6 @@ def _alias(attention: str):
     return builder
 
 
-build_vgg16_base = register_model("vgg16_base")(_alias("none"))
-build_vgg16_se = register_model("vgg16_se")(_alias("se"))
-build_vgg16_cbam = register_model("vgg16_cbam")(_alias("cbam"))
+build_vgg16_base = register_model("vgg16_base", **VGG16_SPEC)(_alias("none"))
+build_vgg16_se = register_model("vgg16_se", **VGG16_SPEC)(_alias("se"))
+build_vgg16_cbam = register_model("vgg16_cbam", **VGG16_SPEC)(_alias("cbam"))

@@ -6,7 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from fer_keras.models.architectures.custom_cnn import LAST_CONV_LAYER, MIN_INPUT_SIZE
+from fer_keras.models.architectures.custom_cnn import LAST_CONV_LAYER
+from fer_keras.models.registry import model_spec
 from fer_keras.errors import ModelError
 from fer_keras.models.registry import build_model
 from tests.harness import check_model_round_trip
@@ -106,7 +107,7 @@ def test_other_input_sizes_and_channels_build(name, side):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_minimum_input_size_builds_and_smaller_is_a_model_error(name):
-    side = MIN_INPUT_SIZE[name]
+    side = model_spec(name).min_size
     assert build_model(name, (side, side, 1), 7).output_shape == (None, 7)
     with pytest.raises(ModelError, match=f"at least {side}"):
         build_model(name, (side - 1, side, 1), 7)
