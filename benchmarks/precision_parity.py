@@ -46,7 +46,7 @@ def agreement(run: Path) -> dict:
     """The bf16 model, its float32 copy and the copy's TFLite twin on the run's test images."""
     from fer_keras.config import load_run_config
     from fer_keras.data.load import load_data
-    from fer_keras.inference.export import tflite_bytes
+    from fer_keras.inference.deploy import tflite_bytes
     from fer_keras.inference.predictor import load_keras_model
     from fer_keras.inference.runners import keras_runner, tflite_runner
     from fer_keras.models.float32_copy import float32_model

@@ -2,7 +2,8 @@
 
 Their info lines ("Created TensorFlow Lite XNNPACK delegate for CPU", CUDA probes) bypass Python's
 logging and ``TF_CPP_MIN_LOG_LEVEL``; :func:`quiet_stderr` points descriptor 2 at the null device
-for a block. ``FER_KERAS_DEBUG`` set in the environment keeps everything visible.
+for a block; :func:`load_tensorflow_quietly` imports TensorFlow inside one. ``FER_KERAS_DEBUG`` set in
+the environment keeps everything visible.
 """
 
 from __future__ import annotations
@@ -28,3 +29,23 @@ def quiet_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def load_tensorflow_quietly() -> None:
+    """Import TensorFlow and probe its devices with the process's stderr silenced.
+
+    TensorFlow's C++ side prints absl/CUDA-probe lines straight to file descriptor 2 on import and on
+    first device use (``TF_CPP_MIN_LOG_LEVEL`` does not reach all of them), so a user error that
+    comes after TensorFlow loads would otherwise arrive under six lines of noise. A failed import
+    is re-raised with the output restored.
+    """
+    if "tensorflow" in sys.modules or os.environ.get("FER_KERAS_DEBUG"):
+        return
+    with quiet_stderr():
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        except Exception:  # noqa: BLE001 - shown again below with stderr restored
+            pass
+    import tensorflow  # noqa: F401  (raises here, visibly, if the silenced import failed)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from fer_keras import train
+from fer_keras.cli import train
 from fer_keras.training.run_lifecycle import lock, open_run, read_status, write_status
 
 TINY = ["--config", "quickstart.yaml", "--set", "data.options.n_subjects=12", "--set", "data.options.images_per_class=1",
@@ -205,7 +205,7 @@ def photo(tmp_path):
 
 
 def test_predict_checks_out_before_predicting(trained_run, photo, tmp_path, capsys, monkeypatch):
-    from fer_keras import predict
+    from fer_keras.cli import predict
     from fer_keras.inference import predictor as predictor_module
 
     calls = []
@@ -220,7 +220,7 @@ def test_predict_checks_out_before_predicting(trained_run, photo, tmp_path, caps
 
 
 def test_export_refuses_to_overwrite_without_force_and_checks_samples(trained_run, tmp_path, capsys):
-    from fer_keras import export
+    from fer_keras.cli import export
 
     out = tmp_path / "export"
     (out / "saved_model").mkdir(parents=True)
@@ -250,7 +250,7 @@ def test_an_error_after_tensorflow_loads_is_still_the_only_line(tmp_path):
 
 
 def test_a_corrupt_keras_file_is_not_called_missing(tmp_path, photo, capsys):
-    from fer_keras import predict
+    from fer_keras.cli import predict
 
     bad = tmp_path / "model.keras"
     bad.write_text("garbage")
@@ -260,7 +260,7 @@ def test_a_corrupt_keras_file_is_not_called_missing(tmp_path, photo, capsys):
 
 
 def test_report_on_a_garbage_predictions_table_is_one_line(tmp_path, capsys):
-    from fer_keras import report
+    from fer_keras.cli import report
     from fer_keras.config import load_config
 
     run = tmp_path / "run"
@@ -286,7 +286,7 @@ def test_a_run_with_progress_or_stopped_by_the_user_is_kept_resumable(tmp_path):
 
 def test_a_failing_predict_or_export_leaves_no_new_out_folder(trained_run, tmp_path, capsys):
     """--out is checked before the work, but the folder it names is only kept when the command succeeds."""
-    from fer_keras import export, predict
+    from fer_keras.cli import export, predict
 
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -306,7 +306,7 @@ def test_a_failing_predict_or_export_leaves_no_new_out_folder(trained_run, tmp_p
 
 
 def test_output_dir_removes_what_a_failed_command_created_and_keeps_the_rest(tmp_path):
-    from fer_keras.cli import output_dir
+    from fer_keras.output_folder import output_dir
 
     fresh = tmp_path / "a" / "b"
     with pytest.raises(ValueError):
@@ -330,7 +330,7 @@ def test_output_dir_removes_what_a_failed_command_created_and_keeps_the_rest(tmp
 
 @pytest.mark.parametrize("frames", ["0", "-3"])
 def test_r3_03_max_frames_below_1_is_one_line(frames, trained_run, tmp_path, capsys):
-    from fer_keras import predict
+    from fer_keras.cli import predict
 
     assert predict.main(["--model", str(trained_run), "clip.mp4", "--max-frames", frames]) == 2
     assert f"--max-frames must be at least 1, got {frames}" in one_line_error(capsys)
@@ -354,7 +354,7 @@ def test_r3_12_tilde_in_out_and_out_dir_is_the_home_folder(tmp_path, monkeypatch
 def test_r3_15_a_run_config_cut_short_is_one_line_naming_the_file(cut, trained_run, photo, tmp_path, capsys):
     import shutil
 
-    from fer_keras import predict
+    from fer_keras.cli import predict
 
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
@@ -370,7 +370,7 @@ def test_r3_15_a_run_config_cut_short_is_one_line_naming_the_file(cut, trained_r
 def test_r3_16_report_seeds_refuses_a_run_given_twice_or_two_runs_of_one_seed(trained_run, tmp_path, capsys):
     import shutil
 
-    from fer_keras import report
+    from fer_keras.cli import report
 
     assert report.main(["--seeds", str(trained_run), str(trained_run), "--out", str(tmp_path / "s")]) == 2
     assert f"--seeds lists the run {trained_run} twice" in one_line_error(capsys)
@@ -422,7 +422,7 @@ def test_r3_06_out_inside_the_input_folder_is_left_out_of_the_scan(trained_run, 
 
     import pandas as pd
 
-    from fer_keras import predict
+    from fer_keras.cli import predict
 
     folder = tmp_path / "m2"
     folder.mkdir()
@@ -478,7 +478,7 @@ def _folder_of_photos(photo, folder, count):
 def test_r3_04_ctrl_c_during_a_folder_predict_keeps_every_row_so_far(trained_run, photo, tmp_path, capsys, monkeypatch):
     import pandas as pd
 
-    from fer_keras import predict
+    from fer_keras.cli import predict
     from fer_keras.inference import rows as rows_module
 
     folder = _folder_of_photos(photo, tmp_path / "photos", 6)
@@ -524,7 +524,7 @@ def test_r3_05_a_full_disk_during_predict_keeps_the_whole_rows_that_fitted(fmt, 
 
     import pandas as pd
 
-    from fer_keras import predict
+    from fer_keras.cli import predict
     from fer_keras.inference.sink import RowSink
 
     folder = _folder_of_photos(photo, tmp_path / "photos", 5)
@@ -571,7 +571,7 @@ def test_r3_07_stream_rows_reach_the_file_as_frames_are_read(trained_run, tmp_pa
     import numpy as np
     import pandas as pd
 
-    from fer_keras import predict
+    from fer_keras.cli import predict
     from fer_keras.data.readers.synthetic import draw_face
     from fer_keras.inference import video
 
@@ -599,7 +599,7 @@ def test_r3_07_stream_rows_reach_the_file_as_frames_are_read(trained_run, tmp_pa
 def test_r3_21_a_keras_file_with_code_is_refused_saying_why_and_how_to_trust_it(photo, tmp_path, capsys, monkeypatch):
     import keras
 
-    from fer_keras import export, predict
+    from fer_keras.cli import export, predict
 
     model = keras.Sequential([keras.Input((48, 48, 1)), keras.layers.Lambda(lambda x: x * 2),
                               keras.layers.Flatten(), keras.layers.Dense(7, activation="softmax")])
@@ -662,7 +662,8 @@ def test_r3_14_identical_files_in_two_classes_are_excluded_as_conflicts_and_brok
 def test_r3_02_a_huge_photo_is_searched_on_a_bounded_copy(monkeypatch):
     """A 12000x12000 JPEG took 67 s and 18.8 GB (MTCNN on the full image); faces under 1/8 of the short
     side are not sought, so the search runs on a copy of at most 160 px (measured after: 1.6 GB, 21 s
-    with TensorFlow's start). A 4000 px frame stands in for it here (48 MB, not 432 MB)."""
+    with TensorFlow's start). A 4000 px frame stands in for it here (48 MB, not 432 MB); with no face
+    found, the first pass (faces from 1/4 of the side, at most 80 px) is followed by the full search."""
     import numpy as np
 
     from fer_keras.config import FaceCropConfig
@@ -671,13 +672,13 @@ def test_r3_02_a_huge_photo_is_searched_on_a_bounded_copy(monkeypatch):
     seen = []
 
     class Fake:
-        def detect_faces(self, rgb, min_face_size, threshold_onet):
+        def detect_faces(self, rgb, min_face_size, threshold_onet, scale_factor=0.709):
             seen.append(rgb.shape)
             return []
 
     monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: Fake())
     assert face_detect.find_detections(np.zeros((4000, 4000, 3), np.uint8), FaceCropConfig(detector="mtcnn")) == []
-    assert seen == [(160, 160, 3)]
+    assert seen == [(80, 80, 3), (160, 160, 3)]
 
 
 def test_r3_20_a_damaged_checkpoint_state_is_one_line_from_the_train_command(tmp_path, capsys, monkeypatch):
@@ -712,7 +713,7 @@ def test_r3_20_a_damaged_checkpoint_state_is_one_line_from_the_train_command(tmp
 
 
 def test_predict_tf_threads_below_0_is_one_line(trained_run, photo, capsys):
-    from fer_keras import predict
+    from fer_keras.cli import predict
 
     assert predict.main(["--model", str(trained_run), str(photo), "--tf-threads", "-2"]) == 2
     assert "--tf-threads must be 0 (TensorFlow's default) or more, got -2" in one_line_error(capsys)

@@ -25,8 +25,8 @@ DOCS = ("README.md", "docs/reproduce.md")
 #: What ``T`` stands for in docs/reproduce.md.
 T = "python -m fer_keras.train --config"
 #: Modules a documented command may run, and the function that parses its arguments.
-PARSERS = {"fer_keras.train": "fer_keras.train", "fer_keras.predict": "fer_keras.predict",
-           "fer_keras.export": "fer_keras.export", "fer_keras.report": "fer_keras.report",
+PARSERS = {"fer_keras.train": "fer_keras.cli.train", "fer_keras.predict": "fer_keras.cli.predict",
+           "fer_keras.export": "fer_keras.cli.export", "fer_keras.report": "fer_keras.cli.report",
            "fer_keras.pretrained.bundle": "fer_keras.pretrained.bundle"}
 #: The console scripts setup.cfg installs, as the modules they run.
 CONSOLE_SCRIPTS = {"fer-train": "python -m fer_keras.train", "fer-predict": "python -m fer_keras.predict",
@@ -66,7 +66,11 @@ def test_console_scripts_are_the_documented_modules():
     parser = configparser.ConfigParser()
     parser.read(REPO / "setup.cfg")
     entries = dict(line.split(" = ") for line in parser["options.entry_points"]["console_scripts"].split("\n") if line)
-    assert {name: f"python -m {target.split(':')[0]}" for name, target in entries.items()} == CONSOLE_SCRIPTS
+    documented = {name: PARSERS[command.split()[-1]] for name, command in CONSOLE_SCRIPTS.items()}
+    assert {name: target.split(":")[0] for name, target in entries.items()} == documented
+    for command in CONSOLE_SCRIPTS.values():  # python -m fer_keras.<command> runs the same main
+        module = command.split()[-1]
+        assert importlib.import_module(module).main is importlib.import_module(PARSERS[module]).main
     readme = (REPO / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in CONSOLE_SCRIPTS)
 
@@ -195,7 +199,7 @@ def _reproduce_params():
 def train_tiny(command: str, out: str | None = None, extra: tuple[str, ...] = ()) -> str:
     """Run a documented training command with the synthetic stand-in for its data; returns the run folder
     (its own ``--out`` unless ``out`` is given)."""
-    from fer_keras import train
+    from fer_keras.cli import train
 
     argv = shlex.split(command)[3:]
     config = load_config(argv[argv.index("--config") + 1], [v for k, v in zip(argv, argv[1:]) if k == "--set"])
@@ -239,7 +243,7 @@ def test_ensemble_command_runs_after_the_three_member_commands(tmp_path, monkeyp
 
 def test_seeds_summary_command_runs_after_three_seeded_runs(tmp_path, monkeypatch):
     """The README's ``report --seeds`` line after three quickstart runs (``--set seed=N``) at its paths."""
-    from fer_keras import report
+    from fer_keras.cli import report
 
     monkeypatch.chdir(tmp_path)
     command = documented("README.md", "python -m fer_keras.report --seeds")
@@ -292,7 +296,7 @@ def test_cross_dataset_command_runs_on_datasets_in_the_shared_layout(tmp_path, m
 def test_help_shows_the_whole_description_without_markup(module, capsys, monkeypatch):
     """--help prints every paragraph of the command's docstring, reST backticks removed, under its script's name."""
     monkeypatch.setattr("sys.argv", ["/venv/bin/fer-anything"])
-    command = importlib.import_module(module)
+    command = importlib.import_module(PARSERS[module])
     with pytest.raises(SystemExit) as done:
         command.parse_args(["--help"])
     assert done.value.code == 0

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from fer_keras.data.readers.synthetic import draw_face
-from fer_keras.predict import main
+from fer_keras.cli.predict import main
 from tests.markers import REPO
 from tests.inference.fakes import make_run_dir, place, write_video
 

@@ -73,7 +73,7 @@ def test_bundled_keras_and_its_tflite_twin_predict_the_same():
 
 
 def test_predict_without_model_uses_the_bundled_one(photo, fixed_detector, capsys):
-    from fer_keras.predict import main
+    from fer_keras.cli.predict import main
 
     assert main([str(photo)]) == 0
     captured = capsys.readouterr()
@@ -85,7 +85,7 @@ def test_predict_without_model_uses_the_bundled_one(photo, fixed_detector, capsy
 
 
 def test_export_without_model_exports_the_bundled_one(tmp_path, capsys):
-    from fer_keras.export import main
+    from fer_keras.cli.export import main
 
     assert main(["--out", str(tmp_path / "out"), "--formats", "tflite", "--samples", "2"]) == 0
     info = json.loads((tmp_path / "out" / "export_info.json").read_text())

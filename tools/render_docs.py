@@ -124,7 +124,7 @@ def cross_dataset_haar() -> str:
 
 def bundled_files() -> str:
     """Model card: the shipped files' sizes and the model's parameter count, read from the files."""
-    from fer_keras.cli import load_tensorflow_quietly
+    from fer_keras.quiet import load_tensorflow_quietly
 
     load_tensorflow_quietly()
     import fer_keras.models  # noqa: F401  (registers the custom layers)

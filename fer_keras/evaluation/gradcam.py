@@ -35,7 +35,7 @@ from fer_keras.models.float32_copy import float32_model, float32_policy
 from fer_keras.models.registry import model_names, model_spec
 
 __all__ = [
-    "ExplanationError", "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
+    "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
     "gradcam_maps", "class_mean_maps", "threshold", "dice", "iou", "resized", "compare_class_maps",
     "compare_with_mask",
 ]

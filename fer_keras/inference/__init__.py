@@ -13,7 +13,7 @@
   EMA / sliding-window smoothing of each face's probabilities.
 - :mod:`fer_keras.inference.runners`: the model run as traced Keras, a SavedModel or TFLite.
 - :mod:`fer_keras.inference.annotate`: boxes, top emotion and probability bars drawn with OpenCV.
-- :mod:`fer_keras.inference.export`: SavedModel and TFLite (float32, dynamic-range quantised),
+- :mod:`fer_keras.inference.deploy`: SavedModel and TFLite (float32, dynamic-range quantised),
   with checks that their outputs match Keras.
 
 Importing this package loads nothing heavy (no TensorFlow), so CLI errors come fast.

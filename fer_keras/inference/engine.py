@@ -5,7 +5,7 @@ to float32 TFLite (about 2 s for a custom CNN) and run by XNNPACK, several times
 face on a CPU; or ``keras``, the model traced as one ``tf.function``. ``auto`` (the default)
 takes ``keras`` when TensorFlow sees a GPU (the model runs there), otherwise ``tflite`` when the
 conversion succeeds and its probabilities match Keras's within
-:data:`~fer_keras.inference.export.TFLITE_FLOAT_ATOL` on a sample input, else ``keras`` with a
+:data:`~fer_keras.inference.deploy.TFLITE_FLOAT_ATOL` on a sample input, else ``keras`` with a
 warning saying why. A model trained under mixed precision is converted from its float32 copy.
 Conversion takes 2 s for a custom CNN and about 20 s for MobileNetV2 on 2 CPU cores, so
 ``Predictor.load`` keeps the converted model beside the ``.keras`` file
@@ -59,7 +59,7 @@ def tflite_cache_path(model_file: Path) -> Path:
 
 def converted_tflite(model, cache: Path | None) -> bytes:
     """The model as float32 TFLite bytes: read from ``cache`` when there, else converted and kept there."""
-    from fer_keras.inference.export import tflite_bytes
+    from fer_keras.inference.deploy import tflite_bytes
 
     if cache is not None and cache.is_file():
         return cache.read_bytes()
@@ -87,7 +87,7 @@ def choose_engine(engine: str, model, keras_run: Runner, input_shape: tuple[int,
     if engine == "keras" or (engine == "auto" and (uncached or gpu_present())):
         return "keras", keras_run
     from fer_keras.errors import ExportError
-    from fer_keras.inference.export import TFLITE_FLOAT_ATOL, max_abs_difference
+    from fer_keras.inference.deploy import TFLITE_FLOAT_ATOL, max_abs_difference
     from fer_keras.models.float32_copy import float32_model
 
     try:

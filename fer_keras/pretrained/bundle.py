@@ -16,7 +16,8 @@ import json
 import sys
 from pathlib import Path
 
-from fer_keras.cli import command_parser, load_tensorflow_quietly, run_cli
+from fer_keras.cli.common import command_parser, run_cli
+from fer_keras.quiet import load_tensorflow_quietly
 from fer_keras.errors import UserError
 from fer_keras.pretrained import BUNDLED_DIR
 from fer_keras.rundir import RunDir
@@ -62,7 +63,7 @@ def placeholders(raw_config: dict) -> list[str]:
 
 def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ()) -> list[Path]:
     """Copy ``run_dir``'s model, config (with ``overrides``) and metrics into ``target``; returns the files written."""
-    from fer_keras.inference.export import check_tflite_matches, sample_images, tflite_bytes
+    from fer_keras.inference.deploy import check_tflite_matches, sample_images, tflite_bytes
     from fer_keras.inference.predictor import find_model_file, load_keras_model
     from fer_keras.models.float32_copy import float32_model
     from fer_keras.training.fit import save_model

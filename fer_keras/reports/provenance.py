@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fer_keras.config import load_run_config
 from fer_keras.errors import ConfigError
-from fer_keras.reports.report import epochs_text, read_histories
+from fer_keras.reports.run_report import epochs_text, read_histories
 from fer_keras.rundir import RunDir
 
 

@@ -131,7 +131,7 @@ def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Seri
 
 def _finish(run: RunDir, build_report: bool) -> Path:
     if build_report:
-        from fer_keras.reports.report import build_report as write_report
+        from fer_keras.reports.run_report import build_report as write_report
 
         write_report(run)
     return run.path

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from fer_keras.cli import check_output_dir
+from fer_keras.output_folder import check_output_dir
 from fer_keras.errors import RunDirError
 from fer_keras.rundir import RunDir
 

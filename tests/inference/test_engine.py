@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from fer_keras.data.readers.synthetic import draw_face
-from fer_keras.errors import InferenceError
+from fer_keras.errors import ExportError, InferenceError
 from fer_keras.inference import engine as engine_module
 from fer_keras.inference.predictor import Predictor
 from fer_keras.labels import CLASSES_7
@@ -27,12 +27,12 @@ def test_tflite_engine_is_chosen_and_matches_keras_for_several_faces(run_dir, pr
 
 
 def test_auto_engine_falls_back_to_keras_when_tflite_fails(run_dir, tmp_path, monkeypatch, caplog):
-    from fer_keras.inference import export
+    from fer_keras.inference import deploy
 
     def broken(model):
-        raise export.ExportError("converter says no")
+        raise ExportError("converter says no")
 
-    monkeypatch.setattr(export, "tflite_bytes", broken)
+    monkeypatch.setattr(deploy, "tflite_bytes", broken)
     run_dir = Path(shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns(".tflite_cache")))
     fallback = Predictor.load(run_dir)
     assert fallback.engine == "keras"
@@ -44,15 +44,15 @@ def test_auto_engine_falls_back_to_keras_when_tflite_fails(run_dir, tmp_path, mo
 
 
 def test_auto_engine_keeps_keras_when_a_gpu_is_visible(run_dir, monkeypatch):
-    from fer_keras.inference import export
+    from fer_keras.inference import deploy
 
     monkeypatch.setattr(engine_module, "gpu_present", lambda: True)
-    monkeypatch.setattr(export, "tflite_bytes", lambda model: pytest.fail("converted although a GPU is present"))
+    monkeypatch.setattr(deploy, "tflite_bytes", lambda model: pytest.fail("converted although a GPU is present"))
     assert Predictor.load(run_dir).engine == "keras"
 
 
 def test_tflite_conversion_is_cached_beside_the_model_and_renewed_when_it_changes(run_dir, tmp_path, monkeypatch):
-    from fer_keras.inference import export
+    from fer_keras.inference import deploy
     from fer_keras.inference.engine import tflite_cache_path
 
     run = Path(shutil.copytree(run_dir, tmp_path / "run", ignore=shutil.ignore_patterns(".tflite_cache")))
@@ -60,7 +60,7 @@ def test_tflite_conversion_is_cached_beside_the_model_and_renewed_when_it_change
     first = Predictor.load(run)
     cache = tflite_cache_path(model_file)
     assert first.engine == "tflite" and cache.is_file() and cache.parent == run / ".tflite_cache"
-    monkeypatch.setattr(export, "tflite_bytes", lambda model: pytest.fail("converted again although cached"))
+    monkeypatch.setattr(deploy, "tflite_bytes", lambda model: pytest.fail("converted again although cached"))
     again = Predictor.load(run)
     faces = np.stack([draw_face(seed, "anger", 48, "grayscale") for seed in range(2)]).astype(np.float32)
     assert again.engine == "tflite"

@@ -22,7 +22,7 @@ def model():
 
 def test_tflite_runs_on_litert_and_matches_keras_without_a_deprecation_warning(model):
     pytest.importorskip("ai_edge_litert")  # a declared dependency on Linux and macOS
-    from fer_keras.inference.export import tflite_bytes
+    from fer_keras.inference.deploy import tflite_bytes
 
     assert runners.interpreter_class().__module__.startswith("ai_edge_litert")
     images = np.random.default_rng(0).uniform(0, 255, (3, 48, 48, 1)).astype(np.float32)

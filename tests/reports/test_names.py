@@ -9,7 +9,7 @@ import pytest
 from fer_keras.config import load_config
 from fer_keras.evaluation.predictions import NAME_FIELDS, with_name_fields
 from fer_keras.reports.names import display_name, display_names, displayed
-from fer_keras.reports.report import build_report
+from fer_keras.reports.run_report import build_report
 from fer_keras.errors import EnsembleError
 from fer_keras.training.ensemble import combine, member_predictions
 

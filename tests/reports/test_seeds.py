@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from fer_keras import report
+from fer_keras.cli import report
 from fer_keras.config import load_config
 
 

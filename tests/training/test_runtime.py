@@ -7,7 +7,7 @@ import pytest
 
 from fer_keras.config import RuntimeConfig, load_config
 from fer_keras.models import build_model
-from fer_keras.reports.report import compute_text
+from fer_keras.reports.run_report import compute_text
 from fer_keras.rundir import RunDir
 from fer_keras.training import runtime
 from fer_keras.training.experiment import run_experiment

@@ -1,4 +1,4 @@
-"""fer_keras/reports/report.py: a run directory's files → metrics.json, figures, report.md/html."""
+"""fer_keras/reports/run_report.py: a run directory's files → metrics.json, figures, report.md/html."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ import pytest
 
 from fer_keras.config import load_config
 from fer_keras.errors import ReportError
-from fer_keras.reports.report import build_report, paper_comparison, unmatched_paper_numbers
+from fer_keras.reports.run_report import build_report, paper_comparison, unmatched_paper_numbers
 
 CLASSES = ["anger", "happiness", "neutral"]
 

@@ -30,7 +30,7 @@ from fer_keras.models.float32_copy import float32_model
 from fer_keras.inference.runners import Runner, keras_runner, savedmodel_runner, tflite_runner
 from fer_keras.rundir import RunDir
 
-__all__ = ["Artifact", "ExportError", "Runner", "check_formats", "check_tflite_matches", "export_model",
+__all__ = ["Artifact", "Runner", "check_formats", "check_tflite_matches", "export_model",
            "export_savedmodel", "keras_runner", "sample_images", "savedmodel_runner", "single_image_latency",
            "tflite_bytes", "tflite_runner", "write_export_info"]
 

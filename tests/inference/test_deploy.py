@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fer_keras.errors import ExportError
-from fer_keras.inference.export import FILE_NAMES, FORMATS, TFLITE_DYNAMIC_RANGE_ATOL, check_formats, check_tflite_matches, export_model, keras_runner, sample_images, savedmodel_runner
+from fer_keras.inference.deploy import FILE_NAMES, FORMATS, TFLITE_DYNAMIC_RANGE_ATOL, check_formats, check_tflite_matches, export_model, keras_runner, sample_images, savedmodel_runner
 from fer_keras.models import build_model
 from tests.inference.fakes import make_run_dir
 
@@ -87,7 +87,7 @@ def test_unknown_format_is_refused():
 
 
 def test_export_cli_prints_sizes_latency_and_writes_info(run_dir, tmp_path, capsys):
-    from fer_keras.export import main
+    from fer_keras.cli.export import main
 
     assert main(["--model", str(run_dir), "--out", str(tmp_path / "out"), "--formats", "tflite", "--samples", "4"]) == 0
     printed = capsys.readouterr().out
@@ -99,7 +99,7 @@ def test_export_cli_prints_sizes_latency_and_writes_info(run_dir, tmp_path, caps
 
 
 def test_export_cli_errors_are_one_line(tmp_path, capsys):
-    from fer_keras.export import main
+    from fer_keras.cli.export import main
 
     assert main(["--model", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.strip().startswith("error: --model")
