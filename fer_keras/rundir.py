@@ -54,76 +54,76 @@ class RunDir:
         return self.path / "metrics.json"
 
     @property
-    def notes(self) -> Path:
+    def notes_path(self) -> Path:
         """Lines the report shows under "Notes"."""
         return self.path / "notes.txt"
 
     @property
-    def splits(self) -> Path:
+    def splits_path(self) -> Path:
         return self.path / "splits.json"
 
     @property
-    def split_counts(self) -> Path:
+    def split_counts_path(self) -> Path:
         return self.path / "split_counts.csv"
 
     @property
-    def split_protocol(self) -> Path:
+    def split_protocol_path(self) -> Path:
         return self.path / "split_protocol.json"
 
     @property
-    def data_counts(self) -> Path:
+    def data_counts_path(self) -> Path:
         return self.path / "data_counts.csv"
 
     @property
-    def train_extra_counts(self) -> Path:
+    def train_extra_counts_path(self) -> Path:
         """Per extra training set and class: images used and how often each trains (``train_extra``)."""
         return self.path / "train_extra_counts.csv"
 
     @property
-    def excluded(self) -> Path:
+    def excluded_path(self) -> Path:
         return self.path / "excluded.csv"
 
     @property
-    def environment(self) -> Path:
+    def environment_path(self) -> Path:
         """The hardware and versions of each session that trained the run."""
         return self.path / "environment.json"
 
     @property
-    def baselines(self) -> Path:
+    def baselines_path(self) -> Path:
         return self.path / "baselines.csv"
 
     @property
-    def samples(self) -> Path:
+    def samples_path(self) -> Path:
         """A few evaluation images for the report's emotion-analysis figure."""
         return self.path / "samples.npz"
 
     @property
-    def all_predictions(self) -> Path:
+    def all_predictions_path(self) -> Path:
         """Every finished fold's predictions in one table (written by the report)."""
         return self.path / "predictions.csv"
 
     @property
-    def report_markdown(self) -> Path:
+    def report_markdown_path(self) -> Path:
         return self.path / "report.md"
 
     @property
-    def report_html(self) -> Path:
+    def report_html_path(self) -> Path:
         return self.path / "report.html"
 
     @property
-    def learning_curves(self) -> Path:
+    def learning_curves_path(self) -> Path:
         return self.path / "learning_curves.png"
 
     @property
-    def folds_boxplot(self) -> Path:
+    def folds_boxplot_path(self) -> Path:
         return self.path / "folds_boxplot.png"
 
     @property
-    def emotion_analysis(self) -> Path:
+    def emotion_analysis_path(self) -> Path:
         return self.path / "emotion_analysis.png"
 
     @property
-    def gradcam_comparison(self) -> Path:
+    def gradcam_comparison_path(self) -> Path:
         return self.path / "gradcam_comparison.csv"
 
     @property
@@ -131,41 +131,41 @@ class RunDir:
         """A transfer run's source stage, a run of its own inside this one."""
         return RunDir(self.path / "source")
 
-    def predictions(self, fold: int) -> Path:
+    def predictions_path(self, fold: int) -> Path:
         """Fold ``fold``'s predictions; its presence means the fold is finished."""
         return self.path / f"predictions_fold{fold}.csv"
 
-    def model(self, fold: int = 0, tag: str = "") -> Path:
+    def model_path(self, fold: int = 0, tag: str = "") -> Path:
         """Fold ``fold``'s trained model (``tag``: ``_<variant>`` of a transfer run)."""
         return self.path / f"model_fold{fold}{tag}.keras"
 
-    def tflite(self, fold: int = 0, tag: str = "") -> Path:
-        """The float32 TFLite twin of :meth:`model`."""
-        return self.model(fold, tag).with_suffix(".tflite")
+    def tflite_path(self, fold: int = 0, tag: str = "") -> Path:
+        """The float32 TFLite twin of :meth:`model_path`."""
+        return self.model_path(fold, tag).with_suffix(".tflite")
 
-    def history(self, fold: int, tag: str = "") -> Path:
+    def history_path(self, fold: int, tag: str = "") -> Path:
         """Fold ``fold``'s per-epoch history (Keras ``CSVLogger``)."""
         return self.path / f"history_fold{fold}{tag}.csv"
 
-    def epoch_times(self, fold: int, tag: str = "") -> Path:
+    def epoch_times_path(self, fold: int, tag: str = "") -> Path:
         """Fold ``fold``'s wall-clock seconds per epoch."""
         return self.path / f"epoch_times_fold{fold}{tag}.csv"
 
-    def backup(self, fold: int, tag: str = "") -> Path:
+    def backup_path(self, fold: int, tag: str = "") -> Path:
         """Fold ``fold``'s checkpoint folder while it trains (latest and best epoch, :mod:`.checkpoints`)."""
         return self.path / f".backup_fold{fold}{tag}"
 
-    def tensorboard(self, fold: int, tag: str = "") -> Path:
+    def tensorboard_path(self, fold: int, tag: str = "") -> Path:
         return self.path / "tensorboard" / f"fold{fold}{tag}"
 
-    def confusion_matrix(self, suffix: str = "", ext: str = "csv") -> Path:
+    def confusion_matrix_path(self, suffix: str = "", ext: str = "csv") -> Path:
         """A result's confusion matrix (``suffix``: ``_<test set>`` when a run has several)."""
         return self.path / f"confusion_matrix{suffix}.{ext}"
 
-    def per_class_accuracy(self, suffix: str = "", ext: str = "csv") -> Path:
+    def per_class_accuracy_path(self, suffix: str = "", ext: str = "csv") -> Path:
         return self.path / f"per_class_accuracy{suffix}.{ext}"
 
-    def gradcam(self, name: str, ext: str = "npz") -> Path:
+    def gradcam_path(self, name: str, ext: str = "npz") -> Path:
         """A set's mean Grad-CAM maps (``npz``) or their figure (``png``); ``name`` is the set's slug."""
         return self.path / f"gradcam_{name}.{ext}"
 
@@ -246,9 +246,9 @@ class RunDir:
 
     def add_note(self, text: str) -> None:
         """Add a line to the run's notes (shown in the report), once."""
-        notes = self.notes.read_text().splitlines() if self.notes.exists() else []
+        notes = self.notes_path.read_text().splitlines() if self.notes_path.exists() else []
         if text not in notes:
-            self.write_text(self.notes, "\n".join(notes + [text]) + "\n")
+            self.write_text(self.notes_path, "\n".join(notes + [text]) + "\n")
 
     def classes(self) -> list[str] | None:
         """Class order of the run: ``metrics.json``'s ``classes``, else a predictions table's columns."""

@@ -21,7 +21,7 @@ PRETRAINED = "pretrained"
 #: Folder of the bundled FER2013 model, laid out as a finished run.
 BUNDLED_DIR = Path(__file__).resolve().parent / "pretrained" / "fer2013"
 #: Its Keras file.
-BUNDLED_MODEL = RunDir(BUNDLED_DIR).model(0)
+BUNDLED_MODEL = RunDir(BUNDLED_DIR).model_path(0)
 
 
 def bundled_dir() -> Path:
@@ -44,8 +44,8 @@ def model_file_in(folder: Path) -> Path | None:
     else its first ``.keras`` file; None when it holds none."""
     run = RunDir(folder)
     models = run.model_files()
-    if run.model(0) in models:
-        return run.model(0)
+    if run.model_path(0) in models:
+        return run.model_path(0)
     candidates = models or run.keras_files()
     return candidates[0] if candidates else None
 

@@ -144,8 +144,8 @@ def size_bytes(path: Path) -> int:
 
 def sample_images(input_shape: tuple[int, int, int], count: int = 8, run_dir: Path | None = None) -> np.ndarray:
     """Float32 0..255 model inputs to compare on: a run's ``samples.npz`` when present, else synthetic faces."""
-    if run_dir is not None and RunDir(run_dir).samples.is_file():
-        with np.load(RunDir(run_dir).samples) as saved:
+    if run_dir is not None and RunDir(run_dir).samples_path.is_file():
+        with np.load(RunDir(run_dir).samples_path) as saved:
             images = saved["images"][:count]
         if len(images) and tuple(images.shape[1:]) == tuple(input_shape):
             return images.astype(np.float32)

@@ -75,17 +75,17 @@ def bundle(run_dir: Path, target: Path = BUNDLED_DIR, overrides: list[str] = ())
     model = float32_model(load_keras_model(model_file))  # uncompiled: no optimizer state in the shipped file
     target.mkdir(parents=True, exist_ok=True)
     bundled = RunDir(target)
-    save_model(model, bundled.model(0))
+    save_model(model, bundled.model_path(0))
 
     def write_tflite(temporary: Path) -> None:
         temporary.write_bytes(tflite_bytes(model))
         check_tflite_matches(model, temporary, sample_images(tuple(model.input_shape[1:]), 16))
 
-    bundled.write_file(bundled.tflite(0), write_tflite)
+    bundled.write_file(bundled.tflite_path(0), write_tflite)
     bundled.write_text(bundled.config_path, bundled_config(run.config_path, overrides))
     metrics = run.read_json(run.metrics_path)
     bundled.write_text(bundled.metrics_path, json.dumps({k: metrics[k] for k in KEPT_METRICS if k in metrics}, indent=1))
-    return [bundled.config_path, bundled.model(0), bundled.tflite(0), bundled.metrics_path]
+    return [bundled.config_path, bundled.model_path(0), bundled.tflite_path(0), bundled.metrics_path]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -42,11 +42,11 @@ def explain_set(model, images: np.ndarray, label_ids: np.ndarray, classes: list[
     fields = {"test_set": test_set, "variant": variant, "method": "", "model": ""}
     name = slug(display_name(**fields))
     run = RunDir.of(run_dir)
-    path = run.write_file(run.gradcam(name), lambda temporary: np.savez_compressed(
+    path = run.write_file(run.gradcam_path(name), lambda temporary: np.savez_compressed(
         temporary, **fields, classes=np.array(list(means)), maps=np.stack(list(means.values())),
         images=np.stack([mean_images[c] for c in means]),
     ))
-    plots.class_mean_grid(means, run.gradcam(name, "png"), mean_images=mean_images)
+    plots.class_mean_grid(means, run.gradcam_path(name, "png"), mean_images=mean_images)
     return path
 
 

@@ -47,7 +47,7 @@ def gather_predictions(run_dir: Path | RunDir) -> pd.DataFrame:
                               "was it written by fer_keras.train?")
         tables.append(with_name_fields(table))
     frame = pd.concat(tables, ignore_index=True)
-    run.write_csv(run.all_predictions, frame)
+    run.write_csv(run.all_predictions_path, frame)
     return frame
 
 
@@ -164,8 +164,8 @@ def duration_text(seconds: float) -> str:
 def compute_text(run: RunDir, histories: dict[str, pd.DataFrame]) -> list[str]:
     """What the run trained on (``environment.json``) and how long its epochs took (``epoch_times_*``)."""
     lines = []
-    if run.environment.exists():
-        sessions = run.read_json(run.environment)
+    if run.environment_path.exists():
+        sessions = run.read_json(run.environment_path)
         machines = []
         for session in sessions:
             gpus = ", ".join(session["gpus"]) or "no GPU"
@@ -238,9 +238,9 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
                  f"{config.training.learning_rate}, batch {config.training.batch_size}. "
                  f"Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
-    if run.notes.exists():
+    if run.notes_path.exists():
         doc.heading("Notes")
-        for line in run.notes.read_text().splitlines():
+        for line in run.notes_path.read_text().splitlines():
             doc.text(line)
     answered = with_scratch_names(config, measured)
     comparison = paper_comparison(config.report.paper, answered) if config.report.paper else None
@@ -259,18 +259,18 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
     if compute:
         doc.heading("Compute")
         doc.text(" ".join(compute))
-    if run.baselines.exists():
+    if run.baselines_path.exists():
         doc.heading("Classical baselines")
         doc.text("scikit-learn classifiers on the same folds (accuracy mean ± SD over folds, %; seconds per fold).")
-        doc.table(pd.read_csv(run.baselines)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
+        doc.table(pd.read_csv(run.baselines_path)[["feature", "classifier", "folds", "accuracy", "feature_seconds", "fit_seconds"]])
     _figures(doc, run, frame, classes, measured, histories, config.report.sample_faces)
     _gradcam(doc, run, config)
     _data_tables(doc, run)
 
-    run.write_text(run.report_markdown, doc.markdown())
+    run.write_text(run.report_markdown_path, doc.markdown())
     if config.report.html:
-        run.write_text(run.report_html, doc.html(config.experiment))
-    return run.report_markdown
+        run.write_text(run.report_html_path, doc.html(config.experiment))
+    return run.report_markdown_path
 
 
 def _results(doc: Document, measured: dict) -> None:
@@ -291,17 +291,17 @@ def _results(doc: Document, measured: dict) -> None:
 
 def _images_in_first_fold(run: RunDir) -> int | None:
     """Images in fold 0's train, val and test parts (``split_counts.csv``), or None without it."""
-    if not run.split_counts.exists():
+    if not run.split_counts_path.exists():
         return None
-    counts = pd.read_csv(run.split_counts)
+    counts = pd.read_csv(run.split_counts_path)
     first = counts[counts["fold"] == counts["fold"].iloc[0]]
     return int(first.drop(columns=["fold", "label"]).to_numpy().sum())
 
 
 def _protocol(doc: Document, run: RunDir) -> None:
-    if not run.split_protocol.exists():
+    if not run.split_protocol_path.exists():
         return
-    protocol = run.read_json(run.split_protocol)
+    protocol = run.read_json(run.split_protocol_path)
     shared = protocol.get("subjects_shared_between_parts_fold0", {})
     images = _images_in_first_fold(run)
     if images == protocol["subjects"]:
@@ -329,12 +329,12 @@ def _figures(doc: Document, run: RunDir, frame: pd.DataFrame, classes: list[str]
         suffix = "" if len(measured) == 1 else "_" + _slug(test_set)
         raw = metrics.confusion(rows, classes)
         normalised = metrics.confusion(rows, classes, normalize=True)
-        run.write_csv(run.confusion_matrix(suffix), raw, index=True)
-        doc.image(plots.confusion_pair(raw, normalised, run.confusion_matrix(suffix, "png"), test_set),
+        run.write_csv(run.confusion_matrix_path(suffix), raw, index=True)
+        doc.image(plots.confusion_pair(raw, normalised, run.confusion_matrix_path(suffix, "png"), test_set),
                   f"confusion matrix, {test_set}")
         per_class = metrics.per_class_accuracy(rows, classes)
-        run.write_csv(run.per_class_accuracy(suffix), per_class)
-        doc.image(plots.per_class_bars(per_class, run.per_class_accuracy(suffix, "png"), test_set),
+        run.write_csv(run.per_class_accuracy_path(suffix), per_class)
+        doc.image(plots.per_class_bars(per_class, run.per_class_accuracy_path(suffix, "png"), test_set),
                   f"single-class accuracy, {test_set}")
         doc.table(pd.DataFrame({
             "class": per_class["class"],
@@ -348,23 +348,23 @@ def _figures(doc: Document, run: RunDir, frame: pd.DataFrame, classes: list[str]
                      "test images; their accuracy is too uncertain to quote without the interval.")
     if histories:
         doc.heading("Learning curves")
-        doc.image(plots.learning_curves(histories, run.learning_curves), "learning curves")
+        doc.image(plots.learning_curves(histories, run.learning_curves_path), "learning curves")
     folds = metrics.fold_accuracies(displayed(frame))
     if folds["fold"].nunique() > 1:
         doc.heading("Fold accuracies")
-        doc.image(plots.folds_boxplot(folds, run.folds_boxplot), "fold accuracy boxplot (whiskers 1.5 IQR)")
-    if run.samples.exists() and not sample_faces:
+        doc.image(plots.folds_boxplot(folds, run.folds_boxplot_path), "fold accuracy boxplot (whiskers 1.5 IQR)")
+    if run.samples_path.exists() and not sample_faces:
         doc.heading("Emotion analysis")
         doc.text(SAMPLE_FACES_LEFT_OUT)
-    elif run.samples.exists():
-        stored = np.load(run.samples, allow_pickle=False)
+    elif run.samples_path.exists():
+        stored = np.load(run.samples_path, allow_pickle=False)
         _, _, first_set = next(results(frame))
         first_set = first_set.drop_duplicates("key")
         chosen = first_set.set_index("key").reindex(stored["keys"]).dropna(subset=["predicted"]).reset_index()
         if len(chosen):
             images = [stored["images"][list(stored["keys"]).index(k)] for k in chosen["key"]]
             doc.heading("Emotion analysis")
-            doc.image(plots.probability_bars(images, chosen, classes, run.emotion_analysis),
+            doc.image(plots.probability_bars(images, chosen, classes, run.emotion_analysis_path),
                       "sample test images with predicted probabilities (green: predicted class)")
 
 
@@ -382,10 +382,10 @@ def _gradcam(doc: Document, run: RunDir, config) -> None:
              f"{config.report.gradcam.threshold:.0%} of a map's maximum.")
     for path in saved if config.report.sample_faces else ():
         name = display_name(**load_maps(path)[0])
-        doc.image(run.gradcam(slug(name), "png"), f"mean Grad-CAM per class, {name}")
+        doc.image(run.gradcam_path(slug(name), "png"), f"mean Grad-CAM per class, {name}")
     table = comparisons(run.path, config.report.gradcam, config.report.gradcam.compare_runs)
     if len(table):
-        run.write_csv(run.gradcam_comparison, table)
+        run.write_csv(run.gradcam_comparison_path, table)
         doc.table(table)
     for other in config.report.gradcam.compare_runs:
         if not RunDir(other).gradcam_maps():
@@ -394,14 +394,14 @@ def _gradcam(doc: Document, run: RunDir, config) -> None:
 
 
 def _data_tables(doc: Document, run: RunDir) -> None:
-    if run.data_counts.exists():
+    if run.data_counts_path.exists():
         doc.heading("Data")
-        doc.table(pd.read_csv(run.data_counts))
-    if run.train_extra_counts.exists():
+        doc.table(pd.read_csv(run.data_counts_path))
+    if run.train_extra_counts_path.exists():
         doc.text("Extra training sets (train part of every fold only; never validation or test):")
-        doc.table(pd.read_csv(run.train_extra_counts))
-    if run.excluded.exists() and run.excluded.stat().st_size:
-        frame = pd.read_csv(run.excluded)
+        doc.table(pd.read_csv(run.train_extra_counts_path))
+    if run.excluded_path.exists() and run.excluded_path.stat().st_size:
+        frame = pd.read_csv(run.excluded_path)
         if len(frame):
             doc.text(f"{len(frame)} file(s) excluded; reasons:")
             doc.table(frame.groupby("reason").size().rename("files").reset_index())

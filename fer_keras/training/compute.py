@@ -59,8 +59,8 @@ def machine(precision: str | None = None) -> dict:
 
 def record_environment(run: RunDir, precision: str | None = None) -> None:
     """Add this session (and the dtype policy it trains under) to the run's ``environment.json``."""
-    sessions = run.read_json(run.environment) if run.environment.exists() else []
-    run.write_json(run.environment, sessions + [machine(precision)])
+    sessions = run.read_json(run.environment_path) if run.environment_path.exists() else []
+    run.write_json(run.environment_path, sessions + [machine(precision)])
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -68,7 +68,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     def __init__(self, run: RunDir, fold: int, tag: str = ""):
         super().__init__()
-        self.run, self.path = run, run.epoch_times(fold, tag)
+        self.run, self.path = run, run.epoch_times_path(fold, tag)
         self.started = None
 
     def on_epoch_begin(self, epoch, logs=None):

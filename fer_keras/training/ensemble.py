@@ -26,10 +26,10 @@ KEYS = ["fold", *NAME_FIELDS, "key"]
 def member_predictions(run_dir: str | Path) -> tuple[str, pd.DataFrame]:
     """A member's name (its experiment) and its predictions table (with every name field)."""
     run = RunDir(run_dir)
-    if not run.all_predictions.exists():
-        raise EnsembleError(f"ensemble member {run.path} has no {run.all_predictions.name}; finish its run first")
+    if not run.all_predictions_path.exists():
+        raise EnsembleError(f"ensemble member {run.path} has no {run.all_predictions_path.name}; finish its run first")
     name = load_config(run.config_path).experiment if run.config_path.exists() else run.path.name
-    frame = with_name_fields(pd.read_csv(run.all_predictions))
+    frame = with_name_fields(pd.read_csv(run.all_predictions_path))
     if (frame["model"] != "").any():
         raise EnsembleError(f"ensemble member {run.path} is itself an ensemble run; list its members instead")
     return name, frame

@@ -76,14 +76,14 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
     """The body of :func:`run_experiment` inside its (locked) run directory."""
     if config.ensemble is not None:
         for k, rows in enumerate(run_ensemble(config)):
-            run.write_csv(run.predictions(k), rows)
+            run.write_csv(run.predictions_path(k), rows)
         for note in member_notes(config):
             run.add_note(note)
         return _finish(run, build_report)
 
     loaded = load_run_data(config)
-    run.write_csv(run.data_counts, loaded.counts)
-    run.write_csv(run.excluded, loaded.excluded)
+    run.write_csv(run.data_counts_path, loaded.counts)
+    run.write_csv(run.excluded_path, loaded.excluded)
     if config.split.protocol == "augment_then_split":
         images = len(loaded.table)
         loaded = augmented_copies(config, loaded)
@@ -96,9 +96,9 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
     extras = [(data.label, load_like_training(config, data, loaded.classes), data.repeat)
               for data in config.train_extra if data.repeat]
     if extras:
-        run.write_csv(run.train_extra_counts, extra_training_counts(extras))
+        run.write_csv(run.train_extra_counts_path, extra_training_counts(extras))
         loaded, folds = with_extra_training(loaded, folds, extras)
-        run.write_csv(run.excluded, loaded.excluded)
+        run.write_csv(run.excluded_path, loaded.excluded)
     variants = _variants(config, run)
     baselines = _baselines(config, loaded, folds, run)
 
@@ -106,13 +106,13 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
     for k in wanted:
         if not 0 <= k < len(folds):
             raise UserError(f"--fold {k} is out of range: this split has folds 0..{len(folds) - 1}")
-        if run.predictions(k).exists():
+        if run.predictions_path(k).exists():
             log.info("fold %d already finished; skipping", k)
             continue
         predictions = train_fold(config, loaded, folds[k], k, run, test_sets, variants)
         if baselines is not None:
             predictions = pd.concat([predictions, baselines[baselines["fold"] == k]], ignore_index=True)
-        run.write_csv(run.predictions(k), predictions)
+        run.write_csv(run.predictions_path(k), predictions)
     return _finish(run, build_report)
 
 
@@ -125,7 +125,7 @@ def _baselines(config: ExperimentConfig, loaded: LoadedData, folds: list[pd.Seri
     from fer_keras.evaluation.baselines import run_baselines
 
     results = run_baselines(loaded, folds, [tuple(c) for c in config.baselines.combos], seed=config.seed)
-    run.write_csv(run.baselines, results.summary)
+    run.write_csv(run.baselines_path, results.summary)
     return results.predictions
 
 
@@ -167,20 +167,20 @@ def _train_source(config: ExperimentConfig, source: RunDir) -> Path:
         "model": config.model.model_copy(update={"init_from": None}),
     })
     run_experiment(stage, run_dir=source.path, fold=0)
-    return source.model(0)
+    return source.model_path(0)
 
 
 def _folds(config: ExperimentConfig, loaded: LoadedData, run: RunDir) -> list[pd.Series]:
     """The run's folds: read back from ``splits.json`` when resuming, else made and saved."""
-    if run.splits.exists():
-        return load_folds(loaded.table, run.splits)
+    if run.splits_path.exists():
+        return load_folds(loaded.table, run.splits_path)
     folds = make_folds(loaded.table, config.split, config.seed)
-    run.write_file(run.splits, lambda temporary: save_folds(folds, loaded.table, temporary))
+    run.write_file(run.splits_path, lambda temporary: save_folds(folds, loaded.table, temporary))
     counts = pd.concat({f"fold{k}": part_counts(loaded.table, f) for k, f in enumerate(folds)}, names=["fold"])
-    run.write_csv(run.split_counts, counts, index=True)
+    run.write_csv(run.split_counts_path, counts, index=True)
     overlap = subjects_overlap(loaded.table, folds[0])
     run.write_json(
-        run.split_protocol,
+        run.split_protocol_path,
         {
             "kind": config.split.kind,
             "folds": len(folds),
@@ -256,11 +256,11 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
 def _save_samples(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, run: RunDir) -> None:
     """Keep a few evaluation images (one per class first) for the report's emotion-analysis figure; none
     when ``report.sample_faces`` is off (a research-only dataset's faces stay out of the run folder)."""
-    if config.report.sample_predictions == 0 or not config.report.sample_faces or run.samples.exists():
+    if config.report.sample_predictions == 0 or not config.report.sample_faces or run.samples_path.exists():
         return
     chosen = sample_indices(config, loaded, parts)
     keys = sample_keys(loaded.table)[chosen]
-    run.write_file(run.samples, lambda temporary: np.savez_compressed(
+    run.write_file(run.samples_path, lambda temporary: np.savez_compressed(
         temporary, images=loaded.pixels(chosen), keys=keys.astype(str)))
 
 

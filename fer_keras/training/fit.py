@@ -107,12 +107,12 @@ def fit(
     training = config.training
     run = RunDir.of(run_dir)
     watch = monitored(training, validation is not None)
-    history_path = run.history(fold, tag)
-    checkpoints = TrainingCheckpoints(run.backup(fold, tag), monitor=watch if training.checkpoint_best else None)
+    history_path = run.history_path(fold, tag)
+    checkpoints = TrainingCheckpoints(run.backup_path(fold, tag), monitor=watch if training.checkpoint_best else None)
     finished = checkpoints.restore(model)
     if finished:
         keep_epochs_before(history_path, finished)
-        keep_epochs_before(run.epoch_times(fold, tag), finished, first_epoch=1)
+        keep_epochs_before(run.epoch_times_path(fold, tag), finished, first_epoch=1)
     callbacks: list[keras.callbacks.Callback] = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.CSVLogger(str(history_path), append=bool(finished)),
@@ -122,7 +122,7 @@ def fit(
     if training.early_stopping_patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor=watch, patience=training.early_stopping_patience))
     if training.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.tensorboard(fold, tag))))
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=str(run.tensorboard_path(fold, tag))))
     interrupt = InterruptBetweenBatches()
     with interrupts_between_batches(interrupt):
         model.fit(
@@ -136,7 +136,7 @@ def fit(
         )
     check_finite(history_path, training)
     checkpoints.load_best(model)
-    save_model(model, run.model(fold, tag))
+    save_model(model, run.model_path(fold, tag))
     checkpoints.remove()
     return pd.read_csv(history_path)
 

@@ -23,7 +23,7 @@ def make_run_dir(folder: Path, classes=CLASSES_7, face_crop: bool = True, seed: 
     run = RunDir(folder)
     keras.utils.set_random_seed(seed)
     model = build_model("simple_cnn", (48, 48, 1), len(classes), filters=(8, 16), dense_units=16)
-    model.save(run.model(0))
+    model.save(run.model_path(0))
     config = load_config("quickstart.yaml", [f"data.face_crop.enabled={str(face_crop).lower()}",
                                              "model.name=simple_cnn"])
     run.write_text(run.config_path, config.to_yaml())

@@ -64,9 +64,9 @@ def test_a_kill_inside_a_checkpoint_write_resumes_from_the_last_whole_epoch(tmp_
     history = fit(compiled(config), tiny_data(), tiny_data(), config, run)
 
     assert history["epoch"].tolist() == [0, 1, 2, 3]  # epoch 3 rerun once, none missing or repeated
-    times = pd.read_csv(run.epoch_times(0))
+    times = pd.read_csv(run.epoch_times_path(0))
     assert times["epoch"].tolist() == [1, 2, 3, 4]
-    assert run.model(0).exists() and not run.backup(0).exists()
+    assert run.model_path(0).exists() and not run.backup_path(0).exists()
 
 
 def checkpoints_of(folder, model) -> TrainingCheckpoints:
