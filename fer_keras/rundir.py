@@ -55,8 +55,13 @@ class RunDir:
 
     @property
     def notes_path(self) -> Path:
-        """Lines the report shows under "Notes"."""
+        """The sentences the report shows under "Notes" (:mod:`fer_keras.reports.notes`)."""
         return self.path / "notes.txt"
+
+    @property
+    def note_records_path(self) -> Path:
+        """What the notes say, as records: one JSON object a line."""
+        return self.path / "notes.jsonl"
 
     @property
     def splits_path(self) -> Path:
@@ -243,12 +248,6 @@ class RunDir:
 
     def read_json(self, path: Path):
         return json.loads(Path(path).read_text())
-
-    def add_note(self, text: str) -> None:
-        """Add a line to the run's notes (shown in the report), once."""
-        notes = self.notes_path.read_text().splitlines() if self.notes_path.exists() else []
-        if text not in notes:
-            self.write_text(self.notes_path, "\n".join(notes + [text]) + "\n")
 
     def classes(self) -> list[str] | None:
         """Class order of the run: ``metrics.json``'s ``classes``, else a predictions table's columns."""

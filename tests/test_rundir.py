@@ -60,6 +60,7 @@ def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
     import pandas as pd
     import pytest
 
+    from fer_keras.reports.notes import add_note
     from fer_keras.rundir import RunDir
 
     run = RunDir(tmp_path)
@@ -81,9 +82,9 @@ def test_run_dir_writes_whole_files_and_leaves_no_temporary_one(tmp_path):
         run.write_file(run.notes_path, broken)
     assert run.notes_path.read_text() == "a\n"  # the reader never sees the half-written file
     assert not list(tmp_path.glob(".tmp_*"))
-    run.add_note("b")
-    run.add_note("b")
-    assert run.notes_path.read_text() == "a\nb\n"
+    add_note(run, "starting_model", origin="b")
+    add_note(run, "starting_model", origin="b")
+    assert run.notes_path.read_text() == "a\nThe starting model, as it was when this run began: b.\n"
     with pytest.raises(ValueError, match="not a file of the run"):
         run.write_text(tmp_path.parent / "elsewhere.txt", "x")
     relative = RunDir(Path(os.path.relpath(tmp_path)) / "relative")  # as ``--out run`` gives it

@@ -18,6 +18,7 @@ from fer_keras.errors import ReportError
 from fer_keras.evaluation import metrics
 from fer_keras.evaluation.predictions import NAME_FIELDS, with_name_fields
 from fer_keras.labels import classes_of, probability_columns
+from fer_keras.reports.notes import note_lines
 from fer_keras.reports import plots
 from fer_keras.reports.document import Document
 from fer_keras.reports.names import SEPARATOR, display_name, displayed
@@ -238,9 +239,10 @@ def build_report(run_dir: str | Path | RunDir) -> Path:
                  f"{config.training.learning_rate}, batch {config.training.batch_size}. "
                  f"Folds finished: {frame['fold'].nunique()}.")
     _results(doc, measured)
-    if run.notes_path.exists():
+    notes = note_lines(run)
+    if notes:
         doc.heading("Notes")
-        for line in run.notes_path.read_text().splitlines():
+        for line in notes:
             doc.text(line)
     answered = with_scratch_names(config, measured)
     comparison = paper_comparison(config.report.paper, answered) if config.report.paper else None

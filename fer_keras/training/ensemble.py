@@ -18,6 +18,7 @@ from fer_keras.config import ExperimentConfig, load_config
 from fer_keras.errors import EnsembleError
 from fer_keras.evaluation.predictions import NAME_FIELDS, with_name_fields
 from fer_keras.labels import classes_of, probability_columns
+from fer_keras.reports.provenance import describe_run
 from fer_keras.rundir import RunDir
 
 KEYS = ["fold", *NAME_FIELDS, "key"]
@@ -68,12 +69,9 @@ def combine(members: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)[order]
 
 
-def member_notes(config: ExperimentConfig) -> list[str]:
-    """One line per member saying what it is: model, data, epochs run and kept, test accuracy."""
-    from fer_keras.reports.provenance import describe_run
-
-    return [f"Member {path}: {describe_run(path) or 'no fer_keras config beside it'}."
-            for path in config.ensemble.members]
+def ensemble_members(config: ExperimentConfig) -> list[tuple[str, str | None]]:
+    """Each member's path and what it is (model, data, epochs run and kept, test accuracy), when known."""
+    return [(str(path), describe_run(path)) for path in config.ensemble.members]
 
 
 def run_ensemble(config: ExperimentConfig) -> list[pd.DataFrame]:

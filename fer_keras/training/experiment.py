@@ -30,12 +30,14 @@ from fer_keras.data.load import LoadedData
 from fer_keras.data.splits import load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap
 from fer_keras.errors import UserError
 from fer_keras.reports.explain_run import explain_set
+from fer_keras.reports.notes import add_note
+from fer_keras.reports.provenance import describe_run
 from fer_keras.evaluation.predictions import predict_probabilities, predictions_frame
 from fer_keras.models.from_run import load_trained_model, trained_model_path
 from fer_keras.models.registry import build_model
 from fer_keras.rundir import RunDir
 from fer_keras.training.compute import record_environment
-from fer_keras.training.ensemble import member_notes, run_ensemble
+from fer_keras.training.ensemble import ensemble_members, run_ensemble
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.run_lifecycle import open_run
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
@@ -77,8 +79,8 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
     if config.ensemble is not None:
         for k, rows in enumerate(run_ensemble(config)):
             run.write_csv(run.predictions_path(k), rows)
-        for note in member_notes(config):
-            run.add_note(note)
+        for path, origin in ensemble_members(config):
+            add_note(run, "ensemble_member", path=path, origin=origin)
         return _finish(run, build_report)
 
     loaded = load_run_data(config)
@@ -87,9 +89,7 @@ def _run(config: ExperimentConfig, run: RunDir, fold: int | None, build_report: 
     if config.split.protocol == "augment_then_split":
         images = len(loaded.table)
         loaded = augmented_copies(config, loaded)
-        run.add_note(f"Protocol augment_then_split: {images} images became {len(loaded.table)} augmented "
-                     "copies before splitting, so copies of one photo sit in both train and test (leaky, as "
-                     "in the MobileNetV2 paper); accuracy overstates performance on new photos.")
+        add_note(run, "augment_then_split", images=images, copies=len(loaded.table))
     folds = _folds(config, loaded, run)
     _save_samples(config, loaded, folds[0], run)
     test_sets = [(data.label, load_like_training(config, data, loaded.classes)) for data in config.test_datasets]
@@ -233,23 +233,12 @@ def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | N
     if start is None:
         return make_model(config, loaded.input_shape, len(loaded.classes))
     model, rebuilt, own = load_trained_model(start, loaded.classes, loaded.input_shape, config.model.init_fine_tune)
-    trained = "only the head is trained" if config.model.init_fine_tune == "head" else "all layers fine-tuned"
-    if rebuilt:
-        was = f" (it was trained on {', '.join(own)})" if own else ""
-        run.add_note(f"Started from {start}: its classifier head was rebuilt for {len(loaded.classes)} "
-                     f"classes ({', '.join(loaded.classes)}){was}; the other layers start from their "
-                     f"trained weights; {trained}.")
-    elif own is None:
-        run.add_note(f"Started from {start}, whose class names are unknown (no metrics.json beside it): its "
-                     f"head was kept because it has {len(loaded.classes)} outputs, assumed to be "
-                     f"{', '.join(loaded.classes)} in that order; {trained}.")
-    else:
-        run.add_note(f"Started from {start} (same classes, same order); {trained}.")
-    from fer_keras.reports.provenance import describe_run
-
+    kind = "head_rebuilt" if rebuilt else "classes_unknown" if own is None else "same_classes"
+    add_note(run, kind, start=str(start), classes=list(loaded.classes), own=list(own) if own else None,
+             trained=config.model.init_fine_tune)
     origin = describe_run(trained_model_path(start))
     if origin:
-        run.add_note(f"The starting model, as it was when this run began: {origin}.")
+        add_note(run, "starting_model", origin=origin)
     return model
 
 

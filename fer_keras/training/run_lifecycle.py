@@ -18,6 +18,7 @@ from pathlib import Path
 
 from fer_keras.output_folder import check_output_dir
 from fer_keras.errors import RunDirError
+from fer_keras.reports.notes import add_note
 from fer_keras.rundir import RunDir
 
 log = logging.getLogger(__name__)
@@ -141,9 +142,7 @@ def note_epoch_change(run: RunDir, saved_yaml: str, config_yaml: str) -> None:
     after = ((yaml.safe_load(config_yaml) or {}).get("training") or {}).get("epochs")
     if before is not None and after is not None and before != after:
         done = sum(len(pd.read_csv(h)) for h in run.histories().values() if h.stat().st_size)
-        run.add_note(f"training.epochs changed from {before} to {after} when this run resumed after {done} "
-                      "finished epoch(s); those epochs keep the schedule they ran with, and a cosine "
-                      "learning-rate schedule continues from there as one over the new total.")
+        add_note(run, "epochs_changed", before=before, after=after, done=done)
         log.warning("training.epochs changed from %s to %s on resume (noted in the run's notes)", before, after)
 
 
