@@ -8,7 +8,8 @@ import importlib
 import pytest
 
 #: Modules whose public functions carry a runnable example.
-MODULES = ["fer_keras.config", "fer_keras.data.registry", "fer_keras.inference.predictor"]
+MODULES = ["fer_keras.config", "fer_keras.data.registry", "fer_keras.inference.predictor", "fer_keras.models.registry",
+           "fer_keras.pretrained"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -50,7 +50,13 @@ def model_names() -> list[str]:
 
 
 def model_spec(name: str) -> ModelSpec:
-    """The spec of the registered model ``name``; one-line ModelError naming the known ones otherwise."""
+    """The spec of the registered model ``name``; one-line ModelError naming the known ones otherwise.
+
+    >>> from fer_keras.models.registry import model_spec
+    >>> spec = model_spec("custom_cnn2")
+    >>> spec.min_size, spec.gradcam_layer, spec.stem
+    (45, 'last_conv', 'rescale')
+    """
     import_models()
     if name not in _SPECS:
         raise ModelError(f"unknown model {name!r}; known: {', '.join(sorted(_SPECS))}")
@@ -58,7 +64,17 @@ def model_spec(name: str) -> ModelSpec:
 
 
 def build_model(name: str, input_shape: tuple[int, int, int], num_classes: int, **options) -> keras.Model:
-    """Build the registered model ``name`` once its inputs pass the spec's check."""
+    """Build the registered model ``name`` once its inputs pass the spec's check.
+
+    >>> from fer_keras.models.registry import build_model
+    >>> model = build_model("simple_cnn", (48, 48, 1), 7, dense_units=32)
+    >>> model.output_shape
+    (None, 7)
+    >>> build_model("simple_cnn", (2, 48, 1), 7)
+    Traceback (most recent call last):
+    ...
+    fer_keras.errors.ModelError: model 'simple_cnn': input height and width must be at least 4x4, got 2x48
+    """
     spec = model_spec(name)
     unknown, allowed = unknown_options(spec.builder, options, fixed=("input_shape", "num_classes"))
     if unknown:

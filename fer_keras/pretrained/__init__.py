@@ -24,6 +24,15 @@ def load_pretrained(detect: bool | None = None, engine: str = "auto"):
 
     ``detect`` None follows the bundled config (faces are detected and cropped);
     ``engine`` is ``auto``, ``tflite`` or ``keras``.
+
+    >>> import numpy as np
+    >>> from fer_keras.pretrained import load_pretrained
+    >>> predictor = load_pretrained(detect=False, engine="keras")  # the whole image is the face
+    >>> predictor.classes  # FER2013's order
+    ['anger', 'disgust', 'fear', 'happiness', 'sadness', 'surprise', 'neutral']
+    >>> (face,) = predictor.predict(np.full((48, 48), 128, np.uint8))
+    >>> face.box, round(float(face.probabilities.sum()), 3)
+    ((0, 0, 48, 48), 1.0)
     """
     from fer_keras.inference.predictor import Predictor
 
