@@ -116,7 +116,9 @@ def fer_keras_predictor(folder: Path, min_size: int | None = None, engine: str =
 
 
 def bundled_calls() -> dict[str, Callable[[np.ndarray], int]]:
-    """The bundled FER2013 model as ``python -m fer_keras.predict photo.jpg`` (no --model) runs it."""
+    """The bundled FER2013 model as ``python -m fer_keras.predict photo.jpg`` (no --model) runs it (MTCNN, the
+    shipped config's detector), and with ``--detector haar`` (OpenCV 4 only)."""
+    from fer_keras.data.faces.detect import haar_available
     from fer_keras.errors import UserError
     from fer_keras.inference.predictor import Predictor
 
@@ -125,13 +127,14 @@ def bundled_calls() -> dict[str, Callable[[np.ndarray], int]]:
     except UserError as error:
         logging.getLogger(__name__).warning("bundled model left out: %s", error)
         return {}
-    on_opencv5 = Predictor.load(None, convert=False)  # auto picks mtcnn where OpenCV has no cascade
-    on_opencv5.preprocessing = replace(on_opencv5.preprocessing, face_crop=on_opencv5.preprocessing.face_crop.model_copy(
-        update={"detector": "mtcnn"}))
-    return {f"{FER_KERAS} (bundled FER2013 model, {bundled.engine} engine, as predict without --model)":
-            lambda im: len(bundled.predict(im)),
-            f"{FER_KERAS} (bundled FER2013 model, mtcnn detector as auto picks on OpenCV 5)":
-            lambda im: len(on_opencv5.predict(im))}
+    calls = {f"{FER_KERAS} (bundled FER2013 model, {bundled.engine} engine, "
+             f"{bundled.preprocessing.face_crop.detector} detector, as predict without --model)":
+             lambda im: len(bundled.predict(im))}
+    if haar_available():
+        haar = Predictor.load(None, convert=False, detector="haar")
+        calls[f"{FER_KERAS} (bundled FER2013 model, haar detector, predict --detector haar)"] = \
+            lambda im: len(haar.predict(im))
+    return calls
 
 
 def fer_detector(use_tflite: bool = True):

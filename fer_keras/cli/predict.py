@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                            help="detect and crop faces even if the run trained on whole images")
     detection.add_argument("--no-detect", dest="detect", action="store_const", const=False,
                            help="skip face detection: the whole image is the face")
+    parser.add_argument("--detector", choices=("auto", "haar", "mtcnn"), default=None,
+                        help="face detector, in place of the one the model's config names (the bundled model: "
+                             "mtcnn, whose crops it was fine-tuned on); haar needs opencv-python-headless<5")
     parser.add_argument("--smooth", choices=("ema", "window", "none"), default="ema",
                         help="video only: smooth each tracked face's probabilities over time (default ema)")
     parser.add_argument("--alpha", type=float, default=0.6,
@@ -106,7 +109,8 @@ def predict_into(args: argparse.Namespace, kind: str, out: Path | None) -> int:
     from fer_keras.inference.sink import RowSink
 
     # one image never repays a TFLite conversion: auto then uses only an already cached one
-    predictor = Predictor.load(args.model, detect=args.detect, engine=args.engine, convert=kind != IMAGE)
+    predictor = Predictor.load(args.model, detect=args.detect, engine=args.engine, convert=kind != IMAGE,
+                               detector=args.detector)
     viewer = Viewer(args.show)
     with RowSink(out, args.format) as sink:
         try:

@@ -27,7 +27,7 @@ made in :mod:`fer_keras.inference.rows`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -138,10 +138,11 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | Path | None, detect: bool | None = None, engine: str = "auto",
-             convert: bool = True) -> Predictor:
+             convert: bool = True, detector: str | None = None) -> Predictor:
         """From a run directory, a ``.keras`` file, or None / ``"pretrained"`` (the bundled FER2013 model).
 
-        ``detect`` None follows the run (see the module docstring).
+        ``detect`` None follows the run (see the module docstring); ``detector`` (``auto``, ``haar``,
+        ``mtcnn``) replaces the face detector the run's config names.
         """
         model_file, run_dir = find_model_file(resolve_model(path))
         model = load_keras_model(model_file)
@@ -151,6 +152,9 @@ class Predictor:
             preprocessing = Preprocessing.from_config(load_run_config(RunDir(run_dir).config_path))
         else:
             preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
+        if detector is not None:
+            preprocessing = replace(preprocessing, face_crop=preprocessing.face_crop.model_copy(
+                update={"detector": detector}))
         classes = RunDir(model_file.parent).classes()
         if classes is None:
             classes = [f"class_{i}" for i in range(int(model.output_shape[-1]))]
