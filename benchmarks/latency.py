@@ -131,7 +131,7 @@ def bundled_calls() -> dict[str, Callable[[np.ndarray], int]]:
              f"{bundled.preprocessing.face_crop.detector} detector, as predict without --model)":
              lambda im: len(bundled.predict(im))}
     if haar_available():
-        haar = Predictor.load(None, convert=False, detector="haar")
+        haar = Predictor.load(None, convert=False, face_crop={"detector": "haar"})
         calls[f"{FER_KERAS} (bundled FER2013 model, haar detector, predict --detector haar)"] = \
             lambda im: len(haar.predict(im))
     return calls

@@ -62,12 +62,14 @@ class FaceCropConfig(Section):
 
     enabled: bool = Field(False, description="crop every image to its largest detected face")
     detector: Literal["auto", "haar", "mtcnn"] = Field(
-        "auto", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5; 9-12 ms per photo "
-        "here); mtcnn: the mtcnn package's landmark detector (boxes, confidence, eyes; any OpenCV; finds faces turned "
-        "30 degrees that Haar misses; 25-32 ms); auto (default): mtcnn when align is set, else haar where this OpenCV "
-        "ships its cascade, else mtcnn; chosen when a run starts or a model predicts, so a config means the same on "
-        "every machine (a run's config.yaml names the one it used). Haar is preferred because its crops scored as well "
-        "or better on JAFFE (reports/benchmarks.md section 6) at a third of the time")
+        "auto", description="haar: OpenCV's frontal-face cascade (opencv-python-headless<5; the fastest); mtcnn: the "
+        "mtcnn package's landmark detector (boxes, confidence, eyes; any OpenCV; finds faces turned 30 degrees that "
+        "Haar misses); auto (default): mtcnn when align is set, else haar where this OpenCV ships its cascade, else "
+        "mtcnn; chosen when a run starts or a model predicts, so a config means the same on every machine (a run's "
+        "config.yaml names the one it used). Times per photo: reports/benchmarks_latency.md")
+    first_pass: bool = Field(True, description="mtcnn on photos: first seek only faces of at least a quarter of the "
+        "image's short side (3 pyramid levels), and faces down to an eighth only when none is found (about twice as "
+        "fast; a small face beside a large one is then not reported); false: always the full search")
     confidence: float = Field(0.9, ge=0.0, le=1.0, description="mtcnn: smallest face confidence accepted")
     align: bool = Field(False, description="rotate and scale each face so the eyes are level at fixed places "
                                            "before cropping (needs detector: mtcnn)")

@@ -70,7 +70,7 @@ def stub_detector(monkeypatch):
 
     def install(detect):
         monkeypatch.setattr(face_detect, "detect_faces", detect)
-        monkeypatch.setattr(face_detect, "detect_mtcnn", lambda image, min_size=20, confidence=0.9, relative=True:
+        monkeypatch.setattr(face_detect, "detect_mtcnn", lambda image, min_size=20, confidence=0.9, relative=True, first_pass=True:
                             [Detection(tuple(int(v) for v in box)) for box in detect(image, min_size)])
         return detect
 

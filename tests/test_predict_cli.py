@@ -169,3 +169,23 @@ def test_module_entry_point_reports_missing_input(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "error: input nope.jpg does not exist; give an image, a folder, a video file or a camera index")
+
+
+def test_detector_and_small_faces_reach_the_predictor(monkeypatch, tmp_path):
+    """--detector and --small-faces replace the model's face_crop settings (checked as a config is)."""
+    from fer_keras.inference import predictor as predictor_module
+
+    seen = {}
+
+    def load(path, detect=None, engine="auto", convert=True, face_crop=None):
+        seen.update(face_crop or {})
+        raise predictor_module.InferenceError("stop here")
+
+    monkeypatch.setattr(predictor_module.Predictor, "load", staticmethod(load))
+    image = tmp_path / "a.png"
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(image), np.full((64, 64, 3), 128, np.uint8))
+    assert main([str(image), "--detector", "haar", "--small-faces"]) == 2
+    assert seen == {"detector": "haar", "first_pass": False}

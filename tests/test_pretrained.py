@@ -114,14 +114,17 @@ def test_bundled_model_detects_with_mtcnn_on_every_machine(tmp_path):
 
     from fer_keras.config import load_config
     from fer_keras.data.faces.detect import detector_name
+    from fer_keras.errors import InferenceError
     from fer_keras.inference.predictor import Predictor
 
     raw = yaml.safe_load((pretrained.BUNDLED_DIR / "config.yaml").read_text())
     assert raw["data"]["face_crop"]["detector"] == "mtcnn"
     assert detector_name(load_config(pretrained.BUNDLED_DIR / "config.yaml").data.face_crop) == "mtcnn"
-    chosen = Predictor.load(None, engine="keras", detector="haar")
+    chosen = Predictor.load(None, engine="keras", face_crop={"detector": "haar"})
     assert chosen.preprocessing.face_crop.detector == "haar" and chosen.preprocessing.flip_average
     assert Predictor.load(None, engine="keras").preprocessing.face_crop.detector == "mtcnn"
+    with pytest.raises(InferenceError, match="face_crop .*detector"):
+        Predictor.load(None, engine="keras", face_crop={"detector": "yunet"})
 
 
 def test_the_own_data_config_fine_tunes_the_bundled_model(tmp_path):

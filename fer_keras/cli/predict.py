@@ -48,6 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--detector", choices=("auto", "haar", "mtcnn"), default=None,
                         help="face detector, in place of the one the model's config names (the bundled model: "
                              "mtcnn, whose crops it was fine-tuned on); haar needs opencv-python-headless<5")
+    parser.add_argument("--small-faces", action="store_true",
+                        help="mtcnn: also seek faces under a quarter of the image's short side when a larger one is "
+                             "found (the full search on every image; slower)")
     parser.add_argument("--smooth", choices=("ema", "window", "none"), default="ema",
                         help="video only: smooth each tracked face's probabilities over time (default ema)")
     parser.add_argument("--alpha", type=float, default=0.6,
@@ -109,8 +112,11 @@ def predict_into(args: argparse.Namespace, kind: str, out: Path | None) -> int:
     from fer_keras.inference.sink import RowSink
 
     # one image never repays a TFLite conversion: auto then uses only an already cached one
+    face_crop = {"detector": args.detector} if args.detector else {}
+    if args.small_faces:
+        face_crop["first_pass"] = False
     predictor = Predictor.load(args.model, detect=args.detect, engine=args.engine, convert=kind != IMAGE,
-                               detector=args.detector)
+                               face_crop=face_crop)
     viewer = Viewer(args.show)
     with RowSink(out, args.format) as sink:
         try:

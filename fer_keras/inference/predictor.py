@@ -138,11 +138,11 @@ class Predictor:
 
     @classmethod
     def load(cls, path: str | Path | None, detect: bool | None = None, engine: str = "auto",
-             convert: bool = True, detector: str | None = None) -> Predictor:
+             convert: bool = True, face_crop: dict | None = None) -> Predictor:
         """From a run directory, a ``.keras`` file, or None / ``"pretrained"`` (the bundled FER2013 model).
 
-        ``detect`` None follows the run (see the module docstring); ``detector`` (``auto``, ``haar``,
-        ``mtcnn``) replaces the face detector the run's config names.
+        ``detect`` None follows the run (see the module docstring); ``face_crop`` replaces settings of the
+        run's ``data.face_crop`` (``{"detector": "haar"}``, ``{"first_pass": False}``), checked as a config is.
         """
         model_file, run_dir = find_model_file(resolve_model(path))
         model = load_keras_model(model_file)
@@ -152,9 +152,12 @@ class Predictor:
             preprocessing = Preprocessing.from_config(load_run_config(RunDir(run_dir).config_path))
         else:
             preprocessing = Preprocessing.from_input_shape(tuple(model.input_shape[1:]))
-        if detector is not None:
-            preprocessing = replace(preprocessing, face_crop=preprocessing.face_crop.model_copy(
-                update={"detector": detector}))
+        if face_crop:
+            try:
+                changed = FaceCropConfig.model_validate({**preprocessing.face_crop.model_dump(), **face_crop})
+            except ValueError as error:  # pydantic's ValidationError: one line naming the setting
+                raise InferenceError(f"face_crop {face_crop}: {' '.join(str(error).split())}") from None
+            preprocessing = replace(preprocessing, face_crop=changed)
         classes = RunDir(model_file.parent).classes()
         if classes is None:
             classes = [f"class_{i}" for i in range(int(model.output_shape[-1]))]

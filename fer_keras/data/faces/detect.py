@@ -95,15 +95,16 @@ def with_detector_chosen(settings: FaceCropConfig) -> FaceCropConfig:
 def find_detections(image: np.ndarray, settings: FaceCropConfig) -> list[Detection]:
     """Faces in ``image`` by ``settings.detector``, largest first (Haar detections carry no eyes)."""
     if detector_name(settings) == "mtcnn":
-        return detect_mtcnn(image, settings.min_size, settings.confidence, relative=not settings.align)
+        return detect_mtcnn(image, settings.min_size, settings.confidence, relative=not settings.align,
+                            first_pass=settings.first_pass)
     return [Detection(tuple(int(v) for v in box)) for box in detect_faces(image, min_size=settings.min_size)]
 
 
 def detector_settings(settings: FaceCropConfig) -> str:
     """Everything that changes what is detected or cached for one image, as text (the cache's key)."""
     if detector_name(settings) == "mtcnn":
-        detector = f"mtcnn|{settings.confidence}" + (
-            "" if settings.align else f"|relative {MIN_FACE_DIVISOR}, first pass {MTCNN_FIRST_DIVISOR} at {MTCNN_FIRST_SCALE_FACTOR}")
+        first = f", first pass {MTCNN_FIRST_DIVISOR} at {MTCNN_FIRST_SCALE_FACTOR}" if settings.first_pass else ""
+        detector = f"mtcnn|{settings.confidence}" + ("" if settings.align else f"|relative {MIN_FACE_DIVISOR}{first}")
         if settings.min_size > MTCNN_MIN_FACE:  # found on a shrunk copy (before: nothing found, never reuse)
             detector += f"|shrunk to {MTCNN_MIN_FACE}"
     else:
@@ -255,11 +256,11 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 
 def detect_mtcnn(image: np.ndarray, min_size: int = 20, confidence: float = 0.9,
-                 relative: bool = True) -> list[Detection]:
+                 relative: bool = True, first_pass: bool = True) -> list[Detection]:
     """Faces of at least ``min_size`` pixels found with at least ``confidence``, largest first.
 
     With ``relative`` (as for the cascade), faces smaller than :func:`smallest_face` (``short side //
-    MIN_FACE_DIVISOR`` on photos and frames) are not sought, and a first, cheaper pass seeks only
+    MIN_FACE_DIVISOR`` on photos and frames) are not sought, and (``first_pass``) a first, cheaper pass seeks only
     faces of at least ``short side // MTCNN_FIRST_DIVISOR`` on a coarser pyramid
     (:data:`MTCNN_FIRST_SCALE_FACTOR`): when it finds one, its faces are the answer (a photo of one
     person is searched once, at 3 pyramid levels instead of 7: 14.8 -> 7.8 ms on 320 px photos, the
@@ -271,10 +272,13 @@ def detect_mtcnn(image: np.ndarray, min_size: int = 20, confidence: float = 0.9,
     rgb = to_rgb_uint8(image)
     if not relative:
         return _search_mtcnn(rgb, int(min_size), min_size, confidence)
-    first = smallest_face(rgb.shape, min_size, MTCNN_FIRST_DIVISOR)
-    found = _search_mtcnn(rgb, first, min_size, confidence, MTCNN_FIRST_SCALE_FACTOR)
     full = smallest_face(rgb.shape, min_size)
-    return found if found or first == full else _search_mtcnn(rgb, full, min_size, confidence)
+    first = smallest_face(rgb.shape, min_size, MTCNN_FIRST_DIVISOR)
+    if first_pass and first != full:
+        found = _search_mtcnn(rgb, first, min_size, confidence, MTCNN_FIRST_SCALE_FACTOR)
+        if found:
+            return found
+    return _search_mtcnn(rgb, full, min_size, confidence)
 
 
 def _search_mtcnn(rgb: np.ndarray, smallest: int, min_size: int, confidence: float,

@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from fer_keras.config import FaceCropConfig
 from fer_keras.data.faces import detect as face_detect
 from fer_keras.errors import DatasetError
 from tests.markers import requires_haar
@@ -158,3 +159,13 @@ def test_mtcnn_with_alignment_searches_once_at_full_resolution(monkeypatch):
     monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: fake)
     assert face_detect.detect_mtcnn(np.zeros((480, 640, 3), np.uint8), relative=False) == []
     assert fake.seen_shapes == [(480, 640, 3)]
+
+
+def test_mtcnn_without_the_first_pass_searches_once_for_every_face(monkeypatch):
+    face = {"box": [8, 10, 40, 40], "confidence": 0.99, "keypoints": {}}
+    fake = FakeMTCNN([face])
+    monkeypatch.setattr(face_detect, "mtcnn_detector", lambda: fake)
+    assert len(face_detect.detect_mtcnn(np.zeros((480, 640, 3), np.uint8), first_pass=False)) == 1
+    assert fake.seen_shapes == [(160, 213, 3)]
+    full = FaceCropConfig(detector="mtcnn", first_pass=False)
+    assert face_detect.detector_settings(full) != face_detect.detector_settings(FaceCropConfig(detector="mtcnn"))
