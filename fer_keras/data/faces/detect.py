@@ -122,8 +122,7 @@ def cascade_path() -> Path:
     if not folder or not path.is_file() or not hasattr(cv2, "CascadeClassifier"):
         raise DatasetError(
             f"face_crop.detector: haar needs OpenCV's {CASCADE_FILE}, which this OpenCV {cv2.__version__} does not "
-            "ship; use mtcnn (data.face_crop.detector: mtcnn, or predict --detector mtcnn), or install "
-            "opencv-python-headless<5"
+            "ship; set data.face_crop.detector: mtcnn, or install opencv-python-headless<5"
         )
     return path
 
