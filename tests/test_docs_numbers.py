@@ -53,7 +53,7 @@ def test_results_read_their_runs():
     """Cells come from the run files: a partial run says so, seeds give their mean ± SD, paper numbers sit beside."""
     by_run = {(r.run, r.test_set): r for r in ALL}
     model3 = by_run["fer2013_model3_partial", "fer2013"]
-    assert model3.epochs == "14 of 75 (partial)" and model3.measured == "62.69" and model3.paper_cell == "61.62"
+    assert model3.epochs == "27 of 75 (partial)" and model3.measured == "65.73" and model3.paper_cell == "61.62"
     jaffe = by_run["jaffe_model2_transfer", "jaffe · fine-tuned"]
     assert jaffe.measured == "75.97 ± 3.55" and jaffe.seeds == "1, 2, 3" and jaffe.images == 43
     assert all(r.paper_value is not None for r in PAPER_C if "ensemble" not in r.experiment)
