@@ -236,4 +236,6 @@ JAFFE_GAPS = [
     ("m2_scratch_batch64_400perclass", "Model 2, scratch", "400 augmented images a class an epoch", 74.42),
     ("m1_finetune_shipped", "Model 1, fine-tuned", "none: Adam 1e-3, batch 64 (`jaffe_model1_transfer.yaml`)", 76.74),
     ("m1_finetune_lr1e-4", "Model 1, fine-tuned", "learning rate 1e-4", 76.74),
+    ("m1_finetune_100perclass", "Model 1, fine-tuned", "100 augmented images a class an epoch", 76.74),
+    ("m1_finetune_200perclass", "Model 1, fine-tuned", "200 augmented images a class an epoch", 76.74),
 ]
