@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral
 
 import keras
 
@@ -54,7 +55,7 @@ class ModelSpec:
 
 def check_model_input(spec: ModelSpec, input_shape: Sequence, num_classes, dropout=0.0) -> tuple:
     """``input_shape`` as a tuple once it, ``num_classes`` and ``dropout`` suit ``spec``; else one-line ModelError."""
-    shape = tuple(input_shape)
+    shape = tuple(int(n) if isinstance(n, Integral) and not isinstance(n, bool) else n for n in input_shape)
     sides_ok = all(side is None and spec.variable_size or isinstance(side, int) and side > 0 for side in shape[:2])
     channels_ok = len(shape) == 3 and isinstance(shape[2], int) and shape[2] > 0 and (
         spec.channels is None or shape[2] in spec.channels)

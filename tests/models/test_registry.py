@@ -92,3 +92,10 @@ def test_a_variable_size_model_builds_for_any_size_and_others_refuse_it():
     assert build_model("vgg16_base", (None, None, 3), 3, head="gap").output_shape == (None, 3)
     with pytest.raises(ModelError, match=r"model 'custom_cnn2': input_shape must be \(height, width, channels\)"):
         build_model("custom_cnn2", (None, None, 1), 3)
+
+
+def test_numpy_sizes_are_taken_as_ints():
+    import numpy as np
+
+    model = build_model("simple_cnn", tuple(np.array([48, 48, 1])), 7, dense_units=8)
+    assert model.input_shape == (None, 48, 48, 1)
