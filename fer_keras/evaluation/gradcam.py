@@ -30,9 +30,9 @@ from tf_keras_vis.gradcam import Gradcam
 from tf_keras_vis.gradcam_plus_plus import GradcamPlusPlus
 from tf_keras_vis.utils.scores import CategoricalScore, InactiveScore
 
-from fer_keras.errors import ExplanationError
+from fer_keras.errors import ExplanationError, ModelError
 from fer_keras.models.float32_copy import float32_model, float32_policy
-from fer_keras.models.registry import model_names, model_spec
+from fer_keras.models.registry import model_spec
 
 __all__ = [
     "METHODS", "LinearOutput", "default_conv_layer", "explanation_model", "visualizer",
@@ -87,7 +87,10 @@ def default_conv_layer(model: keras.Model) -> str:
 
 def registered_gradcam_layer(model_name: str) -> str | None:
     """The Grad-CAM layer of the registered model ``model_name``; None for other names or specs naming none."""
-    return model_spec(model_name).gradcam_layer if model_name in model_names() else None
+    try:
+        return model_spec(model_name).gradcam_layer
+    except ModelError:  # not a registered model
+        return None
 
 
 def _holder(model: keras.Model, name: str) -> keras.Model | None:

@@ -10,7 +10,6 @@ clear error line.
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Callable
 
 import keras
@@ -79,12 +78,5 @@ def build_model(name: str, input_shape: tuple[int, int, int], num_classes: int, 
     unknown, allowed = unknown_options(spec.builder, options, fixed=("input_shape", "num_classes"))
     if unknown:
         raise ModelError(f"model {name!r}: unknown option {', '.join(unknown)}; allowed: {', '.join(allowed)}")
-    dropout = options.get("dropout", _default(spec.builder, "dropout"))
-    shape = check_model_input(spec, input_shape, num_classes, dropout)
+    shape = check_model_input(spec, input_shape, num_classes, options.get("dropout", 0.0))  # defaults are valid
     return spec.builder(input_shape=shape, num_classes=num_classes, **options)
-
-
-def _default(builder: Builder, option: str):
-    """The builder's default for ``option`` (0.0 where it has none)."""
-    parameter = inspect.signature(builder).parameters.get(option)
-    return 0.0 if parameter is None or parameter.default is inspect.Parameter.empty else parameter.default
