@@ -28,7 +28,6 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import cv2

@@ -93,7 +93,7 @@ def render(fp32: dict, bf16: dict, agreed: dict, fp32_run: Path, bf16_run: Path,
             {"": "seconds per epoch, wall clock: median (fastest)",
              "float32": f"{fp32['median s/epoch']:.1f} ({fp32['fastest s/epoch']:.1f})",
              "mixed_bfloat16": f"{bf16['median s/epoch']:.1f} ({bf16['fastest s/epoch']:.1f})"}]
-    text = [f"# float32 vs mixed_bfloat16 training: accuracy parity", "",
+    text = ["# float32 vs mixed_bfloat16 training: accuracy parity", "",
             f"Written by `python -m benchmarks.precision_parity --fp32 {fp32_run} --bf16 {bf16_run}`. "
             f"Both runs: the same config and seed ({fp32['seed']}), only `runtime.mixed_precision` differs; "
             f"CPU: {bf16['cpu']}. One run each: training is not bit-deterministic, so the gap between the "

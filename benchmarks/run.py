@@ -208,7 +208,7 @@ drops: the legacy generator is single-threaded NumPy, while tf.data wants both c
 
 
 def throughput_section(result: dict) -> tuple[str, list[str]]:
-    from benchmarks.throughput import CEILING, PIPELINE
+    from benchmarks.throughput import PIPELINE
 
     rows, summary = result["rows"], []
     lines = ["## 2. Training throughput: fer_keras pipeline vs the in-memory ceiling\n"]

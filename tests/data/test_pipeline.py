@@ -1,7 +1,6 @@
 """fer_keras/data/pipeline.py: batched tf.data datasets, chunked augmentation."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from fer_keras.data.pipeline import augment_chunk_size, make_dataset
