@@ -70,8 +70,23 @@ def augmented_copies(config: ExperimentConfig, loaded: LoadedData) -> LoadedData
     return loaded.as_copies(copies)
 
 
-def fold_datasets(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, fold: int) -> FoldData:
-    """The training and validation datasets of one fold (seed ``config.seed + fold``) and what scores it."""
+def stream_seed(seed: int, resumed_epochs: int = 0) -> int:
+    """The seed of a training stream (batch order, augmentations, dropout) that starts after
+    ``resumed_epochs`` finished epochs: ``seed`` itself from the first epoch, a seed of its own after a
+    resume, so the resumed epochs do not replay the first epochs' batches."""
+    if not resumed_epochs:
+        return seed
+    return int(np.random.SeedSequence([seed, resumed_epochs]).generate_state(1)[0] >> 1)
+
+
+def fold_datasets(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, fold: int,
+                  resumed_epochs: int = 0) -> FoldData:
+    """The training and validation datasets of one fold (seed ``config.seed + fold``) and what scores it.
+
+    ``resumed_epochs`` > 0 (a run resumed after that many epochs) keeps the fold's balanced samples
+    and draws their order and augmentations from :func:`stream_seed` (augmented copies, which are
+    also scored, keep the fold's seed).
+    """
     parts = parts.to_numpy()
     train_idx = np.flatnonzero(parts == TRAIN)
     val_idx = np.flatnonzero(parts == VAL)
@@ -82,10 +97,11 @@ def fold_datasets(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series
     copies = config.split.protocol == "augment_then_split"
     if not copies:  # copies were balanced before the split
         train_idx = balanced(config, loaded.label_ids, train_idx, seed)
-    augmenter = training_augmenter(config, seed)
+    stream = stream_seed(seed, resumed_epochs)
+    augmenter = training_augmenter(config, seed if copies else stream)
     train = make_dataset(
         loaded.images, loaded.label_ids, batch, indices=train_idx, shuffle=config.training.shuffle,
-        augmenter=augmenter, seed=seed, deterministic=config.runtime.deterministic, image_index=loaded.image_index,
+        augmenter=augmenter, seed=stream, deterministic=config.runtime.deterministic, image_index=loaded.image_index,
     )
     validation = None
     if len(val_idx):

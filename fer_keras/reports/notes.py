@@ -33,6 +33,11 @@ def _started_from(record: dict) -> str:
 
 #: One sentence per kind of record.
 SENTENCES = {
+    "stream_resumed": lambda r: (
+        f"Fold {r['fold']}{' (' + r['variant'] + ')' if r.get('variant') else ''} resumed after {r['done']} "
+        f"finished epoch(s): its next epochs' batch order, augmentations and dropout were drawn from seed "
+        f"{r['seed']}, so they do not replay its first epochs (an uninterrupted run draws them on from the "
+        "run's seed: the two differ as two seeds do)."),
     "epochs_changed": lambda r: (
         f"training.epochs changed from {r['before']} to {r['after']} when this run resumed after {r['done']} "
         "finished epoch(s); those epochs keep the schedule they ran with, and a cosine learning-rate schedule "

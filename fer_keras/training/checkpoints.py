@@ -36,6 +36,15 @@ def improved(value: float, best: float | None, monitor: str) -> bool:
     return value < best if "loss" in monitor else value > best
 
 
+def committed_epochs(folder: str | Path) -> int:
+    """The epochs a checkpoint folder's last commit names as finished (0: none, or a state that cannot be
+    read, which :meth:`TrainingCheckpoints.restore` then reports)."""
+    try:
+        return int(json.loads((Path(folder) / STATE).read_text())["epochs"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return 0
+
+
 class TrainingCheckpoints(keras.callbacks.Callback):
     """Saves the training state after each finished epoch into ``folder``; restores it on a rerun.
 

@@ -24,7 +24,7 @@ from fer_keras.config import ExperimentConfig
 from fer_keras.data.faces.detect import with_detector_chosen
 from fer_keras.data.extra import extra_training_counts, with_extra_training
 from fer_keras.data.fold_data import (
-    augmented_copies, fold_datasets, load_like_training, load_run_data, sample_indices,
+    augmented_copies, fold_datasets, load_like_training, load_run_data, sample_indices, stream_seed,
 )
 from fer_keras.data.load import LoadedData
 from fer_keras.data.splits import load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap
@@ -38,6 +38,7 @@ from fer_keras.models.registry import build_model
 from fer_keras.rundir import RunDir
 from fer_keras.training.compute import record_environment
 from fer_keras.training.ensemble import ensemble_members, run_ensemble
+from fer_keras.training.checkpoints import committed_epochs
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.run_lifecycle import open_run
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
@@ -207,10 +208,12 @@ def train_fold(
     data = fold_datasets(config, loaded, parts, fold)
     frames = []
     for variant, start in variants:
+        tag = f"_{variant}" if variant else ""
+        training = _resumed_stream(config, loaded, parts, fold, run, tag) or data
         with make_strategy(config.runtime).scope():
             model = _starting_model(config, loaded, start, run)
-            compile_model(model, config, steps_per_epoch=data.steps_per_epoch)
-        fit(model, data.train, data.validation, config, run, fold=fold, tag=f"_{variant}" if variant else "")
+            compile_model(model, config, steps_per_epoch=training.steps_per_epoch)
+        fit(model, training.train, training.validation, config, run, fold=fold, tag=tag)
         evaluated = [(data.eval_name, loaded, data.eval_indices)]
         evaluated += [(name, test, np.arange(len(test.table))) for name, test in test_sets]
         for name, test, indices in evaluated:
@@ -226,6 +229,19 @@ def train_fold(
                 explain_set(model, test.pixels(indices), test.label_ids[indices], loaded.classes, name,
                             config.report.gradcam, run, seed=config.seed, variant=variant)
     return pd.concat(frames, ignore_index=True)
+
+
+def _resumed_stream(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, fold: int, run: RunDir,
+                    tag: str):
+    """For a fold resumed after some epochs: its datasets and global seed (dropout) drawn anew, so its
+    next epochs do not replay its first ones' batches, augmentations and dropout masks; None otherwise."""
+    resumed = committed_epochs(run.backup_path(fold, tag))
+    if not resumed:
+        return None
+    seed = stream_seed(config.seed + fold, resumed)
+    set_seeds(seed, config.runtime.deterministic)
+    add_note(run, "stream_resumed", fold=fold, variant=tag.removeprefix("_"), done=resumed, seed=seed)
+    return fold_datasets(config, loaded, parts, fold, resumed_epochs=resumed)
 
 
 def _starting_model(config: ExperimentConfig, loaded: LoadedData, start: str | None, run: RunDir):

@@ -11,6 +11,10 @@ from fer_keras.rundir import RunDir
 
 #: A record of every kind, and the sentence the report shows for it.
 EXAMPLES = [
+    ({"kind": "stream_resumed", "fold": 0, "variant": "scratch", "done": 30, "seed": 7},
+     "Fold 0 (scratch) resumed after 30 finished epoch(s): its next epochs' batch order, augmentations and dropout "
+     "were drawn from seed 7, so they do not replay its first epochs (an uninterrupted run draws them on from the "
+     "run's seed: the two differ as two seeds do)."),
     ({"kind": "epochs_changed", "before": 10, "after": 20, "done": 10},
      "training.epochs changed from 10 to 20 when this run resumed after 10 finished epoch(s); those epochs keep the "
      "schedule they ran with, and a cosine learning-rate schedule continues from there as one over the new total."),
