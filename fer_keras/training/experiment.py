@@ -24,7 +24,7 @@ from fer_keras.config import ExperimentConfig
 from fer_keras.data.faces.detect import with_detector_chosen
 from fer_keras.data.extra import extra_training_counts, with_extra_training
 from fer_keras.data.fold_data import (
-    augmented_copies, fold_datasets, load_like_training, load_run_data, sample_indices, stream_seed,
+    FoldData, augmented_copies, fold_datasets, load_like_training, load_run_data, sample_indices, stream_seed,
 )
 from fer_keras.data.load import LoadedData
 from fer_keras.data.splits import load_folds, make_folds, part_counts, sample_keys, save_folds, subjects_overlap
@@ -37,8 +37,8 @@ from fer_keras.models.from_run import load_trained_model, trained_model_path
 from fer_keras.models.registry import build_model
 from fer_keras.rundir import RunDir
 from fer_keras.training.compute import record_environment
-from fer_keras.training.ensemble import ensemble_members, run_ensemble
 from fer_keras.training.checkpoints import committed_epochs
+from fer_keras.training.ensemble import ensemble_members, run_ensemble
 from fer_keras.training.fit import compile_model, fit
 from fer_keras.training.run_lifecycle import open_run
 from fer_keras.training.runtime import apply_precision, make_strategy, set_seeds
@@ -232,7 +232,7 @@ def train_fold(
 
 
 def _resumed_stream(config: ExperimentConfig, loaded: LoadedData, parts: pd.Series, fold: int, run: RunDir,
-                    tag: str):
+                    tag: str) -> FoldData | None:
     """For a fold resumed after some epochs: its datasets and global seed (dropout) drawn anew, so its
     next epochs do not replay its first ones' batches, augmentations and dropout masks; None otherwise."""
     resumed = committed_epochs(run.backup_path(fold, tag))
