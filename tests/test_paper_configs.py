@@ -274,3 +274,12 @@ def test_kdef_vgg16_fine_tune_configs_train_more_and_more_weights():
         keras.backend.clear_session()
     assert trainable["head"] == 512 * 7 + 7
     assert trainable["head"] < trainable["head_plus_last_block"] < trainable["full"] == trainable["scratch"]
+
+
+def test_shipped_files_name_papers_not_the_developers_notes():
+    """Configs and modules reach users, who have no papers.md: they cite the paper itself."""
+    shipped = [p for p in (REPO / "fer_keras").rglob("*") if p.suffix in {".py", ".yaml"}]
+    assert any(p.name == "fer2013_model1.yaml" for p in shipped)
+    citing_notes = [str(p.relative_to(REPO)) for p in shipped if "papers.md" in p.read_text()]
+    assert not citing_notes
+    assert "Borgalli and Surve 2022" in load_config("jaffe_model2_transfer.yaml").report.paper["source"]

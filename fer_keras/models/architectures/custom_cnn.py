@@ -1,4 +1,4 @@
-"""The three custom CNNs of the FER2013 → CK+ / JAFFE cross-dataset paper (papers.md, section C).
+"""The three custom CNNs of paper C (Borgalli and Surve 2022), FER2013 → CK+ / JAFFE.
 
 Registered as ``custom_cnn1``, ``custom_cnn2`` and ``custom_cnn3``. Each model takes float32
 pixels in 0..255 (default 48×48×1), rescales them inside the model (so a saved ``.keras``
