@@ -5,7 +5,8 @@ uint8 ``(N, H, W, C)`` array kept in memory. Every fold then draws batches by in
 array: shuffling, balancing (repeated indices) and augmentation happen per batch inside
 tf.data, with prefetching, so the array is never copied per fold or per balanced copy. With an
 augmenter, small images are gathered and augmented in chunks of several batches (then split
-back into batches), which spreads tf.data's per-call cost over more images.
+back into batches, so a distribution strategy still sees ``batch_size``), which spreads tf.data's
+per-call cost over more images.
 Pixels reach the model as float32 in 0..255; each model rescales inside itself.
 """
 
@@ -75,7 +76,7 @@ def make_dataset(
 
     dataset = dataset.map(gather, num_parallel_calls=AUTOTUNE)
     dataset = augment_dataset(dataset, augmenter, parallel=not deterministic)
-    if chunk != batch_size:
-        dataset = dataset.rebatch(batch_size).apply(
+    if chunk != batch_size:  # unbatch + batch, not rebatch: tf.distribute splits the last batch op's batches
+        dataset = dataset.unbatch().batch(batch_size).apply(
             tf.data.experimental.assert_cardinality(math.ceil(len(indices) / batch_size)))
     return dataset.prefetch(AUTOTUNE)

@@ -47,6 +47,19 @@ def test_augmented_chunks_give_the_same_batches_of_the_same_samples():
     assert labels_per_batch(chunked) != [y.tolist() for _, y in batches]  # reshuffled every epoch
 
 
+def test_mirrored_strategy_keeps_the_batches_of_an_augmented_dataset():
+    """tf.distribute rebatches a dataset to the size of its last batching op: chunked augmentation
+    must end in batches of ``batch_size``, or a mirrored fit trains on chunks (49 images in one step)."""
+    import tensorflow as tf
+
+    images = np.arange(49, dtype=np.uint8)[:, None, None, None] * np.ones((49, 6, 6, 1), np.uint8)
+    dataset = make_dataset(images, np.arange(49), batch_size=8, augmenter=lambda x, training: x, augment_chunk=32)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    distributed = strategy.experimental_distribute_dataset(dataset)
+    sizes = [int(tf.shape(strategy.experimental_local_results(y)[0])[0]) for _, y in distributed]
+    assert sizes == [8] * 6 + [1]
+
+
 def test_default_chunk_size_depends_on_image_size():
     assert augment_chunk_size(32, (48, 48, 1)) == 256
     assert augment_chunk_size(16, (224, 224, 3)) == 16

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import keras
 import pandas as pd
@@ -60,7 +61,10 @@ def test_mirrored_strategy_trains_a_run_with_tensorboard_logs(tmp_path):
         "model.options.filters=[4, 8]", "training.epochs=1", "runtime.strategy=mirrored", "runtime.verbose=0",
         "report.sample_predictions=0", "training.tensorboard=true",
     ])
-    run = run_experiment(config, run_dir=tmp_path / "run")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = run_experiment(config, run_dir=tmp_path / "run")
+    assert not [w for w in caught if "ran out of data" in str(w.message)]  # every batch of the epoch trained
     assert len(pd.read_csv(run / "predictions.csv")) > 0
     events = list((run / "tensorboard").rglob("events.out.tfevents.*"))
     assert {path.parent.name for path in events} >= {"train"}, events
