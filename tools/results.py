@@ -162,7 +162,7 @@ def c(experiment, config, run, test_set, paper=None, variant=""):
 PAPER_C = [
     c("Table 5, Model 1, FER2013", "fer2013_model1.yaml", "fer2013_model1", "fer2013", 61.19),
     c("Table 5, Model 2, FER2013", "fer2013_model2.yaml", "fer2013_model2", "fer2013", 61.58),
-    c("Table 5, Model 3, FER2013", "fer2013_model3.yaml", "fer2013_model3_partial", "fer2013", 61.62),
+    c("Table 5, Model 3, FER2013", "fer2013_model3.yaml", "fer2013_model3", "fer2013", 61.62),
     c("Tables 6–7, Model 1, CK+, fine-tuned", "ckplus_model1_transfer.yaml", "ckplus_model1_transfer",
       "ckplus · fine-tuned", 50.96, "fine-tuned"),
     c("Tables 6–7, Model 1, CK+, scratch", "ckplus_model1_transfer.yaml", "ckplus_model1_transfer",
