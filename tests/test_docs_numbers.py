@@ -67,3 +67,11 @@ def test_user_docs_cite_no_file_outside_the_repository():
 
 def test_markdown_table_aligns_columns():
     assert markdown_table(["a", "b"], [[1, 2]], "lr") == "| a | b |\n|---|---:|\n| 1 | 2 |"
+
+
+def test_every_relative_link_in_the_docs_resolves():
+    """Hand-written text links too (lab notes included): a removed example must not leave a dead link."""
+    for path in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)#\s]+)", path.read_text()):
+            if not target.startswith(("http://", "https://", "mailto:")):
+                assert (path.parent / target).resolve().exists(), f"{path.name}: {target}"
