@@ -1,4 +1,4 @@
-"""The KDEF paper's 2-layer CNN (paper D: Facial Emotion Recognition Using Transfer Learning), registered as ``simple_cnn``.
+"""Paper D's 2-layer CNN (Facial Emotion Recognition Using Transfer Learning, on KDEF), registered as ``simple_cnn``.
 
 Two blocks of Conv2D 3×3 ("same" padding, ReLU) + MaxPool 2×2, then Flatten → Dense ReLU →
 Dropout → float32 Dense softmax. Builds for any input size (the paper tries 48, 64, 128, 224
