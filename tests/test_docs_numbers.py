@@ -60,6 +60,12 @@ def test_results_read_their_runs():
     assert by_run["quickstart", "synthetic"].paper_cell == "—"  # synthetic faces: no paper measured them
 
 
+def test_a_listed_jaffe_gap_without_its_summary_stops_the_render(monkeypatch):
+    monkeypatch.setattr(render_docs, "JAFFE_GAPS", [("no_such_run", "Model 2, scratch", "batch 16", 74.42)])
+    with pytest.raises(FileNotFoundError, match="no_such_run"):
+        render_docs.jaffe_gaps()
+
+
 def test_user_docs_cite_no_file_outside_the_repository():
     for path in USER_DOCS + [REPO / "docs" / "lab_notes.md"]:
         assert "../shared" not in path.read_text().replace("`../shared/datasets/`", ""), path.name
