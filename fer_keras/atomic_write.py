@@ -29,8 +29,8 @@ def write_file(path: str | Path, write: Callable[[Path], object]) -> Path:
 
 
 def write_text(path: str | Path, text: str) -> Path:
-    """Write text whole."""
-    return write_file(path, lambda temporary: temporary.write_text(text))
+    """Write text whole, as UTF-8 (whatever the locale says)."""
+    return write_file(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: str | Path, payload) -> Path:

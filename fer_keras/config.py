@@ -375,7 +375,7 @@ class ExperimentConfig(Section):
 
     def to_yaml(self) -> str:
         """The resolved config as YAML (what a run directory stores)."""
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
 #: Sections every run's config.yaml has held, in this order, since the first fer_keras.
@@ -391,7 +391,7 @@ def load_run_config(path: str | Path) -> ExperimentConfig:
     """
     path = Path(path)
     config = load_config(path)
-    text = path.read_text()
+    text = path.read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     missing = [key for key in RUN_SECTIONS if not isinstance(raw, dict) or not isinstance(raw.get(key), dict)]
     if missing or not text.endswith("\n"):

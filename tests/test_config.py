@@ -126,3 +126,17 @@ def test_extra_training_sets_are_decoded_like_the_data_and_never_test():
         load_config({"train_extra": [{**extra, "repeat": -1}]})
     left_out = {**extra, "repeat": 0}  # a leave-one-dataset-out twin may test on the set it leaves out
     load_config({"train_extra": [left_out], "test_datasets": [{"dataset": "folder", "root": "/data/posed"}]})
+
+
+def test_a_run_config_keeps_the_papers_words_readable_and_round_trips(tmp_path):
+    """config.yaml is read by people: an en dash or ± is written as itself, in UTF-8, and loads back the same."""
+    from fer_keras.atomic_write import write_text
+    from fer_keras.config import load_run_config
+
+    config = load_config("jaffe_model3_transfer.yaml")
+    assert "–" in config.report.paper["source"]
+    text = config.to_yaml()
+    assert "Tables 6–7" in text and "\\u2013" not in text
+    path = write_text(tmp_path / "config.yaml", text)
+    assert "Tables 6–7".encode("utf-8") in path.read_bytes()
+    assert load_run_config(path) == config

@@ -72,7 +72,7 @@ def open_run(config_yaml: str, run_dir: str | Path | None, out_dir: str | Path, 
     handle = lock(run, lock_name)
     try:
         if resumed:
-            note_epoch_change(run, run.config_path.read_text(), config_yaml)
+            note_epoch_change(run, run.config_path.read_text(encoding="utf-8"), config_yaml)
         run.write_text(run.config_path, config_yaml)
         write_status(run, "running")
         yield run
@@ -103,7 +103,7 @@ def open_run(config_yaml: str, run_dir: str | Path | None, out_dir: str | Path, 
 def check_resume(run: RunDir, config_yaml: str) -> None:
     """One-line :class:`RunDirError` when the saved config differs from ``config_yaml`` (but for
     :data:`RESUMABLE_CHANGES`)."""
-    changed = config_differences(run.config_path.read_text(), config_yaml)
+    changed = config_differences(run.config_path.read_text(encoding="utf-8"), config_yaml)
     if changed:
         raise RunDirError(f"{run.path} was started with another config ({', '.join(changed[:6])}"
                           f"{' …' if len(changed) > 6 else ''} differ); resume with the same config, "
