@@ -83,7 +83,7 @@ def trained_on(run: str) -> set[str]:
     config = (path if path.is_dir() else path.parent) / "config.yaml"
     if not config.is_file():
         return set()
-    raw = yaml.safe_load(config.read_text()) or {}
+    raw = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
     return {extra["dataset"] for extra in raw.get("train_extra") or [] if extra.get("repeat", 1)}
 
 

@@ -51,8 +51,8 @@ def rebuilt_without_faces(run: Path, scratch: Path) -> Path:
     shutil.copytree(run, copy, ignore=shutil.ignore_patterns("*.keras", "emotion_analysis*", "gradcam*",
                                                              "samples.npz", "checkpoints", ".backup*"))
     config = copy / "config.yaml"
-    config.write_text(SAMPLE_FACES_ON.sub(r"\1 false", config.read_text()))
-    if yaml.safe_load(config.read_text())["report"]["sample_faces"] is not False:
+    config.write_text(SAMPLE_FACES_ON.sub(r"\1 false", config.read_text(encoding="utf-8")), encoding="utf-8")
+    if yaml.safe_load(config.read_text(encoding="utf-8"))["report"]["sample_faces"] is not False:
         raise SystemExit(f"error: {run}/config.yaml: report.sample_faces could not be turned off")
     build_report(copy)
     return copy
@@ -65,7 +65,7 @@ def make_example(run: Path, dest: Path, replace: dict[str, str] | None = None) -
     main = seeds[0] if seeds else run
     if not (main / "metrics.json").exists():
         raise SystemExit(f"error: {main} is not a finished run (no metrics.json)")
-    paths = local_paths(yaml.safe_load((main / "config.yaml").read_text()), replace or {})
+    paths = local_paths(yaml.safe_load((main / "config.yaml").read_text(encoding="utf-8")), replace or {})
     top = "/" + run.parts[1] + "/"  # no file may still name a path on this machine
     with tempfile.TemporaryDirectory() as scratch:
         copy = rebuilt_without_faces(main, Path(scratch))

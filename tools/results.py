@@ -87,7 +87,7 @@ class Result:
 
     @cached_property
     def config_run(self) -> dict:
-        return yaml.safe_load((self.folder / "config.yaml").read_text())
+        return yaml.safe_load((self.folder / "config.yaml").read_text(encoding="utf-8"))
 
     @cached_property
     def config_shipped(self) -> dict:

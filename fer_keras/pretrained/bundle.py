@@ -37,7 +37,7 @@ def bundled_config(run_config: Path, overrides: list[str]) -> str:
 
     from fer_keras.config import ExperimentConfig, apply_override
 
-    raw = yaml.safe_load(run_config.read_text())
+    raw = yaml.safe_load(run_config.read_text(encoding="utf-8"))
     for item in [*placeholders(raw), *overrides]:
         apply_override(raw, item)
     ExperimentConfig.model_validate(raw)  # still a valid config

@@ -85,4 +85,4 @@ def note_lines(run: RunDir) -> list[str]:
     records = note_records(run)
     if records:
         return [note_text(record) for record in records]
-    return run.notes_path.read_text().splitlines() if run.notes_path.exists() else []
+    return run.notes_path.read_text(encoding="utf-8").splitlines() if run.notes_path.exists() else []
