@@ -18,10 +18,6 @@ def block_names(text: str) -> list[str]:
     return [match["name"] for match in BLOCK.finditer(text)]
 
 
-def block_bodies(text: str) -> dict[str, str]:
-    return {match["name"]: match["body"] for match in BLOCK.finditer(text)}
-
-
 def fill_blocks(text: str, renderers: Mapping[str, Callable[[], str]]) -> str:
     """``text`` with every block's body replaced by its renderer's output; an unknown block name is an error."""
     unknown = [name for name in block_names(text) if name not in renderers]
